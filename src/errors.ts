@@ -1,0 +1,166 @@
+/**
+ * Every failure Weir reports is a {@link WeirError} with a stable `code`, so callers can branch
+ * on `err.code` instead of parsing messages. Causes are passed through as `cause`.
+ */
+
+/** Where in a job something went wrong; every field is optional because not every failure has all. */
+export interface ErrorSite {
+  /** Job name. */
+  job?: string;
+  /** Operator name (or uid). */
+  operator?: string;
+  /** Subtask index of the operator instance. */
+  subtask?: number;
+  /** Input channel, subject or file the failing data came from. */
+  source?: string;
+  /** Position of the failing record or frame on its channel (sequence number, line, offset). */
+  position?: number;
+}
+
+/**
+ * Base class of all Weir errors.
+ * @example
+ * ```ts
+ * try { await job.done } catch (e) { if (e instanceof WeirError) console.error(e.code) }
+ * ```
+ */
+export class WeirError extends Error {
+  /** Stable machine-readable code, e.g. `WEIR_USER_FUNCTION`. */
+  readonly code: string;
+  /** Where it happened, when known. */
+  readonly site: ErrorSite;
+
+  constructor(code: string, message: string, site: ErrorSite = {}, options?: { cause?: unknown }) {
+    super(message + describeSite(site), options);
+    this.name = new.target.name;
+    this.code = code;
+    this.site = site;
+  }
+}
+
+function describeSite(site: ErrorSite): string {
+  const parts: string[] = [];
+  if (site.job !== undefined) parts.push(`job '${site.job}'`);
+  if (site.operator !== undefined) parts.push(`operator '${site.operator}'${site.subtask !== undefined ? `#${site.subtask}` : ''}`);
+  if (site.source !== undefined) parts.push(`from ${site.source}`);
+  if (site.position !== undefined) parts.push(`at ${site.position}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/** A user function (map, filter, reduce, …) threw while processing a record. */
+export class UserFunctionError extends WeirError {
+  /** Index of the failing record in the batch being processed. */
+  readonly index: number;
+  /** The record that made the function throw. */
+  readonly record: unknown;
+  constructor(operator: string, index: number, record: unknown, cause: unknown) {
+    super('WEIR_USER_FUNCTION', `user function threw: ${causeText(cause)}`, { operator }, { cause });
+    this.index = index;
+    this.record = record;
+  }
+}
+
+/** A supervisor restarted a child more often than its intensity allows within its period. */
+export class RestartIntensityError extends WeirError {
+  constructor(supervisor: string, restarts: number, periodMs: number, cause: unknown) {
+    super(
+      'WEIR_RESTART_INTENSITY',
+      `supervisor '${supervisor}' gave up after ${restarts} restarts within ${periodMs} ms; last failure: ${causeText(cause)}`,
+      {},
+      { cause },
+    );
+  }
+}
+
+/** A job failed; `cause` holds the error that escalated to the top. */
+export class JobFailedError extends WeirError {
+  constructor(job: string, cause: unknown) {
+    super('WEIR_JOB_FAILED', `job failed: ${causeText(cause)}`, { job }, { cause });
+  }
+}
+
+/** A job was cancelled before it completed. */
+export class JobCancelledError extends WeirError {
+  constructor(job: string) {
+    super('WEIR_JOB_CANCELLED', 'job was cancelled', { job });
+  }
+}
+
+/** State handed to a snapshot holds a value msgpackr cannot carry faithfully (a function, a symbol, a class instance). */
+export class StateNotSerializableError extends WeirError {
+  constructor(operator: string, path: string, what: string) {
+    super('WEIR_STATE_NOT_SERIALIZABLE', `state value at '${path}' is ${what}, which a snapshot cannot hold; keep state to plain data (objects, arrays, Map, Set, numbers, strings, bigint, Uint8Array, Date)`, { operator });
+  }
+}
+
+/** A snapshot could not be read: truncated, corrupt, or written by an incompatible format version. */
+export class SnapshotCorruptError extends WeirError {
+  constructor(key: string, reason: string, site: ErrorSite = {}, cause?: unknown) {
+    super('WEIR_SNAPSHOT_CORRUPT', `snapshot '${key}' cannot be read: ${reason}`, site, { cause });
+  }
+}
+
+/** A snapshot store failed to write or read. */
+export class SnapshotStoreError extends WeirError {
+  constructor(key: string, cause: unknown) {
+    super('WEIR_SNAPSHOT_STORE', `snapshot store failed for '${key}': ${causeText(cause)}`, {}, { cause });
+  }
+}
+
+/** A frame arriving on a channel was malformed, had the wrong version or was too large. */
+export class BadFrameError extends WeirError {
+  constructor(reason: string, site: ErrorSite = {}, cause?: unknown) {
+    super('WEIR_BAD_FRAME', `bad frame: ${reason}`, site, { cause });
+  }
+}
+
+/** A record could not be parsed or had no valid timestamp. */
+export class BadRecordError extends WeirError {
+  constructor(reason: string, site: ErrorSite = {}, cause?: unknown) {
+    super('WEIR_BAD_RECORD', `bad record: ${reason}`, site, { cause });
+  }
+}
+
+/** The job graph or an argument is invalid; the message says what to change. */
+export class InvalidJobError extends WeirError {
+  constructor(message: string) {
+    super('WEIR_INVALID_JOB', message);
+  }
+}
+
+/** A sequence gap was seen on a channel: records were lost in transport. */
+export class SequenceGapError extends WeirError {
+  constructor(channel: string, expected: number, got: number) {
+    super('WEIR_SEQUENCE_GAP', `expected sequence ${expected} but got ${got}`, { source: channel });
+  }
+}
+
+/** A connection to NATS (or another external system) failed. */
+export class ConnectionError extends WeirError {
+  constructor(what: string, cause: unknown) {
+    super('WEIR_CONNECTION', `${what}: ${causeText(cause)}`, {}, { cause });
+  }
+}
+
+/** Renders an unknown thrown value as text for an error message. */
+export function causeText(cause: unknown): string {
+  if (cause instanceof Error) return cause.message;
+  return String(cause);
+}
+
+/** All error classes, for `instanceof` checks without importing each one. */
+export const errors = {
+  WeirError,
+  UserFunctionError,
+  RestartIntensityError,
+  JobFailedError,
+  JobCancelledError,
+  StateNotSerializableError,
+  SnapshotCorruptError,
+  SnapshotStoreError,
+  BadFrameError,
+  BadRecordError,
+  InvalidJobError,
+  SequenceGapError,
+  ConnectionError,
+} as const;
