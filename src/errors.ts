@@ -72,6 +72,13 @@ export class RestartIntensityError extends WeirError {
   }
 }
 
+/** The same input kept failing past the restart intensity and the job is configured to fail on poison records. */
+export class PoisonRecordError extends WeirError {
+  constructor(operator: string, input: string, failures: number, cause: unknown) {
+    super('WEIR_POISON_RECORD', `input ${input} failed ${failures} times: ${causeText(cause)}`, { operator }, { cause });
+  }
+}
+
 /** A job failed; `cause` holds the error that escalated to the top. */
 export class JobFailedError extends WeirError {
   constructor(job: string, cause: unknown) {
@@ -153,6 +160,7 @@ export const errors = {
   WeirError,
   UserFunctionError,
   RestartIntensityError,
+  PoisonRecordError,
   JobFailedError,
   JobCancelledError,
   StateNotSerializableError,

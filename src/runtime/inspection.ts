@@ -9,6 +9,7 @@ export type InspectionEvent =
   | { type: 'actor.restarted'; job: string; actor: string; subtask: number; attempt: number; replayed: number; backoffMs: number }
   | { type: 'actor.stopped'; job: string; actor: string; subtask: number }
   | { type: 'actor.snapshot'; job: string; actor: string; subtask: number; bytes: number }
+  | { type: 'actor.snapshotFailed'; job: string; actor: string; subtask: number; error: unknown }
   | { type: 'deadLetter'; job: string; letter: DeadLetterSummary }
   | { type: 'window.fired'; job: string; actor: string; subtask: number; start: number; end: number; links: string[] }
   | { type: 'checkpoint.started'; job: string; checkpointId: number; savepoint: boolean }

@@ -1,0 +1,41 @@
+import { scenarios } from './scenarios/index.ts';
+import type { BenchRow } from './scenario.ts';
+
+/**
+ * Runs one system of one scenario in this process and prints its row as JSON on the last line.
+ * Each system gets a fresh process so JIT state and heap of one do not colour another.
+ */
+const [scenarioName, system, eventsArg] = process.argv.slice(2);
+const scenario = scenarios.find((s) => s.name === scenarioName);
+if (!scenario || !scenario.systems[system!]) {
+  console.error(`unknown scenario/system: ${scenarioName}/${system}`);
+  process.exit(2);
+}
+const events = Number(eventsArg);
+const rssStart = process.memoryUsage.rss();
+let rssPeak = rssStart;
+const sampler = setInterval(() => {
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+}, 20);
+const started = performance.now();
+const handled = await scenario.systems[system!]!(events);
+const seconds = (performance.now() - started) / 1000;
+clearInterval(sampler);
+rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+const row: BenchRow = {
+  scenario: scenario.name,
+  system: system!,
+  events,
+  seconds: round(seconds, 3),
+  eventsPerSec: Math.round(events / seconds),
+  rssPeakMb: round(rssPeak / 1e6, 1),
+  rssStartMb: round(rssStart / 1e6, 1),
+  extra: { handled },
+};
+console.log(JSON.stringify(row));
+process.exit(0);
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

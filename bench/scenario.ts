@@ -1,0 +1,26 @@
+/** One system's implementation of a scenario: processes `events` records, returns how many it handled. */
+export type SystemRun = (events: number) => Promise<number> | number;
+
+/** A benchmark scenario: the same computation on several systems, measured in the same run. */
+export interface Scenario {
+  name: string;
+  /** Events in a full run and in a `--quick` run. */
+  events: number;
+  quickEvents: number;
+  systems: Record<string, SystemRun>;
+  /** What the figures of interest are (rssPeakMb instead of eventsPerSec, say). */
+  note?: string;
+}
+
+/** The row written to bench/results/latest.json for one system in one scenario. */
+export interface BenchRow {
+  scenario: string;
+  system: string;
+  events: number;
+  seconds: number;
+  eventsPerSec: number;
+  rssPeakMb: number;
+  /** RSS when the measured part started, for memory-flatness checks. */
+  rssStartMb: number;
+  extra?: Record<string, number | string>;
+}

@@ -1,0 +1,5 @@
+import type { Scenario } from '../scenario.ts';
+import { mapFilter, keyedCount, slowSinkScenario } from './core.ts';
+
+/** Every scenario `npm run bench` knows, in run order. Later work adds its scenarios here. */
+export const scenarios: Scenario[] = [mapFilter, keyedCount, slowSinkScenario];

@@ -1,0 +1,155 @@
+import type { Transformation } from '../graph/transformation.ts';
+import type { Partitioning } from '../runtime/partitioner.ts';
+import type { Sink } from '../connectors/sink.ts';
+import type { StreamEnvironment } from './stream-environment.ts';
+import { PrintSink } from '../connectors/collect-sink.ts';
+import { KeyedStream } from './keyed-stream.ts';
+import { InvalidJobError } from '../errors.ts';
+
+/**
+ * A stream of records of type `T`. Every method returns a new stream; nothing runs until
+ * `env.execute()`.
+ * @example
+ * ```ts
+ * env.fromCollection(['a b', 'c']).flatMap((line) => line.split(' ')).filter((w) => w !== 'c').print()
+ * ```
+ */
+export class DataStream<T> {
+  /** @internal */
+  readonly env: StreamEnvironment;
+  /** @internal */
+  readonly node: Transformation;
+
+  constructor(env: StreamEnvironment, node: Transformation) {
+    this.env = env;
+    this.node = node;
+  }
+
+  /** One output per record. */
+  map<R>(fn: (value: T) => R, name = 'map'): DataStream<R> {
+    return this.step<R>({ kind: 'map', name, fn }, name);
+  }
+
+  /** Keeps the records for which `predicate` is true. */
+  filter(predicate: (value: T) => boolean, name = 'filter'): DataStream<T> {
+    return this.step<T>({ kind: 'filter', name, fn: predicate }, name);
+  }
+
+  /** Zero or more outputs per record (return an array or any iterable). */
+  flatMap<R>(fn: (value: T) => Iterable<R>, name = 'flatMap'): DataStream<R> {
+    return this.step<R>({ kind: 'flatMap', name, fn }, name);
+  }
+
+  /** Partitions by key: all records with the same key go to the same subtask, in order. */
+  keyBy<K>(key: (value: T) => K): KeyedStream<T, K> {
+    return new KeyedStream<T, K>(this, key);
+  }
+
+  /** Spreads batches round-robin over the next operator's subtasks. */
+  rebalance(): DataStream<T> {
+    return this.repartition({ kind: 'rebalance' }, 'rebalance');
+  }
+
+  /** Every subtask of the next operator gets every record. */
+  broadcast(): DataStream<T> {
+    return this.repartition({ kind: 'broadcast' }, 'broadcast');
+  }
+
+  /** Writes to a sink. */
+  sinkTo(sink: Sink<T>, name?: string): StreamSink {
+    return new StreamSink(this.env.add({ name: name ?? sink.name, kind: 'sink', inputs: [this.input()], chaining: 'default', sink: sink as Sink<unknown> }));
+  }
+
+  /** Prints every record on stdout (subtask-prefixed when parallel). */
+  print(prefix = ''): StreamSink {
+    return this.sinkTo(new PrintSink<T>(prefix));
+  }
+
+  /** Names the last operator (used in errors, metrics, dead letters). */
+  name(name: string): this {
+    this.node.name = name;
+    if (this.node.step) this.node.step = { ...this.node.step, name };
+    return this;
+  }
+
+  /** A stable id of the last operator, used to match state when restoring a savepoint. */
+  uid(uid: string): this {
+    this.node.uid = uid;
+    return this;
+  }
+
+  /** Parallelism of the last operator. */
+  setParallelism(parallelism: number): this {
+    if (!Number.isInteger(parallelism) || parallelism < 1) throw new InvalidJobError(`setParallelism: expected a positive integer, got ${parallelism}`);
+    if (parallelism > this.env.options.maxParallelism) throw new InvalidJobError(`setParallelism(${parallelism}) exceeds maxParallelism ${this.env.options.maxParallelism}`);
+    this.node.parallelism = parallelism;
+    return this;
+  }
+
+  /** Runs the last operator in an actor of its own (not chained before or after). */
+  disableChaining(): this {
+    this.node.chaining = 'never';
+    return this;
+  }
+
+  /** Starts a new chain at the last operator. */
+  startNewChain(): this {
+    this.node.chaining = 'head';
+    return this;
+  }
+
+  /** @internal */
+  input(partitioning: Partitioning = { kind: 'forward' }, logicalInput = 0): Transformation['inputs'][number] {
+    return { from: this.node, partitioning, logicalInput };
+  }
+
+  private step<R>(step: NonNullable<Transformation['step']>, name: string): DataStream<R> {
+    return new DataStream<R>(this.env, this.env.add({ name, kind: 'step', inputs: [this.input()], chaining: 'default', step }));
+  }
+
+  private repartition(partitioning: Partitioning, name: string): DataStream<T> {
+    const identity = { kind: 'map' as const, name, fn: (v: T) => v };
+    return new DataStream<T>(this.env, this.env.add({ name, kind: 'step', inputs: [this.input(partitioning)], chaining: 'default', step: identity }));
+  }
+}
+
+/**
+ * The end of a stream at a sink; configures the sink operator.
+ * @example
+ * ```ts
+ * stream.sinkTo(sink).name('results').setParallelism(1)
+ * ```
+ */
+export class StreamSink {
+  /** @internal */
+  readonly node: Transformation;
+
+  constructor(node: Transformation) {
+    this.node = node;
+  }
+
+  /** Names the sink operator. */
+  name(name: string): this {
+    this.node.name = name;
+    return this;
+  }
+
+  /** A stable id of the sink, used to match state when restoring a savepoint. */
+  uid(uid: string): this {
+    this.node.uid = uid;
+    return this;
+  }
+
+  /** Parallelism of the sink. */
+  setParallelism(parallelism: number): this {
+    if (!Number.isInteger(parallelism) || parallelism < 1) throw new InvalidJobError(`setParallelism: expected a positive integer, got ${parallelism}`);
+    this.node.parallelism = parallelism;
+    return this;
+  }
+
+  /** Runs the sink in an actor of its own. */
+  disableChaining(): this {
+    this.node.chaining = 'never';
+    return this;
+  }
+}

@@ -1,0 +1,36 @@
+import type { DataStream as DataStreamType } from './data-stream.ts';
+import { KeyedReduce } from '../../actors/keyed-reduce.ts';
+
+/**
+ * A stream partitioned by key. Stateful operations on it keep state per key.
+ * @example
+ * ```ts
+ * env.fromCollection(words).map((w) => ({ w, n: 1 })).keyBy((r) => r.w).reduce((a, b) => ({ w: a.w, n: a.n + b.n }))
+ * ```
+ */
+export class KeyedStream<T, K> {
+  /** @internal */
+  readonly stream: DataStreamType<T>;
+  /** The key selector. */
+  readonly key: (value: T) => K;
+
+  constructor(stream: DataStreamType<T>, key: (value: T) => K) {
+    this.stream = stream;
+    this.key = key;
+  }
+
+  /** A running reduce per key: emits the key's updated value for every record. */
+  reduce(fn: (acc: T, value: T) => T, name = 'reduce'): DataStreamType<T> {
+    const key = this.key;
+    return this.keyedOperator<T>(name, () => new KeyedReduce<T, K>(name, key, fn));
+  }
+
+  /** @internal Adds a keyed operator reading this stream hash-partitioned by key. */
+  keyedOperator<R>(name: string, create: (subtask: number, parallelism: number) => import('../runtime/operator.ts').Operator): DataStreamType<R> {
+    const env = this.stream.env;
+    const partitioning = { kind: 'hash' as const, key: this.key as (v: unknown) => unknown, maxParallelism: env.options.maxParallelism };
+    const node = env.add({ name, kind: 'operator', inputs: [this.stream.input(partitioning)], chaining: 'default', createOperator: create });
+    const Ctor = this.stream.constructor as new (e: typeof env, n: typeof node) => DataStreamType<R>;
+    return new Ctor(env, node);
+  }
+}

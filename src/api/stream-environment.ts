@@ -1,0 +1,137 @@
+import type { Transformation } from '../graph/transformation.ts';
+import type { Source } from '../connectors/source.ts';
+import type { SnapshotStore } from '../checkpoint/stores/snapshot-store.ts';
+import type { Clock } from '../time/clock.ts';
+import type { DeadLetter } from '../runtime/dead-letter.ts';
+import type { SupervisionConfig } from '../runtime/supervisor.ts';
+import type { InspectionBus } from '../runtime/inspection.ts';
+import type { SeededRandom } from '../connectors/seeded-random.ts';
+import { systemClock } from '../time/clock.ts';
+import { defaultSupervision } from '../runtime/supervisor.ts';
+import { MemorySnapshotStore } from '../checkpoint/stores/memory-store.ts';
+import { buildPhysicalPlan } from '../graph/physical-plan.ts';
+import { runJob, type JobHandle, type JobResult } from '../runtime/job.ts';
+import { collectionSource } from '../connectors/collection-source.ts';
+import { generatorSource, type GeneratorOptions } from '../connectors/generator-source.ts';
+import { DataStream } from './data-stream.ts';
+import { InvalidJobError } from '../errors.ts';
+
+/** Settings of a {@link StreamEnvironment}; every field has a sensible default. */
+export interface EnvironmentOptions {
+  /** Default parallelism of operators (default 1). */
+  parallelism?: number;
+  /** Number of key groups: the most parallelism a keyed operator can ever be rescaled to (default 128). */
+  maxParallelism?: number;
+  /** Records per batch (default 1024). */
+  batchSize?: number;
+  /** Envelopes a channel holds: the credits of its sender (default 8). */
+  channelCapacity?: number;
+  /** Input batches between an actor's local snapshots (default 16). */
+  snapshotEvery?: number;
+  /** Input batches an actor retains for replay at most (default 4 × snapshotEvery); a full log forces a snapshot. */
+  replayLimit?: number;
+  /** Where actor snapshots go (default: in memory). */
+  snapshotStore?: SnapshotStore;
+  clock?: Clock;
+  /** Restart strategy, intensity and backoff of the job's supervisor. */
+  supervision?: SupervisionConfig;
+  /** What to do with a record that keeps failing: dead-letter it (default) or fail the job. */
+  onPoisonRecord?: 'dead-letter' | 'fail';
+  /** Receives every dead letter as it happens. */
+  onDeadLetter?: (letter: DeadLetter) => void;
+  /** Subscribe to runtime events (telemetry). */
+  inspection?: InspectionBus;
+}
+
+/**
+ * Where a job is composed and run: create sources, transform the streams, then `execute`.
+ * Runs embedded in this process; the same job runs on `weir node`s over NATS.
+ * @example
+ * ```ts
+ * const env = StreamEnvironment.create({ parallelism: 2 })
+ * const sink = new CollectSink<number>()
+ * env.fromCollection([1, 2, 3]).map((x) => x * 2).sinkTo(sink)
+ * await env.execute('double')
+ * ```
+ */
+export class StreamEnvironment {
+  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore'>> & EnvironmentOptions;
+  /** @internal The logical plan so far, in creation order. */
+  readonly transformations: Transformation[] = [];
+  private nextId = 1;
+
+  private constructor(options: EnvironmentOptions) {
+    const snapshotEvery = options.snapshotEvery ?? 16;
+    this.options = {
+      parallelism: 1,
+      maxParallelism: 128,
+      batchSize: 1024,
+      channelCapacity: 8,
+      replayLimit: snapshotEvery * 4,
+      clock: systemClock,
+      onPoisonRecord: 'dead-letter',
+      ...options,
+      snapshotEvery,
+    };
+    for (const k of ['parallelism', 'maxParallelism', 'batchSize', 'channelCapacity', 'snapshotEvery', 'replayLimit'] as const) {
+      const v = this.options[k];
+      if (!Number.isInteger(v) || v < 1) throw new InvalidJobError(`environment option '${k}' must be a positive integer, got ${v}`);
+    }
+    if (this.options.parallelism > this.options.maxParallelism) throw new InvalidJobError(`parallelism ${this.options.parallelism} exceeds maxParallelism ${this.options.maxParallelism}`);
+  }
+
+  /** Creates an environment. */
+  static create(options: EnvironmentOptions = {}): StreamEnvironment {
+    return new StreamEnvironment(options);
+  }
+
+  /** A stream from any {@link Source}. */
+  fromSource<T>(source: Source<T>, name?: string): DataStream<T> {
+    return new DataStream<T>(this, this.add({ name: name ?? source.name, kind: 'source', inputs: [], chaining: 'default', source: source as Source<unknown> }));
+  }
+
+  /** A bounded stream of the given items. */
+  fromCollection<T>(items: readonly T[], name = 'collection'): DataStream<T> {
+    return this.fromSource(collectionSource(items, name));
+  }
+
+  /** A seeded, reproducible stream: record i is `fn(i, random)`. */
+  fromGenerator<T>(fn: (index: number, random: SeededRandom) => T, options: GeneratorOptions): DataStream<T> {
+    return this.fromSource(generatorSource(fn, options));
+  }
+
+  /** @internal Adds a node to the logical plan. */
+  add(t: Omit<Transformation, 'id'>): Transformation {
+    const node = { ...t, id: this.nextId++ } as Transformation;
+    this.transformations.push(node);
+    return node;
+  }
+
+  /** Runs the job composed so far and resolves with its result when it completes. */
+  execute(name = 'weir-job'): Promise<JobResult> {
+    return this.executeAsync(name).done;
+  }
+
+  /** Starts the job and returns a handle at once (await `done`, `cancel()`, `metrics()`). */
+  executeAsync(name = 'weir-job'): JobHandle {
+    if (this.transformations.length === 0) throw new InvalidJobError('the job has no operators: add a source, e.g. env.fromCollection([...]), before execute()');
+    const sinks = this.transformations.filter((t) => t.kind === 'sink');
+    if (sinks.length === 0) throw new InvalidJobError("the job has no sink: add one with stream.sinkTo(...) or stream.print() before execute()");
+    const plan = buildPhysicalPlan(this.transformations, this.options.parallelism);
+    const o = this.options;
+    return runJob(name, plan, {
+      maxParallelism: o.maxParallelism,
+      batchSize: o.batchSize,
+      channelCapacity: o.channelCapacity,
+      snapshotEvery: o.snapshotEvery,
+      replayLimit: o.replayLimit,
+      store: o.snapshotStore ?? new MemorySnapshotStore(),
+      clock: o.clock,
+      supervision: { ...defaultSupervision, ...o.supervision, backoff: { ...defaultSupervision.backoff, ...o.supervision?.backoff } },
+      poisonPolicy: o.onPoisonRecord,
+      onDeadLetter: o.onDeadLetter,
+      deadLetterMemory: 10_000,
+      inspection: o.inspection,
+    });
+  }
+}

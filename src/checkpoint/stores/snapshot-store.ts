@@ -1,0 +1,16 @@
+/**
+ * Where snapshots go: a key/value store of byte blobs. Keys are paths like
+ * `job/local/count-0` or `job/chk-000042/count/kg-7`. Implementations: memory, directory, and
+ * (distributed) the JetStream object store.
+ */
+export interface SnapshotStore {
+  /** Writes atomically: a reader sees the old blob or the new one, never a mix. */
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  /** The blob, or undefined when there is none. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Keys under a prefix, sorted. */
+  list(prefix: string): Promise<string[]>;
+  delete(key: string): Promise<void>;
+  /** Human-readable location, for messages. */
+  describe(): string;
+}

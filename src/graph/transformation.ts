@@ -1,0 +1,35 @@
+import type { Operator } from '../runtime/operator.ts';
+import type { Partitioning } from '../runtime/partitioner.ts';
+import type { Source } from '../connectors/source.ts';
+import type { Sink } from '../connectors/sink.ts';
+import type { TransformStep } from '../../actors/chain/fused-transform.ts';
+
+/** An edge of the logical plan: where a transformation reads from and how records are spread. */
+export interface TransformationInput {
+  from: Transformation;
+  partitioning: Partitioning;
+  /** Which logical input of the receiving operator (0 or 1 for connected streams). */
+  logicalInput: number;
+  /** Reads the producer's side output with this tag instead of its main output. */
+  sideTag?: string;
+}
+
+/**
+ * A node of the logical plan, as the DataStream API records it. The physical planner chains
+ * nodes into actors; the job builder instantiates one operator per node per subtask.
+ */
+export interface Transformation {
+  id: number;
+  name: string;
+  uid?: string;
+  /** Undefined: the environment's default parallelism. */
+  parallelism?: number;
+  kind: 'source' | 'step' | 'operator' | 'sink';
+  inputs: TransformationInput[];
+  /** 'never': not chained at all; 'head': starts a new chain but later nodes may join it. */
+  chaining: 'default' | 'never' | 'head';
+  source?: Source<unknown>;
+  step?: TransformStep;
+  createOperator?: (subtask: number, parallelism: number) => Operator;
+  sink?: Sink<unknown>;
+}

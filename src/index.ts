@@ -1,0 +1,44 @@
+/**
+ * Weir's public API. Everything a job author uses is exported here by name; nothing else is
+ * public. Runtime internals for the CLI, connectors and tests live in `./internal.ts`.
+ */
+export { StreamEnvironment, type EnvironmentOptions } from './api/stream-environment.ts';
+export { DataStream, StreamSink } from './api/data-stream.ts';
+export { KeyedStream } from './api/keyed-stream.ts';
+export type { JobHandle, JobResult, JobMetrics } from './runtime/job.ts';
+
+export type { Source, SourceReader, SourceContext } from './connectors/source.ts';
+export type { Sink, SinkWriter, SinkContext, TwoPhaseCommitSink, TwoPhaseCommitWriter } from './connectors/sink.ts';
+export { collectionSource } from './connectors/collection-source.ts';
+export { generatorSource, type GeneratorOptions } from './connectors/generator-source.ts';
+export { SeededRandom } from './connectors/seeded-random.ts';
+export { CollectSink, CountSink, PrintSink } from './connectors/collect-sink.ts';
+
+export type { Clock } from './time/clock.ts';
+export { systemClock, SimulatedClock } from './time/clock.ts';
+
+export type { DeadLetter } from './runtime/dead-letter.ts';
+export type { SupervisionOptions, SupervisionConfig, SupervisionStrategy, ChildKind, BackoffOptions } from './runtime/supervisor.ts';
+export type { SnapshotStore } from './checkpoint/stores/snapshot-store.ts';
+export { MemorySnapshotStore } from './checkpoint/stores/memory-store.ts';
+export { DirectorySnapshotStore } from './checkpoint/stores/directory-store.ts';
+export { InspectionBus, type InspectionEvent, type InspectionListener } from './runtime/inspection.ts';
+
+export {
+  errors,
+  WeirError,
+  UserFunctionError,
+  RestartIntensityError,
+  PoisonRecordError,
+  JobFailedError,
+  JobCancelledError,
+  StateNotSerializableError,
+  SnapshotCorruptError,
+  SnapshotStoreError,
+  BadFrameError,
+  BadRecordError,
+  InvalidJobError,
+  SequenceGapError,
+  ConnectionError,
+  type ErrorSite,
+} from './errors.ts';

@@ -1,0 +1,128 @@
+import type { BatchOut, Operator } from './operator.ts';
+import type { OutputGate } from './output-gate.ts';
+import type { EffectGuard } from './effect-guard.ts';
+import { InvalidJobError } from '../errors.ts';
+
+/** An operator that writes to the outside world; the runtime guards its writes against replay. */
+export interface SinkOperator {
+  readonly sink: true;
+}
+
+function isSink(op: Operator): boolean {
+  return (op as Partial<SinkOperator>).sink === true;
+}
+
+/**
+ * Runs the operators of one chain over a batch: operator k's output arrays are operator k+1's
+ * input, and the last operator's output goes to the output gate. Watermarks and end of input pass
+ * through the chain in order, after the records each operator emits for them.
+ */
+export class ChainRunner {
+  private readonly ops: Operator[];
+  private readonly gate: OutputGate;
+  private readonly sinkGuard: EffectGuard;
+  private readonly sides = new Map<string, { out: BatchOut; gate: OutputGate | undefined }>();
+  currentWatermark = -Infinity;
+
+  constructor(ops: Operator[], gate: OutputGate, sinkGuard: EffectGuard) {
+    ops.forEach((op, i) => {
+      if (isSink(op) && i !== ops.length - 1) throw new InvalidJobError(`sink '${op.name}' must be the last operator of its chain`);
+    });
+    this.ops = ops;
+    this.gate = gate;
+    this.sinkGuard = sinkGuard;
+  }
+
+  /** Runs a batch through operators `from`…end. Returns a promise only when a sink writes asynchronously. */
+  run(values: unknown[], timestamps: number[] | null, input: number, from = 0): void | Promise<void> {
+    let v = values;
+    let t = timestamps;
+    for (let k = from; k < this.ops.length; k++) {
+      const op = this.ops[k]!;
+      if (v.length === 0) return;
+      if (isSink(op)) {
+        const skip = this.sinkGuard.admit(v.length);
+        if (skip > 0) {
+          v = v.slice(skip);
+          t = t ? t.slice(skip) : null;
+          if (v.length === 0) return;
+        }
+        const r = op.processBatch(v, t, k === from ? input : 0, { values: [], timestamps: null });
+        this.flushSideOutputs();
+        return r;
+      }
+      const out: BatchOut & { watermark?: number } = { values: [], timestamps: t === null ? null : [] };
+      op.processBatch(v, t, k === from ? input : 0, out);
+      if (out.watermark !== undefined) {
+        this.run(out.values, out.timestamps, 0, k + 1);
+        this.watermark(out.watermark, k + 1);
+        return;
+      }
+      v = out.values;
+      t = out.timestamps;
+    }
+    if (v.length > 0) this.gate.emitBatch(v, t);
+    this.flushSideOutputs();
+  }
+
+  /** Passes a watermark through operators `from`…end, then downstream. */
+  watermark(wm: number, from = 0): void {
+    for (let k = from; k < this.ops.length; k++) {
+      const op = this.ops[k]!;
+      if (!op.onWatermark) continue;
+      const out: BatchOut = { values: [], timestamps: [] };
+      op.onWatermark(wm, out);
+      if (out.values.length > 0) void this.run(out.values, out.timestamps, 0, k + 1);
+    }
+    if (wm > this.currentWatermark) {
+      this.currentWatermark = wm;
+      this.gate.emitControl((seq) => ({ kind: 'watermark', seq, time: wm }));
+      for (const side of this.sides.values()) side.gate?.emitControl((seq) => ({ kind: 'watermark', seq, time: wm }));
+    }
+  }
+
+  /** End of input: each operator emits what remains, in chain order. */
+  end(): void | Promise<void> {
+    for (let k = 0; k < this.ops.length; k++) {
+      const op = this.ops[k]!;
+      if (!op.onEnd) continue;
+      const out: BatchOut = { values: [], timestamps: [] };
+      const r = op.onEnd(out);
+      if (r instanceof Promise) return r;
+      if (out.values.length > 0) {
+        const w = this.run(out.values, out.timestamps, 0, k + 1);
+        if (w instanceof Promise) {
+          const rest = k + 1;
+          return w.then(() => this.endFrom(rest));
+        }
+      }
+    }
+  }
+
+  private endFrom(from: number): void | Promise<void> {
+    for (let k = from; k < this.ops.length; k++) {
+      const r = this.ops[k]!.onEnd?.({ values: [], timestamps: [] });
+      if (r instanceof Promise) return r;
+    }
+  }
+
+  /** The buffer an operator writes side-output records to. */
+  sideOutput(tag: string, gate: OutputGate | undefined): BatchOut {
+    let side = this.sides.get(tag);
+    if (!side) {
+      side = { out: { values: [], timestamps: [] }, gate };
+      this.sides.set(tag, side);
+    }
+    return side.out;
+  }
+
+  /** Moves side-output records into their gates (records for a tag nobody consumes are discarded by design of the plan). */
+  flushSideOutputs(): void {
+    for (const side of this.sides.values()) {
+      if (side.out.values.length === 0) continue;
+      side.gate?.emitBatch(side.out.values, side.out.timestamps);
+      side.out.values = [];
+      side.out.timestamps = [];
+    }
+  }
+}

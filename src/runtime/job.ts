@@ -1,0 +1,242 @@
+import type { PhysicalPlan, ChainPlan } from '../graph/physical-plan.ts';
+import type { Operator } from './operator.ts';
+import type { SnapshotStore } from '../checkpoint/stores/snapshot-store.ts';
+import type { Clock } from '../time/clock.ts';
+import type { DeadLetter } from './dead-letter.ts';
+import type { InputChannel, OutputChannel } from '../transport/channel.ts';
+import type { Partitioning } from './partitioner.ts';
+import type { SupervisionOptions } from './supervisor.ts';
+import type { InspectionBus } from './inspection.ts';
+import { LocalChannel } from '../transport/local-channel.ts';
+import { OutputGate } from './output-gate.ts';
+import { TaskActor } from './task-actor.ts';
+import { Supervisor } from './supervisor.ts';
+import { ActorSystem } from './actor-system.ts';
+import { FusedTransform, type TransformStep } from '../../actors/chain/fused-transform.ts';
+import { SinkRunner } from '../../actors/sink.ts';
+import { JobCancelledError, JobFailedError } from '../errors.ts';
+
+/** Runtime settings of a job (the environment's configuration). */
+export interface JobRuntimeOptions {
+  maxParallelism: number;
+  batchSize: number;
+  channelCapacity: number;
+  snapshotEvery: number;
+  replayLimit: number;
+  store: SnapshotStore;
+  clock: Clock;
+  supervision: SupervisionOptions;
+  poisonPolicy: 'dead-letter' | 'fail';
+  onDeadLetter?: (letter: DeadLetter) => void;
+  /** Most dead letters kept in the job result (all are counted and passed to `onDeadLetter`). */
+  deadLetterMemory: number;
+  inspection?: InspectionBus;
+}
+
+/** What a finished job reports. */
+export interface JobResult {
+  name: string;
+  status: 'completed';
+  /** Records the sources read. */
+  recordsIn: number;
+  /** Records written by sinks. */
+  recordsOut: number;
+  /** Actor restarts (tier-1 recoveries). */
+  restarts: number;
+  /** Dead letters: the first `deadLetterMemory` of them, and how many in all. */
+  deadLetters: DeadLetter[];
+  deadLetterCount: number;
+  durationMs: number;
+}
+
+/** Live figures of a running job. */
+export interface JobMetrics {
+  actors: Array<{ id: string; state: string; restarts: number; inputPeaks: number[]; capacity: number }>;
+  recordsIn: number;
+  recordsOut: number;
+  restarts: number;
+  deadLetters: number;
+}
+
+/**
+ * A job that runs (or ran) in this process.
+ * @example
+ * ```ts
+ * const job = env.executeAsync('counts'); setTimeout(() => job.cancel(), 1000); await job.done
+ * ```
+ */
+export interface JobHandle {
+  readonly name: string;
+  /** Resolves when every actor finished; rejects with {@link JobFailedError} or {@link JobCancelledError}. */
+  readonly done: Promise<JobResult>;
+  cancel(): Promise<void>;
+  metrics(): JobMetrics;
+  /** The actor system the job runs in (tests look at actors and channels). */
+  readonly system: ActorSystem;
+}
+
+/** Builds the actors and channels of a physical plan and runs them until every actor finishes. */
+export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOptions): JobHandle {
+  const system = new ActorSystem({ clock: options.clock, inspection: options.inspection });
+  const deadLetters: DeadLetter[] = [];
+  let deadLetterCount = 0;
+  let settled = false;
+  let resolveDone!: (r: JobResult) => void;
+  let rejectDone!: (e: Error) => void;
+  const done = new Promise<JobResult>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  const startedAt = options.clock.now();
+  const root = new Supervisor(`${name}/root`, { ...options.supervision, clock: options.clock, onEscalate: (e) => fail(e) });
+  const actors: TaskActor[] = [];
+  const sinkCounters: Array<() => number> = [];
+  const sourceActors: TaskActor[] = [];
+
+  const finish = async (error?: Error) => {
+    if (settled) return;
+    settled = true;
+    for (const a of actors) a.stop();
+    await Promise.allSettled(actors.map((a) => a.close()));
+    system.inspection.emit({ type: 'job.finished', job: name, status: error ? (error instanceof JobCancelledError ? 'cancelled' : 'failed') : 'completed', error });
+    if (error) rejectDone(error);
+    else resolveDone({ name, status: 'completed', recordsIn: recordsIn(), recordsOut: recordsOut(), restarts: restarts(), deadLetters, deadLetterCount, durationMs: options.clock.now() - startedAt });
+  };
+  const fail = (e: Error) => void finish(e instanceof JobFailedError || e instanceof JobCancelledError ? e : new JobFailedError(name, e));
+  const recordsIn = () => sourceActors.reduce((n, a) => n + a.recordsRead, 0);
+  const recordsOut = () => sinkCounters.reduce((n, c) => n + c(), 0);
+  const restarts = () => actors.reduce((n, a) => n + a.restarts, 0);
+
+  // Channels: one per (edge, sending subtask, receiving subtask).
+  const inputsOf = new Map<string, Array<{ channel: InputChannel; logicalInput: number }>>();
+  const routesOf = new Map<string, Map<string, Array<{ channels: OutputChannel[]; partitioning: Partitioning }>>>();
+  plan.edges.forEach((edge, e) => {
+    const from = plan.chains[edge.from]!;
+    const to = plan.chains[edge.to]!;
+    for (let s = 0; s < from.parallelism; s++) {
+      const targets = edge.partitioning.kind === 'forward' ? [s] : range(to.parallelism);
+      const channels = targets.map((r) => {
+        const ch = new LocalChannel(`${name}.${e}.${s}.${r}`, options.channelCapacity);
+        const key = `${to.index}/${r}`;
+        if (!inputsOf.has(key)) inputsOf.set(key, []);
+        inputsOf.get(key)!.push({ channel: ch, logicalInput: edge.logicalInput });
+        return ch;
+      });
+      const fromKey = `${from.index}/${s}`;
+      if (!routesOf.has(fromKey)) routesOf.set(fromKey, new Map());
+      const byTag = routesOf.get(fromKey)!;
+      const tag = edge.sideTag ?? '';
+      if (!byTag.has(tag)) byTag.set(tag, []);
+      byTag.get(tag)!.push({ channels, partitioning: edge.partitioning });
+    }
+  });
+
+  for (const chain of plan.chains) {
+    for (let s = 0; s < chain.parallelism; s++) {
+      const routes = routesOf.get(`${chain.index}/${s}`) ?? new Map();
+      const sideOutputs = new Map<string, OutputGate>();
+      for (const [tag, r] of routes) if (tag !== '') sideOutputs.set(tag, new OutputGate(r, options.batchSize));
+      const inputs = inputsOf.get(`${chain.index}/${s}`) ?? [];
+      const { operators, source } = instantiate(chain, s);
+      const sinks = operators.filter((o): o is SinkRunner<unknown> => o instanceof SinkRunner);
+      const actor: TaskActor = new TaskActor({
+        job: name,
+        name: chain.name,
+        subtask: s,
+        parallelism: chain.parallelism,
+        maxParallelism: options.maxParallelism,
+        operators,
+        inputs: inputs.map((i) => i.channel),
+        inputIndex: inputs.map((i) => i.logicalInput),
+        source,
+        gate: new OutputGate(routes.get('') ?? [], options.batchSize),
+        sideOutputs,
+        batchSize: options.batchSize,
+        snapshotEvery: options.snapshotEvery,
+        replayLimit: options.replayLimit,
+        store: options.store,
+        clock: options.clock,
+        scheduler: system.scheduler,
+        supervisor: root,
+        inspection: system.inspection,
+        poisonPolicy: options.poisonPolicy,
+        deadLetter: (letter) => {
+          deadLetterCount++;
+          if (deadLetters.length < options.deadLetterMemory) deadLetters.push(letter);
+          options.onDeadLetter?.(letter);
+        },
+        fatal: (e) => fail(e),
+        finished: () => {
+          system.notifyFinished();
+          if (actors.every((a) => a.state() === 'finished')) void finish();
+        },
+      });
+      if (sinks.length > 0) sinkCounters.push(() => actor.recordsWritten);
+      if (source) sourceActors.push(actor);
+      root.add(actor);
+      actors.push(actor);
+    }
+  }
+
+  system.inspection.emit({ type: 'job.started', job: name });
+  // Start receivers before senders so no credit or record arrives at an actor that is not ready.
+  void (async () => {
+    try {
+      for (const a of [...actors].reverse()) await system.spawn(a);
+    } catch (e) {
+      fail(e instanceof Error ? e : new Error(String(e)));
+    }
+  })();
+
+  return {
+    name,
+    done,
+    system,
+    cancel: async () => {
+      await finish(new JobCancelledError(name));
+      await done.catch(() => {});
+    },
+    metrics: () => ({
+      actors: actors.map((a) => ({ id: a.id, state: a.state(), restarts: a.restarts, inputPeaks: a.inputPeaks(), capacity: options.channelCapacity })),
+      recordsIn: recordsIn(),
+      recordsOut: recordsOut(),
+      restarts: restarts(),
+      deadLetters: deadLetterCount,
+    }),
+  };
+}
+
+/** One operator per transformation; runs of stateless steps fuse into one generated loop. */
+function instantiate(chain: ChainPlan, subtask: number): { operators: Operator[]; source?: ReturnType<NonNullable<ChainPlan['members'][0]['source']>['createReader']> } {
+  const operators: Operator[] = [];
+  let steps: TransformStep[] = [];
+  const flushSteps = () => {
+    if (steps.length > 0) operators.push(new FusedTransform(steps));
+    steps = [];
+  };
+  let source;
+  for (const t of chain.members) {
+    switch (t.kind) {
+      case 'source':
+        source = t.source!.createReader(subtask, chain.parallelism);
+        break;
+      case 'step':
+        steps.push(t.step!);
+        break;
+      case 'operator':
+        flushSteps();
+        operators.push(t.createOperator!(subtask, chain.parallelism));
+        break;
+      case 'sink':
+        flushSteps();
+        operators.push(new SinkRunner(t.sink!, subtask, chain.parallelism));
+        break;
+    }
+  }
+  flushSteps();
+  return { operators, source };
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}

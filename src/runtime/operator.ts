@@ -1,0 +1,65 @@
+import type { Clock } from '../time/clock.ts';
+import type { InspectionBus } from './inspection.ts';
+
+/** Output arrays an operator appends to: values and, for timestamped streams, a parallel timestamps array. */
+export interface BatchOut<T = unknown> {
+  values: T[];
+  /** Event time per value, or null when the stream carries no timestamps. */
+  timestamps: number[] | null;
+}
+
+/** What an operator learns about where it runs. */
+export interface OperatorContext {
+  job: string;
+  operator: string;
+  subtask: number;
+  parallelism: number;
+  maxParallelism: number;
+  clock: Clock;
+  inspection: InspectionBus;
+  /** Sends a record that cannot be processed to the dead-letter output; the job goes on. */
+  deadLetter(error: unknown, record: unknown): void;
+  /** Side output by tag (late data, user side outputs). */
+  sideOutput(tag: string): BatchOut;
+  /** The operator's current input watermark. */
+  currentWatermark(): number;
+}
+
+/**
+ * An operator instance as the runtime drives it: a batch at a time, in one actor, never
+ * concurrently. Records are appended to `out` with plain array pushes. State the operator needs
+ * after a restart goes into {@link Operator.snapshotState} as plain data.
+ *
+ * Contract for exactly-once recovery: given the same restored state and the same input sequence,
+ * an operator emits the same output sequence (no wall-clock or randomness in results).
+ */
+export interface Operator<I = unknown, O = unknown> {
+  /** Operator name, used in errors, metrics and dead letters. */
+  readonly name: string;
+  /** True when the operator keeps state that must survive a restart. */
+  readonly stateful: boolean;
+  open?(ctx: OperatorContext): void | Promise<void>;
+  /**
+   * Processes one batch from input `input` (0 for single-input operators). Throw
+   * {@link UserFunctionError} with the record's index when a user function fails. Only a sink may
+   * return a promise: the actor takes no further input until it settles.
+   */
+  processBatch(values: I[], timestamps: number[] | null, input: number, out: BatchOut<O>): void | Promise<void>;
+  /** The combined input watermark advanced to `watermark`; emit what it completes. */
+  onWatermark?(watermark: number, out: BatchOut<O>): void;
+  /** Processing time reached `now`; fire due processing-time timers. */
+  onProcessingTime?(now: number, out: BatchOut<O>): void;
+  /** The earliest processing-time timer, if any, so the actor can wake up for it. */
+  nextProcessingTime?(): number | undefined;
+  /** All inputs ended; emit what remains. */
+  onEnd?(out: BatchOut<O>): void | Promise<void>;
+  /** Plain, msgpackr-serialisable state. */
+  snapshotState?(): unknown;
+  /** Restores what {@link Operator.snapshotState} returned (called before replay). */
+  restoreState?(state: unknown): void;
+  /** A checkpoint barrier passed this operator: return what must be stored with the checkpoint (2PC handles). */
+  onBarrier?(checkpointId: number): unknown | Promise<unknown>;
+  /** The checkpoint is complete everywhere. */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
+  close?(): void | Promise<void>;
+}

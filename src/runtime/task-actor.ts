@@ -1,0 +1,499 @@
+import type { Envelope, RecordsEnvelope } from '../transport/envelope.ts';
+import type { InputChannel } from '../transport/channel.ts';
+import type { SourceReader } from '../connectors/source.ts';
+import type { SnapshotStore } from '../checkpoint/stores/snapshot-store.ts';
+import type { Clock } from '../time/clock.ts';
+import type { BatchOut, Operator, OperatorContext } from './operator.ts';
+import type { OutputGate } from './output-gate.ts';
+import type { Schedulable, Scheduler } from './scheduler.ts';
+import type { Supervisor, SupervisedChild, ChildKind } from './supervisor.ts';
+import type { InspectionBus } from './inspection.ts';
+import type { DeadLetter } from './dead-letter.ts';
+import { toDeadLetter } from './dead-letter.ts';
+import { EffectGuard } from './effect-guard.ts';
+import { ReplayLog } from './replay-log.ts';
+import { startLifecycle, lifecycleState, type ActorLifecycle } from './actor-lifecycle.ts';
+import { InputSet } from './input-set.ts';
+import { ChainRunner } from './chain-runner.ts';
+import { assertSerializable, decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
+import { UserFunctionError, WeirError, PoisonRecordError, causeText } from '../errors.ts';
+
+/** Everything a task actor needs; the job builder fills it from the physical plan. */
+export interface TaskConfig {
+  job: string;
+  /** Name of the chain (its operators' names joined), unique within the job. */
+  name: string;
+  subtask: number;
+  parallelism: number;
+  maxParallelism: number;
+  operators: Operator[];
+  /** Input channels (empty for a source task). */
+  inputs: InputChannel[];
+  /** Logical input (0, or 1 for the second of connected streams) of each input channel. */
+  inputIndex: number[];
+  /** The source reader, for a source task. */
+  source?: SourceReader<unknown>;
+  gate: OutputGate;
+  sideOutputs: Map<string, OutputGate>;
+  batchSize: number;
+  /** Input batches between two local snapshots. */
+  snapshotEvery: number;
+  /** Most input batches retained for replay before the actor waits for its snapshot to land. */
+  replayLimit: number;
+  store: SnapshotStore;
+  clock: Clock;
+  scheduler: Scheduler;
+  supervisor: Supervisor;
+  inspection: InspectionBus;
+  kind?: ChildKind;
+  poisonPolicy: 'dead-letter' | 'fail';
+  deadLetter(letter: DeadLetter): void;
+  /** The actor cannot go on and no restart can help (e.g. unreadable snapshot): fail the job. */
+  fatal(error: Error): void;
+  finished(actor: TaskActor): void;
+}
+
+interface TaskSnapshot {
+  operators: unknown[];
+  gate: ReturnType<OutputGate['snapshot']>;
+  sides: Array<[string, ReturnType<OutputGate['snapshot']>]>;
+  inputs: ReturnType<InputSet['snapshot']> | null;
+  source: unknown;
+  readCount: number;
+  sinkCount: number;
+  deadLetterCount: number;
+}
+
+/**
+ * One operator instance (a chain of fused operators) as an actor: takes one input batch per
+ * scheduler turn, runs the chain in plain loops, and sends output as credits allow.
+ *
+ * Recovery (tier 1): every `snapshotEvery` batches it snapshots its state to the store and keeps
+ * the input since then in a bounded replay log. When a user function throws, the supervisor
+ * restarts just this actor: it restores the snapshot and replays the log; outputs carry
+ * per-channel record sequence numbers, so receivers drop what they already have, and sink writes
+ * and dead letters pass through {@link EffectGuard}s. An input batch that keeps failing past the
+ * restart intensity is processed record by record and the failing record dead-lettered.
+ *
+ * Threading model: event loop only; `turn` is called by the scheduler and never throws.
+ */
+export class TaskActor implements Schedulable, SupervisedChild {
+  queued = false;
+  readonly id: string;
+  readonly kind: ChildKind;
+  readonly lifecycle: ActorLifecycle;
+  restarts = 0;
+  private readonly cfg: TaskConfig;
+  private readonly inputs: InputSet;
+  private readonly chain: ChainRunner;
+  private readonly log: ReplayLog;
+  private readonly sinkGuard = new EffectGuard();
+  private readonly deadLetterGuard = new EffectGuard();
+  private readonly poisonCounts = new Map<string, number>();
+  private readonly poisoned = new Set<string>();
+  private running = false;
+  private busy = false;
+  private ended = false;
+  private sourceExhausted = false;
+  private readCount = 0;
+  private batchesSinceSnapshot = 0;
+  /** Time spent in turns since the last snapshot, and what the last snapshot cost: snapshots stay a small share of the work. */
+  private busyMsSinceSnapshot = 0;
+  private lastSnapshotMs = 0;
+  private snapshotInFlight: Promise<void> | undefined;
+  private incarnation = 0;
+  private readonly snapshotKey: string;
+  /** Chains without state snapshot only positions: kept in memory after every batch, so nothing is retained. */
+  private readonly light: boolean;
+  private lightSnapshot: TaskSnapshot | undefined;
+
+  constructor(cfg: TaskConfig) {
+    this.cfg = cfg;
+    this.id = `${cfg.name}#${cfg.subtask}`;
+    this.kind = cfg.kind ?? 'permanent';
+    this.snapshotKey = `${cfg.job}/local/${cfg.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${cfg.subtask}`;
+    this.light = !cfg.operators.some((op) => op.stateful);
+    this.inputs = new InputSet(cfg.inputs);
+    this.log = new ReplayLog(cfg.replayLimit);
+    this.chain = new ChainRunner(cfg.operators, cfg.gate, this.sinkGuard);
+    this.lifecycle = startLifecycle();
+    for (const ch of cfg.inputs) ch.onData(() => cfg.scheduler.schedule(this));
+    for (const ch of cfg.gate.channels) ch.onCredit(() => cfg.scheduler.schedule(this));
+    for (const side of cfg.sideOutputs.values()) for (const ch of side.channels) ch.onCredit(() => cfg.scheduler.schedule(this));
+  }
+
+  /** Opens operators and the source, takes the initial snapshot and starts taking turns. */
+  async start(): Promise<void> {
+    const ctx = this.operatorContext();
+    for (const op of this.cfg.operators) await op.open?.(ctx);
+    if (this.cfg.source) await this.cfg.source.open({ ...ctx, deadLetter: (e, r, pos) => this.emitDeadLetter(e, r, pos) });
+    this.takeSnapshot();
+    this.running = true;
+    this.lifecycle.send({ type: 'STARTED' });
+    this.cfg.inspection.emit({ type: 'actor.started', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, restored: false });
+    this.cfg.scheduler.schedule(this);
+  }
+
+  /** Lifecycle state name (for tests, status and metrics). */
+  state(): string {
+    return lifecycleState(this.lifecycle);
+  }
+
+  ready(): boolean {
+    if (!this.running || this.busy) return false;
+    if (this.blocked()) return this.canFlush();
+    if (this.ended) return false;
+    if (this.log.replaying()) return true;
+    if (this.log.full()) return !this.snapshotInFlight;
+    return this.cfg.source ? !this.sourceExhausted : this.inputs.hasInput();
+  }
+
+  turn(): void {
+    if (!this.running || this.busy) return;
+    if (this.blocked() && !this.flushAll()) return;
+    if (this.ended) {
+      this.afterTurn();
+      return;
+    }
+    if (this.log.full() && !this.log.replaying()) {
+      // Bounded replay: take no more input until a snapshot covers what the log holds.
+      if (!this.snapshotInFlight) this.takeSnapshot();
+      return;
+    }
+    const incarnation = this.incarnation;
+    const startedAt = performance.now();
+    let result: void | Promise<void>;
+    try {
+      result = this.cfg.source ? this.sourceTurn() : this.channelTurn();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (result instanceof Promise) {
+      this.busy = true;
+      result.then(
+        () => {
+          if (incarnation !== this.incarnation) return;
+          this.busy = false;
+          this.afterTurn();
+          // Input that arrived while busy found the actor not ready; look again.
+          this.cfg.scheduler.schedule(this);
+        },
+        (error) => {
+          if (incarnation !== this.incarnation) return;
+          this.busy = false;
+          this.fail(error);
+        },
+      );
+      return;
+    }
+    this.busyMsSinceSnapshot += performance.now() - startedAt;
+    this.afterTurn();
+  }
+
+  private current: { identity: string; values: unknown[] | undefined } = { identity: '', values: undefined };
+
+  private channelTurn(): void | Promise<void> {
+    let entry = this.log.next();
+    if (entry === undefined) {
+      const polled = this.inputs.poll();
+      if (polled === undefined) return;
+      entry = polled;
+      this.log.append(entry);
+      this.batchesSinceSnapshot++;
+    }
+    const { input, envelope } = entry;
+    this.inputs.advance(input, envelope);
+    if (envelope.kind === 'records') return this.processRecords(`${input}:${envelope.seq}`, envelope, this.cfg.inputIndex[input] ?? 0);
+    return this.processControl(input, envelope);
+  }
+
+  private sourceTurn(): void | Promise<void> {
+    const reader = this.cfg.source!;
+    const values: unknown[] = [];
+    const timestamps: number[] | null = [];
+    const n = reader.read(values, timestamps, this.cfg.batchSize);
+    if (n < 0) {
+      this.sourceExhausted = true;
+      return this.finishInput();
+    }
+    if (n === 0) {
+      if (!reader.whenAvailable) return;
+      return reader.whenAvailable();
+    }
+    const identity = `s:${this.readCount}`;
+    this.readCount += n;
+    this.batchesSinceSnapshot++;
+    const hasTimestamps = timestamps.length === values.length;
+    const envelope: RecordsEnvelope = { kind: 'records', seq: this.readCount - n, values, timestamps: hasTimestamps ? timestamps : null };
+    return this.processRecords(identity, envelope, 0);
+  }
+
+  private processRecords(identity: string, envelope: RecordsEnvelope, input: number): void | Promise<void> {
+    this.current.identity = identity;
+    this.current.values = envelope.values;
+    if (this.poisoned.has(identity)) return this.processOneByOne(envelope, input);
+    return this.chain.run(envelope.values, envelope.timestamps, input);
+  }
+
+  /** The slow path for a batch that keeps failing: isolate and dead-letter the failing records. */
+  private processOneByOne(envelope: RecordsEnvelope, input: number): void {
+    for (let i = 0; i < envelope.values.length; i++) {
+      try {
+        const r = this.chain.run([envelope.values[i]], envelope.timestamps ? [envelope.timestamps[i]!] : null, input);
+        if (r instanceof Promise) r.catch((e) => this.emitDeadLetter(e, envelope.values[i], envelope.seq + i));
+      } catch (error) {
+        this.emitDeadLetter(error, envelope.values[i], envelope.seq + i);
+      }
+    }
+  }
+
+  private processControl(_input: number, envelope: Envelope): void | Promise<void> {
+    switch (envelope.kind) {
+      case 'watermark':
+      case 'idle': {
+        const wm = this.inputs.combinedWatermarkAdvance();
+        if (wm !== undefined) this.chain.watermark(wm);
+        return;
+      }
+      case 'end': {
+        const wm = this.inputs.combinedWatermarkAdvance();
+        if (wm !== undefined) this.chain.watermark(wm);
+        if (this.inputs.allEnded()) return this.finishInput();
+        return;
+      }
+      case 'barrier':
+        // Aligned checkpoints build on this (checkpoint coordinator); until then barriers are forwarded.
+        this.cfg.gate.emitControl((seq) => ({ ...envelope, seq }));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private finishInput(): void | Promise<void> {
+    this.lifecycle.send({ type: 'FINISH' });
+    if (this.cfg.source) this.chain.watermark(Infinity);
+    const r = this.chain.end();
+    const done = () => {
+      for (const gate of [this.cfg.gate, ...this.cfg.sideOutputs.values()]) gate.emitControl((seq) => ({ kind: 'end', seq }));
+      this.ended = true;
+    };
+    if (r instanceof Promise) return r.then(done);
+    done();
+  }
+
+  private afterTurn(): void {
+    if (!this.log.replaying() && !this.inputs.hasInput()) this.sealPartials();
+    this.flushAll();
+    if (this.ended && !this.blocked()) {
+      this.running = false;
+      this.lifecycle.send({ type: 'FINISHED' });
+      this.cfg.inspection.emit({ type: 'actor.stopped', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask });
+      this.cfg.finished(this);
+      return;
+    }
+    if (this.snapshotDue()) this.takeSnapshot();
+  }
+
+  /** Every `snapshotEvery` batches, unless the last snapshot was costly (then wait until it is ≤ 5% of the work; the log bound still forces one). */
+  private snapshotDue(): boolean {
+    if (this.snapshotInFlight || this.log.replaying()) return false;
+    if (this.light || this.log.full()) return true;
+    return this.batchesSinceSnapshot >= this.cfg.snapshotEvery && this.busyMsSinceSnapshot >= this.lastSnapshotMs * 20;
+  }
+
+  /** Snapshot state now (only when nothing waits to be sent) and trim the log once it is durable. */
+  private takeSnapshot(): void {
+    this.sealPartials();
+    if (!this.flushAll()) return;
+    const startedAt = performance.now();
+    const payload: TaskSnapshot = {
+      operators: this.cfg.operators.map((op) => (op.snapshotState ? op.snapshotState() : null)),
+      gate: this.cfg.gate.snapshot(),
+      sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.snapshot()]),
+      inputs: this.cfg.source ? null : this.inputs.snapshot(),
+      source: this.cfg.source ? this.cfg.source.snapshot() : null,
+      readCount: this.readCount,
+      sinkCount: this.sinkGuard.snapshot(),
+      deadLetterCount: this.deadLetterGuard.snapshot(),
+    };
+    if (this.light) {
+      this.lightSnapshot = payload;
+      this.log.trim(this.log.mark());
+      this.batchesSinceSnapshot = 0;
+      return;
+    }
+    let bytes: Uint8Array;
+    try {
+      this.cfg.operators.forEach((op, i) => op.stateful && assertSerializable(payload.operators[i], op.name));
+      bytes = encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: 'local' });
+    } catch (error) {
+      this.running = false;
+      this.cfg.fatal(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    const mark = this.log.mark();
+    this.batchesSinceSnapshot = 0;
+    this.busyMsSinceSnapshot = 0;
+    this.lastSnapshotMs = performance.now() - startedAt;
+    this.snapshotInFlight = this.cfg.store.put(this.snapshotKey, bytes).then(
+      () => {
+        // Trim even if the actor failed meanwhile: restore waits for this put and reads this snapshot.
+        this.snapshotInFlight = undefined;
+        this.log.trim(mark);
+        this.cfg.inspection.emit({ type: 'actor.snapshot', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, bytes: bytes.length });
+        this.cfg.scheduler.schedule(this);
+      },
+      (error: unknown) => {
+        // The log still holds everything since the previous snapshot, so nothing is lost; try again later.
+        this.snapshotInFlight = undefined;
+        this.cfg.inspection.emit({ type: 'actor.snapshotFailed', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, error });
+        this.cfg.clock.setTimeout(() => this.cfg.scheduler.schedule(this), 100);
+      },
+    );
+  }
+
+  private fail(error: unknown): void {
+    this.running = false;
+    this.incarnation++;
+    const identity = this.current.identity;
+    this.lifecycle.send({ type: 'FAILED', error: causeText(error) });
+    this.cfg.inspection.emit({ type: 'actor.failed', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, error, attempt: this.restarts + 1 });
+    const failures = (this.poisonCounts.get(identity) ?? 0) + 1;
+    this.poisonCounts.set(identity, failures);
+    if (identity !== '' && failures > this.cfg.supervisor.maxRestarts) {
+      if (this.cfg.poisonPolicy === 'fail') {
+        this.cfg.fatal(new PoisonRecordError(this.cfg.name, identity, failures, error));
+        return;
+      }
+      this.poisoned.add(identity);
+      this.cfg.supervisor.childFailed(this, error, false);
+      return;
+    }
+    this.cfg.supervisor.childFailed(this, error, true);
+  }
+
+  restart(attempt: number, backoffMs: number): void {
+    if (lifecycleState(this.lifecycle) !== 'failed') {
+      // one-for-all / rest-for-one: a healthy sibling restarts too.
+      this.running = false;
+      this.incarnation++;
+      this.lifecycle.send({ type: 'FAILED', error: 'restarted with a sibling' });
+    }
+    this.lifecycle.send({ type: 'RESTART' });
+    this.restarts++;
+    const incarnation = this.incarnation;
+    void this.restore().then(
+      (replayed) => {
+        if (incarnation !== this.incarnation) return;
+        this.busy = false;
+        this.running = true;
+        this.lifecycle.send({ type: 'RESTORED' });
+        this.cfg.inspection.emit({ type: 'actor.restarted', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, attempt, replayed, backoffMs });
+        this.cfg.scheduler.schedule(this);
+      },
+      (error) => this.cfg.fatal(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  private async restore(): Promise<number> {
+    while (this.snapshotInFlight) await this.snapshotInFlight;
+    const s = this.light ? this.lightSnapshot! : await this.readSnapshot();
+    this.cfg.operators.forEach((op, i) => op.restoreState?.(s.operators[i]));
+    this.cfg.gate.restore(s.gate);
+    for (const [tag, g] of s.sides) this.cfg.sideOutputs.get(tag)?.restore(g);
+    if (s.inputs) this.inputs.restore(s.inputs);
+    if (this.cfg.source) this.cfg.source.restore(s.source);
+    this.readCount = s.readCount;
+    this.sinkGuard.restore(s.sinkCount);
+    this.deadLetterGuard.restore(s.deadLetterCount);
+    this.sourceExhausted = false;
+    this.ended = false;
+    this.batchesSinceSnapshot = 0;
+    return this.log.rewind();
+  }
+
+  private async readSnapshot(): Promise<TaskSnapshot> {
+    const bytes = await this.cfg.store.get(this.snapshotKey);
+    if (!bytes) throw new WeirError('WEIR_SNAPSHOT_MISSING', `no snapshot '${this.snapshotKey}' to restart from`, { job: this.cfg.job, operator: this.cfg.name, subtask: this.cfg.subtask });
+    return decodeSnapshot(bytes, { job: this.cfg.job, operator: this.cfg.name, key: this.snapshotKey }).payload as TaskSnapshot;
+  }
+
+  stop(): void {
+    this.running = false;
+    this.incarnation++;
+    if (!['finished', 'stopped', 'dead'].includes(lifecycleState(this.lifecycle))) this.lifecycle.send({ type: 'STOP' });
+  }
+
+  /** Closes operators and the source; called once when the job ends. */
+  async close(): Promise<void> {
+    for (const op of this.cfg.operators) await op.close?.();
+    await this.cfg.source?.close();
+    this.lifecycle.stop();
+  }
+
+  private emitDeadLetter(error: unknown, record: unknown, position?: number): void {
+    if (this.deadLetterGuard.admit(1) > 0) return;
+    const site = { job: this.cfg.job, operator: this.cfg.name, subtask: this.cfg.subtask, position };
+    const letter = toDeadLetter(error, error instanceof UserFunctionError ? error.record : record, site);
+    this.cfg.deadLetter(letter);
+    this.cfg.inspection.emit({ type: 'deadLetter', job: this.cfg.job, letter: { operator: letter.operator, subtask: letter.subtask, reason: letter.reason, code: letter.code } });
+  }
+
+  private operatorContext(): OperatorContext {
+    return {
+      job: this.cfg.job,
+      operator: this.cfg.name,
+      subtask: this.cfg.subtask,
+      parallelism: this.cfg.parallelism,
+      maxParallelism: this.cfg.maxParallelism,
+      clock: this.cfg.clock,
+      inspection: this.cfg.inspection,
+      deadLetter: (error, record) => this.emitDeadLetter(error, record),
+      sideOutput: (tag) => this.chain.sideOutput(tag, this.cfg.sideOutputs.get(tag)),
+      currentWatermark: () => this.chain.currentWatermark,
+    };
+  }
+
+  private blocked(): boolean {
+    if (this.cfg.gate.blocked()) return true;
+    for (const g of this.cfg.sideOutputs.values()) if (g.blocked()) return true;
+    return false;
+  }
+
+  private canFlush(): boolean {
+    if (this.cfg.gate.canProgress()) return true;
+    for (const g of this.cfg.sideOutputs.values()) if (g.canProgress()) return true;
+    return false;
+  }
+
+  private flushAll(): boolean {
+    let done = this.cfg.gate.flush();
+    for (const g of this.cfg.sideOutputs.values()) done = g.flush() && done;
+    return done;
+  }
+
+  private sealPartials(): void {
+    this.chain.flushSideOutputs();
+    this.cfg.gate.sealPartial();
+    for (const g of this.cfg.sideOutputs.values()) g.sealPartial();
+  }
+
+  /** Peak envelopes waiting in each input channel (the runtime's own bound check). */
+  inputPeaks(): number[] {
+    return this.cfg.inputs.map((c) => c.peakSize());
+  }
+
+  /** Records handed to this actor's sink (each exactly once, replays excluded). */
+  get recordsWritten(): number {
+    return this.sinkGuard.total;
+  }
+
+  /** Records read by a source task. */
+  get recordsRead(): number {
+    return this.readCount;
+  }
+}
+
+export type { BatchOut };

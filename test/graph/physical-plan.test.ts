@@ -1,0 +1,62 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { StreamEnvironment, CollectSink, InvalidJobError } from '../../src/index.ts';
+import { buildPhysicalPlan } from '../../src/graph/physical-plan.ts';
+
+test('stateless steps chain with their source; keyBy and parallelism changes start new chains', () => {
+  const env = StreamEnvironment.create({ parallelism: 2 });
+  env
+    .fromCollection([1, 2, 3])
+    .map((x) => x + 1, 'a')
+    .filter((x) => x > 1, 'b')
+    .keyBy((x) => x % 2)
+    .reduce((x, y) => x + y, 'sum')
+    .map((x) => x * 2, 'c')
+    .sinkTo(new CollectSink<number>())
+    .setParallelism(1);
+  const plan = buildPhysicalPlan(env.transformations, env.options.parallelism);
+  assert.equal(plan.chains.map((c) => [c.name, c.parallelism]), [
+    ['collection -> a -> b', 2],
+    ['sum -> c', 2],
+    ['collect', 1],
+  ]);
+  assert.equal(plan.edges.map((e) => [e.from, e.to, e.partitioning.kind]), [
+    [0, 1, 'hash'],
+    [1, 2, 'rebalance'],
+  ]);
+});
+
+test('disableChaining puts an operator in an actor of its own', () => {
+  const env = StreamEnvironment.create();
+  env.fromCollection([1]).map((x) => x, 'm').disableChaining().sinkTo(new CollectSink());
+  const plan = buildPhysicalPlan(env.transformations, 1);
+  assert.equal(plan.chains.map((c) => c.name), ['collection', 'm', 'collect']);
+});
+
+test('a job without a sink, or with a bad parallelism, is refused with advice', () => {
+  const env = StreamEnvironment.create();
+  env.fromCollection([1]).map((x) => x);
+  assert.throws(() => env.executeAsync('x'), (e: Error) => e instanceof InvalidJobError && /sinkTo/.test(e.message));
+  assert.throws(() => env.fromCollection([1]).setParallelism(0), /positive integer/);
+  assert.throws(() => StreamEnvironment.create({ parallelism: 300 }), /maxParallelism/);
+});
+
+test('keyed results are the same at parallelism 1 and 4', async () => {
+  const run = async (parallelism: number) => {
+    const env = StreamEnvironment.create({ parallelism });
+    const sink = new CollectSink<[string, number]>();
+    env
+      .fromGenerator((i, r) => [`k${r.int(37)}`, r.int(100)] as [string, number], { count: 20_000, seed: 3 })
+      .setParallelism(1)
+      .keyBy((p) => p[0])
+      .reduce((a, b) => [a[0], a[1] + b[1]])
+      .sinkTo(sink);
+    await env.execute('p');
+    const last = new Map<string, number>();
+    for (const [k, v] of sink.values) last.set(k, v);
+    return [...last].sort();
+  };
+  assert.equal(await run(4), await run(1));
+});
+
+test.run();
