@@ -26,9 +26,9 @@ export interface EnvironmentOptions {
   batchSize?: number;
   /** Envelopes a channel holds: the credits of its sender (default 8). */
   channelCapacity?: number;
-  /** Input batches between an actor's local snapshots (default 16). */
+  /** Input batches between an actor's local snapshots (default 32; later when the last snapshot was costly). */
   snapshotEvery?: number;
-  /** Input batches an actor retains for replay at most (default 4 × snapshotEvery); a full log forces a snapshot. */
+  /** Input batches an actor retains for replay at most (default 2 × snapshotEvery); a full log forces a snapshot. Retained batches cost GC time, so this stays small. */
   replayLimit?: number;
   /** Where actor snapshots go (default: in memory). */
   snapshotStore?: SnapshotStore;
@@ -61,13 +61,13 @@ export class StreamEnvironment {
   private nextId = 1;
 
   private constructor(options: EnvironmentOptions) {
-    const snapshotEvery = options.snapshotEvery ?? 16;
+    const snapshotEvery = options.snapshotEvery ?? 32;
     this.options = {
       parallelism: 1,
       maxParallelism: 128,
       batchSize: 1024,
       channelCapacity: 8,
-      replayLimit: snapshotEvery * 4,
+      replayLimit: snapshotEvery * 2,
       clock: systemClock,
       onPoisonRecord: 'dead-letter',
       ...options,
