@@ -13,6 +13,10 @@ export { collectionSource } from './connectors/collection-source.ts';
 export { generatorSource, type GeneratorOptions } from './connectors/generator-source.ts';
 export { SeededRandom } from './connectors/seeded-random.ts';
 export { CollectSink, CountSink, PrintSink } from './connectors/collect-sink.ts';
+export { TransactionalCollectSink } from './connectors/transactional-collect-sink.ts';
+export type { CheckpointConfig, CheckpointMetadata } from './checkpoint/coordinator.ts';
+export type { RestartStrategy } from './checkpoint/restart-strategy.ts';
+export { latestCheckpoint } from './checkpoint/job-recovery.ts';
 
 export type { Clock } from './time/clock.ts';
 export { systemClock, SimulatedClock } from './time/clock.ts';

@@ -1,9 +1,10 @@
 import type { Transformation } from '../graph/transformation.ts';
 import type { Partitioning } from '../runtime/partitioner.ts';
-import type { Sink } from '../connectors/sink.ts';
+import type { Sink, TwoPhaseCommitSink } from '../connectors/sink.ts';
 import type { StreamEnvironment } from './stream-environment.ts';
 import { PrintSink } from '../connectors/collect-sink.ts';
 import { KeyedStream } from './keyed-stream.ts';
+import { PassThrough } from '../../actors/pass-through.ts';
 import { InvalidJobError } from '../errors.ts';
 
 /**
@@ -45,6 +46,13 @@ export class DataStream<T> {
     return new KeyedStream<T, K>(this, key);
   }
 
+  /** Merges streams of the same type into one (records interleave; watermark is the minimum). */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    for (const o of others) if (o.env !== this.env) throw new InvalidJobError('union: every stream must come from the same StreamEnvironment');
+    const node = this.env.add({ name: 'union', kind: 'operator', inputs: [this, ...others].map((s) => s.input()), chaining: 'default', createOperator: () => new PassThrough('union') });
+    return new DataStream<T>(this.env, node);
+  }
+
   /** Spreads batches round-robin over the next operator's subtasks. */
   rebalance(): DataStream<T> {
     return this.repartition({ kind: 'rebalance' }, 'rebalance');
@@ -56,7 +64,7 @@ export class DataStream<T> {
   }
 
   /** Writes to a sink. */
-  sinkTo(sink: Sink<T>, name?: string): StreamSink {
+  sinkTo(sink: Sink<T> | TwoPhaseCommitSink<T, any>, name?: string): StreamSink {
     return new StreamSink(this.env.add({ name: name ?? sink.name, kind: 'sink', inputs: [this.input()], chaining: 'default', sink: sink as Sink<unknown> }));
   }
 

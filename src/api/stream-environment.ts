@@ -10,7 +10,10 @@ import { systemClock } from '../time/clock.ts';
 import { defaultSupervision } from '../runtime/supervisor.ts';
 import { MemorySnapshotStore } from '../checkpoint/stores/memory-store.ts';
 import { buildPhysicalPlan } from '../graph/physical-plan.ts';
-import { runJob, type JobHandle, type JobResult } from '../runtime/job.ts';
+import type { JobHandle, JobResult } from '../runtime/job.ts';
+import { runWithRestarts } from '../checkpoint/job-recovery.ts';
+import type { CheckpointConfig, CheckpointMetadata } from '../checkpoint/coordinator.ts';
+import type { RestartStrategy } from '../checkpoint/restart-strategy.ts';
 import { collectionSource } from '../connectors/collection-source.ts';
 import { generatorSource, type GeneratorOptions } from '../connectors/generator-source.ts';
 import { DataStream } from './data-stream.ts';
@@ -41,6 +44,12 @@ export interface EnvironmentOptions {
   onDeadLetter?: (letter: DeadLetter) => void;
   /** Subscribe to runtime events (telemetry). */
   inspection?: InspectionBus;
+  /** Periodic aligned checkpoints for job-level recovery and exactly-once sinks. */
+  checkpointing?: CheckpointConfig;
+  /** How the job restarts from its last checkpoint after a job-level failure (default with checkpointing: 3 attempts, 100 ms apart). */
+  restartStrategy?: RestartStrategy;
+  /** Start from this completed checkpoint or savepoint (see `latestCheckpoint`). */
+  restoreFrom?: CheckpointMetadata;
 }
 
 /**
@@ -55,7 +64,7 @@ export interface EnvironmentOptions {
  * ```
  */
 export class StreamEnvironment {
-  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore'>> & EnvironmentOptions;
+  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom'>> & EnvironmentOptions;
   /** @internal The logical plan so far, in creation order. */
   readonly transformations: Transformation[] = [];
   private nextId = 1;
@@ -119,7 +128,8 @@ export class StreamEnvironment {
     if (sinks.length === 0) throw new InvalidJobError("the job has no sink: add one with stream.sinkTo(...) or stream.print() before execute()");
     const plan = buildPhysicalPlan(this.transformations, this.options.parallelism);
     const o = this.options;
-    return runJob(name, plan, {
+    const strategy: RestartStrategy = o.restartStrategy ?? (o.checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 100 } : { kind: 'none' });
+    return runWithRestarts(name, plan, {
       maxParallelism: o.maxParallelism,
       batchSize: o.batchSize,
       channelCapacity: o.channelCapacity,
@@ -132,6 +142,8 @@ export class StreamEnvironment {
       onDeadLetter: o.onDeadLetter,
       deadLetterMemory: 10_000,
       inspection: o.inspection,
-    });
+      checkpoint: o.checkpointing,
+      restoreFrom: o.restoreFrom,
+    }, strategy);
   }
 }

@@ -1,7 +1,7 @@
 import type { Operator } from '../runtime/operator.ts';
 import type { Partitioning } from '../runtime/partitioner.ts';
 import type { Source } from '../connectors/source.ts';
-import type { Sink } from '../connectors/sink.ts';
+import type { Sink, TwoPhaseCommitSink } from '../connectors/sink.ts';
 import type { TransformStep } from '../../actors/chain/fused-transform.ts';
 
 /** An edge of the logical plan: where a transformation reads from and how records are spread. */
@@ -31,5 +31,5 @@ export interface Transformation {
   source?: Source<unknown>;
   step?: TransformStep;
   createOperator?: (subtask: number, parallelism: number) => Operator;
-  sink?: Sink<unknown>;
+  sink?: Sink<unknown> | (TwoPhaseCommitSink<unknown> & Partial<Sink<unknown>>);
 }

@@ -112,6 +112,13 @@ export class InputSet {
     return undefined;
   }
 
+  /** Ended inputs not in `except`. */
+  endedCount(except: Set<number>): number {
+    let n = 0;
+    for (let i = 0; i < this.ended.length; i++) if (this.ended[i] && !except.has(i)) n++;
+    return n;
+  }
+
   allEnded(): boolean {
     return this.ended.every(Boolean);
   }

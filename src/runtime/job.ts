@@ -14,7 +14,11 @@ import { Supervisor } from './supervisor.ts';
 import { ActorSystem } from './actor-system.ts';
 import { FusedTransform, type TransformStep } from '../../actors/chain/fused-transform.ts';
 import { SinkRunner } from '../../actors/sink.ts';
-import { JobCancelledError, JobFailedError } from '../errors.ts';
+import { TwoPhaseSinkRunner } from '../../actors/two-phase-sink.ts';
+import type { TwoPhaseCommitSink } from '../connectors/sink.ts';
+import { JobCancelledError, JobFailedError, InvalidJobError } from '../errors.ts';
+import { CheckpointCoordinator, type CheckpointConfig, type CheckpointMetadata } from '../checkpoint/coordinator.ts';
+import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
 
 /** Runtime settings of a job (the environment's configuration). */
 export interface JobRuntimeOptions {
@@ -31,6 +35,10 @@ export interface JobRuntimeOptions {
   /** Most dead letters kept in the job result (all are counted and passed to `onDeadLetter`). */
   deadLetterMemory: number;
   inspection?: InspectionBus;
+  /** Periodic aligned checkpoints (absent: none). */
+  checkpoint?: CheckpointConfig;
+  /** Start every actor from this completed checkpoint (job-level recovery, savepoints). */
+  restoreFrom?: CheckpointMetadata;
 }
 
 /** What a finished job reports. */
@@ -41,8 +49,10 @@ export interface JobResult {
   recordsIn: number;
   /** Records written by sinks. */
   recordsOut: number;
-  /** Actor restarts (tier-1 recoveries). */
+  /** Restarts: one-actor recoveries plus whole-job rollbacks. */
   restarts: number;
+  /** Whole-job rollbacks to a checkpoint. */
+  jobRestarts?: number;
   /** Dead letters: the first `deadLetterMemory` of them, and how many in all. */
   deadLetters: DeadLetter[];
   deadLetterCount: number;
@@ -73,6 +83,10 @@ export interface JobHandle {
   metrics(): JobMetrics;
   /** The actor system the job runs in (tests look at actors and channels). */
   readonly system: ActorSystem;
+  /** Takes a checkpoint now (needs checkpointing configured); resolves when it completed. */
+  checkpoint(): Promise<CheckpointMetadata>;
+  /** Takes a savepoint: a checkpoint kept until deleted, to restore from later, possibly rescaled. */
+  savepoint(): Promise<CheckpointMetadata>;
 }
 
 /** Builds the actors and channels of a physical plan and runs them until every actor finishes. */
@@ -93,9 +107,11 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   const sinkCounters: Array<() => number> = [];
   const sourceActors: TaskActor[] = [];
 
+  let coordinator: CheckpointCoordinator | undefined;
   const finish = async (error?: Error) => {
     if (settled) return;
     settled = true;
+    coordinator?.stop();
     for (const a of actors) a.stop();
     await Promise.allSettled(actors.map((a) => a.close()));
     system.inspection.emit({ type: 'job.finished', job: name, status: error ? (error instanceof JobCancelledError ? 'cancelled' : 'failed') : 'completed', error });
@@ -106,6 +122,14 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   const recordsIn = () => sourceActors.reduce((n, a) => n + a.recordsRead, 0);
   const recordsOut = () => sinkCounters.reduce((n, c) => n + c(), 0);
   const restarts = () => actors.reduce((n, a) => n + a.restarts, 0);
+
+  const restoreKey = (chain: string, subtask: number): string | undefined => {
+    if (!options.restoreFrom) return undefined;
+    const actor = actorCheckpointName(chain, subtask);
+    const key = options.restoreFrom.actors[actor];
+    if (!key) throw new InvalidJobError(`checkpoint ${options.restoreFrom.id} has no state for '${actor}': was the job changed (operators, names or parallelism) since it was taken?`);
+    return key;
+  };
 
   // Channels: one per (edge, sending subtask, receiving subtask).
   const inputsOf = new Map<string, Array<{ channel: InputChannel; logicalInput: number }>>();
@@ -138,7 +162,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
       for (const [tag, r] of routes) if (tag !== '') sideOutputs.set(tag, new OutputGate(r, options.batchSize));
       const inputs = inputsOf.get(`${chain.index}/${s}`) ?? [];
       const { operators, source } = instantiate(chain, s);
-      const sinks = operators.filter((o): o is SinkRunner<unknown> => o instanceof SinkRunner);
+      const sinks = operators.filter((o) => o instanceof SinkRunner || o instanceof TwoPhaseSinkRunner);
       const actor: TaskActor = new TaskActor({
         job: name,
         name: chain.name,
@@ -166,6 +190,8 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
           options.onDeadLetter?.(letter);
         },
         fatal: (e) => fail(e),
+        checkpoints: options.checkpoint ? { acknowledge: (a, id, key, bytes) => coordinator?.acknowledge(a, id, key, bytes), decline: (a, id, e) => coordinator?.decline(a, id, e) } : undefined,
+        restoreFrom: restoreKey(chain.name, s),
         finished: () => {
           system.notifyFinished();
           if (actors.every((a) => a.state() === 'finished')) void finish();
@@ -178,11 +204,15 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     }
   }
 
+  if (options.checkpoint) {
+    coordinator = new CheckpointCoordinator(name, actors, sourceActors, options.store, options.clock, system.inspection, options.checkpoint, (e) => fail(e), (options.restoreFrom?.id ?? 0) + 1);
+  }
   system.inspection.emit({ type: 'job.started', job: name });
   // Start receivers before senders so no credit or record arrives at an actor that is not ready.
   void (async () => {
     try {
       for (const a of [...actors].reverse()) await system.spawn(a);
+      coordinator?.start();
     } catch (e) {
       fail(e instanceof Error ? e : new Error(String(e)));
     }
@@ -196,6 +226,8 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
       await finish(new JobCancelledError(name));
       await done.catch(() => {});
     },
+    checkpoint: () => (coordinator ? coordinator.trigger(false) : Promise.reject(new InvalidJobError('checkpointing is not enabled: pass { checkpointing: { intervalMs } } to StreamEnvironment.create'))),
+    savepoint: () => (coordinator ? coordinator.trigger(true) : Promise.reject(new InvalidJobError('checkpointing is not enabled: pass { checkpointing: { intervalMs } } to StreamEnvironment.create'))),
     metrics: () => ({
       actors: actors.map((a) => ({ id: a.id, state: a.state(), restarts: a.restarts, inputPeaks: a.inputPeaks(), capacity: options.channelCapacity })),
       recordsIn: recordsIn(),
@@ -229,7 +261,7 @@ function instantiate(chain: ChainPlan, subtask: number): { operators: Operator[]
         break;
       case 'sink':
         flushSteps();
-        operators.push(new SinkRunner(t.sink!, subtask, chain.parallelism));
+        operators.push('twoPhase' in t.sink! && t.sink.twoPhase ? new TwoPhaseSinkRunner(t.sink as unknown as TwoPhaseCommitSink<unknown>, subtask, chain.parallelism) : new SinkRunner(t.sink!, subtask, chain.parallelism));
         break;
     }
   }

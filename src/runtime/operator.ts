@@ -55,8 +55,8 @@ export interface Operator<I = unknown, O = unknown> {
   onEnd?(out: BatchOut<O>): void | Promise<void>;
   /** Plain, msgpackr-serialisable state. */
   snapshotState?(): unknown;
-  /** Restores what {@link Operator.snapshotState} returned (called before replay). */
-  restoreState?(state: unknown): void;
+  /** Restores what {@link Operator.snapshotState} returned (called before replay; may recover external transactions). */
+  restoreState?(state: unknown): void | Promise<void>;
   /** A checkpoint barrier passed this operator: return what must be stored with the checkpoint (2PC handles). */
   onBarrier?(checkpointId: number): unknown | Promise<unknown>;
   /** The checkpoint is complete everywhere. */

@@ -14,6 +14,8 @@ import { EffectGuard } from './effect-guard.ts';
 import { ReplayLog } from './replay-log.ts';
 import { startLifecycle, lifecycleState, type ActorLifecycle } from './actor-lifecycle.ts';
 import { InputSet } from './input-set.ts';
+import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
+import { actorCheckpointName, checkpointKey } from '../checkpoint/checkpoint-keys.ts';
 import { ChainRunner } from './chain-runner.ts';
 import { assertSerializable, decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
 import { UserFunctionError, WeirError, PoisonRecordError, causeText } from '../errors.ts';
@@ -51,9 +53,20 @@ export interface TaskConfig {
   /** The actor cannot go on and no restart can help (e.g. unreadable snapshot): fail the job. */
   fatal(error: Error): void;
   finished(actor: TaskActor): void;
+  /** Checkpoint acks go here (absent: the job takes no checkpoints). */
+  checkpoints?: CheckpointListener;
+  /** Restore from this snapshot key (a completed checkpoint) when starting. */
+  restoreFrom?: string;
 }
 
-interface TaskSnapshot {
+/** Where an actor reports the snapshot it took for a checkpoint. */
+export interface CheckpointListener {
+  acknowledge(actor: TaskActor, checkpointId: number, key: string, bytes: number): void;
+  decline(actor: TaskActor, checkpointId: number, error: unknown): void;
+}
+
+/** What an actor snapshot holds; restoring it and replaying the log since reproduces the actor. */
+export interface TaskSnapshot {
   operators: unknown[];
   gate: ReturnType<OutputGate['snapshot']>;
   sides: Array<[string, ReturnType<OutputGate['snapshot']>]>;
@@ -106,12 +119,19 @@ export class TaskActor implements Schedulable, SupervisedChild {
   /** Chains without state snapshot only positions: kept in memory after every batch, so nothing is retained. */
   private readonly light: boolean;
   private lightSnapshot: TaskSnapshot | undefined;
+  private readonly aligner: BarrierAligner;
+  /** Checkpoints the coordinator asked this source to start (injected at its next turn). */
+  private readonly pendingBarriers: Array<{ id: number; savepoint: boolean }> = [];
+  /** Stable name of this actor in checkpoint keys. */
+  readonly checkpointName: string;
 
   constructor(cfg: TaskConfig) {
     this.cfg = cfg;
     this.id = `${cfg.name}#${cfg.subtask}`;
     this.kind = cfg.kind ?? 'permanent';
-    this.snapshotKey = `${cfg.job}/local/${cfg.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${cfg.subtask}`;
+    this.checkpointName = actorCheckpointName(cfg.name, cfg.subtask);
+    this.snapshotKey = `${cfg.job}/local/${this.checkpointName}`;
+    this.aligner = new BarrierAligner(cfg.inputs.length);
     this.light = !cfg.operators.some((op) => op.stateful);
     this.inputs = new InputSet(cfg.inputs);
     this.log = new ReplayLog(cfg.replayLimit);
@@ -127,10 +147,13 @@ export class TaskActor implements Schedulable, SupervisedChild {
     const ctx = this.operatorContext();
     for (const op of this.cfg.operators) await op.open?.(ctx);
     if (this.cfg.source) await this.cfg.source.open({ ...ctx, deadLetter: (e, r, pos) => this.emitDeadLetter(e, r, pos) });
+    if (this.cfg.restoreFrom) await this.applySnapshot(await this.readSnapshot(this.cfg.restoreFrom));
+    // A fresh start still initializes state: a 2PC sink aborts transactions a failed run left behind.
+    else for (const op of this.cfg.operators) await op.restoreState?.(null);
     this.takeSnapshot();
     this.running = true;
     this.lifecycle.send({ type: 'STARTED' });
-    this.cfg.inspection.emit({ type: 'actor.started', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, restored: false });
+    this.cfg.inspection.emit({ type: 'actor.started', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, restored: this.cfg.restoreFrom !== undefined });
     this.cfg.scheduler.schedule(this);
   }
 
@@ -145,7 +168,24 @@ export class TaskActor implements Schedulable, SupervisedChild {
     if (this.ended) return false;
     if (this.log.replaying()) return true;
     if (this.log.full()) return !this.snapshotInFlight;
-    return this.cfg.source ? !this.sourceExhausted : this.inputs.hasInput();
+    return this.cfg.source ? !this.sourceExhausted || this.pendingBarriers.length > 0 : this.inputs.hasInput();
+  }
+
+  /** The coordinator starts checkpoint `id` at this source: the barrier goes out at its next turn. */
+  triggerCheckpoint(id: number, savepoint: boolean): void {
+    if (this.ended) {
+      // Checkpoints stop once input is exhausted (a restore could not resume a finished source).
+      this.cfg.checkpoints?.decline(this, id, new Error('source finished'));
+      return;
+    }
+    this.pendingBarriers.push({ id, savepoint });
+    this.cfg.scheduler.schedule(this);
+  }
+
+  /** Checkpoint `id` completed everywhere: commit what waited for it (2PC sinks, source offsets). */
+  async notifyCheckpointComplete(id: number): Promise<void> {
+    for (const op of this.cfg.operators) await op.notifyCheckpointComplete?.(id);
+    await this.cfg.source?.notifyCheckpointComplete?.(id);
   }
 
   turn(): void {
@@ -209,6 +249,9 @@ export class TaskActor implements Schedulable, SupervisedChild {
   }
 
   private sourceTurn(): void | Promise<void> {
+    const barrier = this.pendingBarriers.shift();
+    if (barrier) return this.checkpoint(barrier.id, barrier.savepoint);
+    if (this.sourceExhausted) return;
     const reader = this.cfg.source!;
     const values: unknown[] = [];
     const timestamps: number[] | null = [];
@@ -257,15 +300,22 @@ export class TaskActor implements Schedulable, SupervisedChild {
         return;
       }
       case 'end': {
+        const done = this.aligner.onEnd(_input, this.inputs);
+        if (done !== undefined) {
+          const r = this.checkpoint(done.id, done.savepoint);
+          if (r instanceof Promise) return r.then(() => this.processControl(_input, envelope));
+        }
         const wm = this.inputs.combinedWatermarkAdvance();
         if (wm !== undefined) this.chain.watermark(wm);
         if (this.inputs.allEnded()) return this.finishInput();
         return;
       }
-      case 'barrier':
-        // Aligned checkpoints build on this (checkpoint coordinator); until then barriers are forwarded.
-        this.cfg.gate.emitControl((seq) => ({ ...envelope, seq }));
+      case 'barrier': {
+        // Aligned checkpoint: hold this input until every other open input delivered the barrier too.
+        const aligned = this.aligner.onBarrier(_input, envelope.checkpointId, this.inputs, envelope.savepoint === true);
+        if (aligned) return this.checkpoint(envelope.checkpointId, envelope.savepoint === true);
         return;
+      }
       default:
         return;
     }
@@ -298,7 +348,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
 
   /** Every `snapshotEvery` batches, unless the last snapshot was costly (then wait until it is ≤ 5% of the work; the log bound still forces one). */
   private snapshotDue(): boolean {
-    if (this.snapshotInFlight || this.log.replaying()) return false;
+    if (this.snapshotInFlight || this.log.replaying() || this.aligner.aligning()) return false;
     if (this.light || this.log.full()) return true;
     return this.batchesSinceSnapshot >= this.cfg.snapshotEvery && this.busyMsSinceSnapshot >= this.lastSnapshotMs * 20;
   }
@@ -308,16 +358,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.sealPartials();
     if (!this.flushAll()) return;
     const startedAt = performance.now();
-    const payload: TaskSnapshot = {
-      operators: this.cfg.operators.map((op) => (op.snapshotState ? op.snapshotState() : null)),
-      gate: this.cfg.gate.snapshot(),
-      sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.snapshot()]),
-      inputs: this.cfg.source ? null : this.inputs.snapshot(),
-      source: this.cfg.source ? this.cfg.source.snapshot() : null,
-      readCount: this.readCount,
-      sinkCount: this.sinkGuard.snapshot(),
-      deadLetterCount: this.deadLetterGuard.snapshot(),
-    };
+    const payload = this.snapshotPayload();
     if (this.light) {
       this.lightSnapshot = payload;
       this.log.trim(this.log.mark());
@@ -354,6 +395,49 @@ export class TaskActor implements Schedulable, SupervisedChild {
     );
   }
 
+  private snapshotPayload(): TaskSnapshot {
+    return {
+      operators: this.cfg.operators.map((op) => (op.snapshotState ? op.snapshotState() : null)),
+      gate: this.cfg.gate.snapshot(),
+      sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.snapshot()]),
+      inputs: this.cfg.source ? null : this.inputs.snapshot(),
+      source: this.cfg.source ? this.cfg.source.snapshot() : null,
+      readCount: this.readCount,
+      sinkCount: this.sinkGuard.snapshot(),
+      deadLetterCount: this.deadLetterGuard.snapshot(),
+    };
+  }
+
+  /**
+   * Takes this actor's part of checkpoint `id` at a barrier: operators pre-commit (2PC sinks),
+   * the state is captured synchronously, the barrier is forwarded after every record before it,
+   * and the snapshot is written and acknowledged asynchronously while records keep flowing.
+   */
+  private checkpoint(id: number, savepoint: boolean): void | Promise<void> {
+    const handles = this.cfg.operators.map((op) => op.onBarrier?.(id));
+    const finish = () => {
+      this.sealPartials();
+      let bytes: Uint8Array;
+      try {
+        const payload = this.snapshotPayload();
+        this.cfg.operators.forEach((op, i) => op.stateful && assertSerializable(payload.operators[i], op.name));
+        bytes = encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: savepoint ? 'savepoint' : 'checkpoint' });
+      } catch (error) {
+        this.cfg.checkpoints?.decline(this, id, error);
+        return;
+      }
+      this.cfg.gate.emitControl((seq) => ({ kind: 'barrier', seq, checkpointId: id, savepoint }));
+      for (const g of this.cfg.sideOutputs.values()) g.emitControl((seq) => ({ kind: 'barrier', seq, checkpointId: id, savepoint }));
+      const key = checkpointKey(this.cfg.job, id, this.checkpointName);
+      this.cfg.store.put(key, bytes).then(
+        () => this.cfg.checkpoints?.acknowledge(this, id, key, bytes.length),
+        (error: unknown) => this.cfg.checkpoints?.decline(this, id, error),
+      );
+    };
+    if (handles.some((h) => h instanceof Promise)) return Promise.all(handles).then(finish);
+    finish();
+  }
+
   private fail(error: unknown): void {
     this.running = false;
     this.incarnation++;
@@ -362,7 +446,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.cfg.inspection.emit({ type: 'actor.failed', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, error, attempt: this.restarts + 1 });
     const failures = (this.poisonCounts.get(identity) ?? 0) + 1;
     this.poisonCounts.set(identity, failures);
-    if (identity !== '' && failures > this.cfg.supervisor.maxRestarts) {
+    if (identity !== '' && failures >= 2 && failures > this.cfg.supervisor.maxRestarts) {
       if (this.cfg.poisonPolicy === 'fail') {
         this.cfg.fatal(new PoisonRecordError(this.cfg.name, identity, failures, error));
         return;
@@ -399,8 +483,12 @@ export class TaskActor implements Schedulable, SupervisedChild {
 
   private async restore(): Promise<number> {
     while (this.snapshotInFlight) await this.snapshotInFlight;
-    const s = this.light ? this.lightSnapshot! : await this.readSnapshot();
-    this.cfg.operators.forEach((op, i) => op.restoreState?.(s.operators[i]));
+    await this.applySnapshot(this.light ? this.lightSnapshot! : await this.readSnapshot(this.snapshotKey));
+    return this.log.rewind();
+  }
+
+  private async applySnapshot(s: TaskSnapshot): Promise<void> {
+    for (let i = 0; i < this.cfg.operators.length; i++) await this.cfg.operators[i]!.restoreState?.(s.operators[i]);
     this.cfg.gate.restore(s.gate);
     for (const [tag, g] of s.sides) this.cfg.sideOutputs.get(tag)?.restore(g);
     if (s.inputs) this.inputs.restore(s.inputs);
@@ -411,13 +499,13 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.sourceExhausted = false;
     this.ended = false;
     this.batchesSinceSnapshot = 0;
-    return this.log.rewind();
+    this.aligner.reset(this.inputs);
   }
 
-  private async readSnapshot(): Promise<TaskSnapshot> {
-    const bytes = await this.cfg.store.get(this.snapshotKey);
-    if (!bytes) throw new WeirError('WEIR_SNAPSHOT_MISSING', `no snapshot '${this.snapshotKey}' to restart from`, { job: this.cfg.job, operator: this.cfg.name, subtask: this.cfg.subtask });
-    return decodeSnapshot(bytes, { job: this.cfg.job, operator: this.cfg.name, key: this.snapshotKey }).payload as TaskSnapshot;
+  private async readSnapshot(key: string): Promise<TaskSnapshot> {
+    const bytes = await this.cfg.store.get(key);
+    if (!bytes) throw new WeirError('WEIR_SNAPSHOT_MISSING', `no snapshot '${key}' to restore from`, { job: this.cfg.job, operator: this.cfg.name, subtask: this.cfg.subtask });
+    return decodeSnapshot(bytes, { job: this.cfg.job, operator: this.cfg.name, key }).payload as TaskSnapshot;
   }
 
   stop(): void {

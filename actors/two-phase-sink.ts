@@ -1,0 +1,80 @@
+import type { BatchOut, Operator, OperatorContext } from '../src/runtime/operator.ts';
+import type { SinkOperator } from '../src/runtime/chain-runner.ts';
+import type { TwoPhaseCommitSink, TwoPhaseCommitWriter } from '../src/connectors/sink.ts';
+
+interface TwoPhaseState {
+  epoch: number;
+  /** Pre-committed transactions waiting for their checkpoint to complete: [checkpoint id, handle]. */
+  committable: Array<[number, unknown]>;
+}
+
+/**
+ * Runs a {@link TwoPhaseCommitSink}: records of an epoch go into one transaction; at a barrier it
+ * is pre-committed and a new one begins; when the checkpoint completes it is committed. After a
+ * restore, the pre-committed transactions of the restored state are committed again (commit is
+ * idempotent) and the writer aborts anything else it left behind.
+ */
+export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOperator {
+  readonly sink = true as const;
+  readonly stateful = true;
+  readonly name: string;
+  private readonly writer: TwoPhaseCommitWriter<T, Txn>;
+  private epoch = 1;
+  private txn: Txn | undefined;
+  private committable: Array<[number, unknown]> = [];
+
+  constructor(sink: TwoPhaseCommitSink<T, Txn>, subtask: number, parallelism: number) {
+    this.name = sink.name;
+    this.writer = sink.createWriter(subtask, parallelism);
+  }
+
+  async open(ctx: OperatorContext): Promise<void> {
+    await this.writer.open({ job: ctx.job, operator: ctx.operator, subtask: ctx.subtask, parallelism: ctx.parallelism, clock: ctx.clock });
+  }
+
+  async processBatch(values: T[], timestamps: number[] | null, _input: number, _out: BatchOut<never>): Promise<void> {
+    if (this.txn === undefined) this.txn = await this.writer.beginTransaction(this.epoch);
+    await this.writer.write(this.txn, values, timestamps);
+  }
+
+  async onBarrier(checkpointId: number): Promise<unknown> {
+    if (this.txn === undefined) this.txn = await this.writer.beginTransaction(this.epoch);
+    const handle = await this.writer.preCommit(this.txn);
+    this.committable.push([checkpointId, handle]);
+    this.epoch = checkpointId + 1;
+    this.txn = undefined;
+    return handle;
+  }
+
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    const ready = this.committable.filter(([id]) => id <= checkpointId);
+    for (const [, handle] of ready) await this.writer.commit(handle);
+    this.committable = this.committable.filter(([id]) => id > checkpointId);
+  }
+
+  snapshotState(): TwoPhaseState {
+    return { epoch: this.epoch, committable: this.committable };
+  }
+
+  async restoreState(state: unknown): Promise<void> {
+    const s = state as TwoPhaseState | null;
+    if (this.txn !== undefined) await this.writer.abort(this.txn);
+    this.txn = undefined;
+    this.epoch = s?.epoch ?? 1;
+    this.committable = s?.committable.slice() ?? [];
+    await this.writer.recover(this.committable.map(([, h]) => h));
+    this.committable = [];
+  }
+
+  async onEnd(): Promise<void> {
+    // Bounded input: the last epoch has no checkpoint after it, so it commits at the end.
+    if (this.txn === undefined) return;
+    const handle = await this.writer.preCommit(this.txn);
+    await this.writer.commit(handle);
+    this.txn = undefined;
+  }
+
+  close(): void | Promise<void> {
+    return this.writer.close();
+  }
+}

@@ -1,0 +1,182 @@
+import type { TaskActor, CheckpointListener } from '../runtime/task-actor.ts';
+import type { SnapshotStore } from './stores/snapshot-store.ts';
+import type { Clock } from '../time/clock.ts';
+import type { InspectionBus } from '../runtime/inspection.ts';
+import { startCheckpointMachine, type CheckpointMachineActor } from './coordinator-machine.ts';
+import { checkpointMetadataKey, checkpointPrefix } from './checkpoint-keys.ts';
+import { packValue } from '../state/snapshot-codec.ts';
+import { WeirError, causeText } from '../errors.ts';
+
+/** When and how a job checkpoints. */
+export interface CheckpointConfig {
+  /** Time between the end of one checkpoint and the start of the next. */
+  intervalMs: number;
+  /** A checkpoint not complete after this long is aborted (default 60 s). */
+  timeoutMs?: number;
+  /** Consecutive failed checkpoints tolerated before the job fails (default 3). */
+  tolerableFailures?: number;
+  /** Completed checkpoints kept in the store (default 3). */
+  retain?: number;
+}
+
+/** What the metadata of a completed checkpoint records. */
+export interface CheckpointMetadata {
+  id: number;
+  job: string;
+  savepoint: boolean;
+  /** Actor checkpoint name → snapshot key. */
+  actors: Record<string, string>;
+  bytes: number;
+  completedAt: number;
+}
+
+/**
+ * Runs a job's checkpoints: injects barriers at the sources, collects one acknowledgement per
+ * actor, writes the metadata that marks the checkpoint complete (last, so an incomplete one is
+ * never restored), tells every actor (2PC sinks commit then) and keeps the newest N.
+ * Checkpoints stop once an actor finished (bounded input), as in Flink before 1.14.
+ */
+export class CheckpointCoordinator implements CheckpointListener {
+  private readonly machine: CheckpointMachineActor;
+  private readonly config: Required<CheckpointConfig>;
+  private lastId = 0;
+  private pending = new Set<TaskActor>();
+  private keys: Record<string, string> = {};
+  private bytes = 0;
+  private startedAt = 0;
+  private savepoint = false;
+  private timer: unknown;
+  private timeout: unknown;
+  private stopped = false;
+  private waiters = new Map<number, { resolve: (m: CheckpointMetadata) => void; reject: (e: Error) => void }>();
+  private completedIds: number[] = [];
+
+  constructor(
+    private readonly job: string,
+    private readonly actors: TaskActor[],
+    private readonly sources: TaskActor[],
+    private readonly store: SnapshotStore,
+    private readonly clock: Clock,
+    private readonly inspection: InspectionBus,
+    config: CheckpointConfig,
+    private readonly onTooManyFailures: (error: Error) => void,
+    firstId = 1,
+  ) {
+    this.config = { timeoutMs: 60_000, tolerableFailures: 3, retain: 3, ...config };
+    this.lastId = firstId - 1;
+    this.machine = startCheckpointMachine();
+  }
+
+  /** Starts the periodic schedule. */
+  start(): void {
+    this.schedule();
+  }
+
+  /** Takes a checkpoint now (a savepoint when `savepoint`); resolves with its metadata when complete. */
+  trigger(savepoint = false): Promise<CheckpointMetadata> {
+    if (this.stopped || this.actors.some((a) => a.state() === 'finished')) return Promise.reject(new WeirError('WEIR_CHECKPOINT_DECLINED', 'the job is finishing or stopped: no more checkpoints', { job: this.job }));
+    if (this.machine.getSnapshot().value !== 'idle') return Promise.reject(new WeirError('WEIR_CHECKPOINT_BUSY', `checkpoint ${this.lastId} is still in progress`, { job: this.job }));
+    const id = ++this.lastId;
+    this.machine.send({ type: 'TRIGGER', id });
+    this.pending = new Set(this.actors);
+    this.keys = {};
+    this.bytes = 0;
+    this.savepoint = savepoint;
+    this.startedAt = this.clock.now();
+    this.inspection.emit({ type: 'checkpoint.started', job: this.job, checkpointId: id, savepoint });
+    const done = new Promise<CheckpointMetadata>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+    this.timeout = this.clock.setTimeout(() => this.abort(id, `timed out after ${this.config.timeoutMs} ms`), this.config.timeoutMs);
+    for (const s of this.sources) s.triggerCheckpoint(id, savepoint);
+    this.machine.send({ type: 'INJECTED' });
+    return done;
+  }
+
+  acknowledge(actor: TaskActor, checkpointId: number, key: string, bytes: number): void {
+    if (checkpointId !== this.current() || !this.pending.has(actor)) return;
+    this.pending.delete(actor);
+    if (key) this.keys[actor.checkpointName] = key;
+    this.bytes += bytes;
+    if (this.pending.size === 0) {
+      this.machine.send({ type: 'ALL_ACKED' });
+      void this.complete(checkpointId);
+    }
+  }
+
+  decline(actor: TaskActor, checkpointId: number, error: unknown): void {
+    if (checkpointId !== this.current()) return;
+    this.abort(checkpointId, `${actor.id} declined: ${causeText(error)}`);
+  }
+
+  /** Stops scheduling; an in-progress checkpoint is abandoned. */
+  stop(): void {
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timeout);
+    for (const [id, w] of this.waiters) w.reject(new WeirError('WEIR_CHECKPOINT_ABORTED', `checkpoint ${id} abandoned: the job stopped`, { job: this.job }));
+    this.waiters.clear();
+    this.machine.stop();
+  }
+
+  /** Ids of the checkpoints completed by this coordinator. */
+  completed(): number[] {
+    return this.completedIds.slice();
+  }
+
+  private current(): number | undefined {
+    return this.machine.getSnapshot().context.current;
+  }
+
+  private async complete(id: number): Promise<void> {
+    this.clock.clearTimeout(this.timeout);
+    const meta: CheckpointMetadata = { id, job: this.job, savepoint: this.savepoint, actors: this.keys, bytes: this.bytes, completedAt: this.clock.now() };
+    try {
+      await this.store.put(checkpointMetadataKey(this.job, id), packValue(meta));
+    } catch (e) {
+      this.abort(id, `metadata not written: ${causeText(e)}`);
+      return;
+    }
+    this.machine.send({ type: 'COMPLETED' });
+    this.completedIds.push(id);
+    this.inspection.emit({ type: 'checkpoint.completed', job: this.job, checkpointId: id, durationMs: this.clock.now() - this.startedAt, bytes: this.bytes });
+    for (const a of this.actors) await a.notifyCheckpointComplete(id);
+    this.waiters.get(id)?.resolve(meta);
+    this.waiters.delete(id);
+    await this.retain().catch(() => {});
+    this.schedule();
+  }
+
+  private abort(id: number, reason: string): void {
+    if (id !== this.current()) return;
+    this.clock.clearTimeout(this.timeout);
+    this.machine.send({ type: 'FAIL', reason });
+    this.inspection.emit({ type: 'checkpoint.aborted', job: this.job, checkpointId: id, reason });
+    this.waiters.get(id)?.reject(new WeirError('WEIR_CHECKPOINT_ABORTED', `checkpoint ${id} aborted: ${reason}`, { job: this.job }));
+    this.waiters.delete(id);
+    void this.store.list(checkpointPrefix(this.job, id) + '/').then((keys) => Promise.all(keys.map((k) => this.store.delete(k)))).catch(() => {});
+    if (this.machine.getSnapshot().context.consecutiveFailures > this.config.tolerableFailures) {
+      this.onTooManyFailures(new WeirError('WEIR_CHECKPOINT_FAILURES', `more than ${this.config.tolerableFailures} consecutive checkpoints failed; last: ${reason}`, { job: this.job }));
+      return;
+    }
+    this.schedule();
+  }
+
+  private async retain(): Promise<void> {
+    const old = this.completedIds.slice(0, Math.max(0, this.completedIds.length - this.config.retain));
+    for (const id of old) {
+      const keys = await this.store.list(checkpointPrefix(this.job, id) + '/');
+      // Metadata first: a half-deleted checkpoint must never look complete.
+      await this.store.delete(checkpointMetadataKey(this.job, id));
+      for (const k of keys) await this.store.delete(k);
+    }
+    this.completedIds = this.completedIds.slice(old.length);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => {
+      if (this.stopped || this.actors.some((a) => a.state() === 'finished')) return;
+      this.trigger(false).catch(() => {});
+    }, this.config.intervalMs);
+  }
+}
