@@ -44,12 +44,12 @@ for (const s of selected) {
 
 const ratios = selected.flatMap((s) => {
   const of = (system: string) => rows.find((r) => r.scenario === s.name && r.system === system);
-  const weir = of('weir');
-  return weir
-    ? Object.keys(s.systems)
-        .filter((x) => x !== 'weir' && of(x))
-        .map((base) => ({ scenario: s.name, ratio: `weir/${base}`, value: Math.round((weir.eventsPerSec / of(base)!.eventsPerSec) * 100) / 100 }))
-    : [];
+  // Ratios of every Weir variant against every baseline measured in the same run.
+  const weirs = Object.keys(s.systems).filter((x) => x.startsWith('weir') && of(x));
+  const bases = Object.keys(s.systems).filter((x) => of(x) && (!x.startsWith('weir') || x === 'weir-none'));
+  return weirs.flatMap((w) =>
+    bases.filter((b) => b !== w).map((b) => ({ scenario: s.name, ratio: `${w}/${b}`, value: Math.round((of(w)!.eventsPerSec / of(b)!.eventsPerSec) * 100) / 100 })),
+  );
 });
 for (const r of ratios) console.log(`${r.scenario.padEnd(16)} ${r.ratio.padEnd(18)} ${r.value}×`);
 

@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario.ts';
 import { mapFilter, keyedCount, slowSinkScenario } from './core.ts';
+import { checkpointing } from './checkpointing.ts';
 
 /** Every scenario `npm run bench` knows, in run order. Later work adds its scenarios here. */
-export const scenarios: Scenario[] = [mapFilter, keyedCount, slowSinkScenario];
+export const scenarios: Scenario[] = [mapFilter, keyedCount, slowSinkScenario, checkpointing];
