@@ -1,5 +1,12 @@
-import type { BatchOut, Operator } from '../src/runtime/operator.ts';
-import { UserFunctionError } from '../src/errors.ts';
+import type { BatchOut, Operator, OperatorContext } from '../src/runtime/operator.ts';
+import { InvalidJobError, UserFunctionError } from '../src/errors.ts';
+import { keyGroupOf, keyGroupRangeForOperator } from '../src/state/key-groups.ts';
+
+/** Keyed state written per key group, so it can be restored at another parallelism. */
+interface KeyedSnapshot<K, T> {
+  maxParallelism: number;
+  groups: Array<[number, Array<[K, T]>]>;
+}
 
 /**
  * A keyed running reduce (Flink's `KeyedStream.reduce`): for every record, combines it with the
@@ -16,11 +23,18 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   private readonly key: (value: T) => K;
   private readonly reduce: (acc: T, value: T) => T;
   private state = new Map<K, T>();
+  private maxParallelism = 128;
+  private range = { start: 0, end: 127 };
 
   constructor(name: string, key: (value: T) => K, reduce: (acc: T, value: T) => T) {
     this.name = name;
     this.key = key;
     this.reduce = reduce;
+  }
+
+  open(ctx: OperatorContext): void {
+    this.maxParallelism = ctx.maxParallelism;
+    this.range = keyGroupRangeForOperator(ctx.maxParallelism, ctx.parallelism, ctx.subtask);
   }
 
   processBatch(values: T[], timestamps: number[] | null, _input: number, out: BatchOut<T>): void {
@@ -50,11 +64,30 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     return this.state.size;
   }
 
-  snapshotState(): unknown {
-    return Array.from(this.state);
+  /** Entries grouped by key group: the hot path never hashes, the snapshot does. */
+  snapshotState(): KeyedSnapshot<K, T> {
+    const groups = new Map<number, Array<[K, T]>>();
+    for (const entry of this.state) {
+      const g = keyGroupOf(entry[0], this.maxParallelism);
+      let list = groups.get(g);
+      if (!list) groups.set(g, (list = []));
+      list.push(entry);
+    }
+    return { maxParallelism: this.maxParallelism, groups: [...groups] };
   }
 
   restoreState(state: unknown): void {
-    this.state = new Map((state as Array<[K, T]> | null) ?? []);
+    this.state = new Map();
+    if (state) this.restoreRescaled([state]);
+  }
+
+  /** Keeps the key groups this subtask owns from every given snapshot. */
+  restoreRescaled(states: unknown[]): void {
+    this.state = new Map();
+    for (const s of states as Array<KeyedSnapshot<K, T> | null>) {
+      if (!s) continue;
+      if (s.maxParallelism !== this.maxParallelism) throw new InvalidJobError(`operator '${this.name}': state was written with maxParallelism ${s.maxParallelism} but the job now has ${this.maxParallelism}; key groups cannot be remapped`);
+      for (const [g, entries] of s.groups) if (g >= this.range.start && g <= this.range.end) for (const [k, v] of entries) this.state.set(k, v);
+    }
   }
 }

@@ -28,7 +28,10 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
     this.writer = sink.createWriter(subtask, parallelism);
   }
 
+  private subtask = 0;
+
   async open(ctx: OperatorContext): Promise<void> {
+    this.subtask = ctx.subtask;
     await this.writer.open({ job: ctx.job, operator: ctx.operator, subtask: ctx.subtask, parallelism: ctx.parallelism, clock: ctx.clock });
   }
 
@@ -64,6 +67,13 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
     this.committable = s?.committable.slice() ?? [];
     await this.writer.recover(this.committable.map(([, h]) => h));
     this.committable = [];
+  }
+
+  /** Rescaled restore: subtask 0 commits every old subtask's pre-committed transactions (commits are idempotent). */
+  async restoreRescaled(states: unknown[]): Promise<void> {
+    const all = (states as Array<TwoPhaseState | null>).flatMap((s) => s?.committable ?? []);
+    const epoch = Math.max(1, ...(states as Array<TwoPhaseState | null>).map((s) => s?.epoch ?? 1));
+    await this.restoreState(this.subtask === 0 ? { epoch, committable: all } : { epoch, committable: [] });
   }
 
   async onEnd(): Promise<void> {

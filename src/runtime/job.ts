@@ -123,12 +123,14 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   const recordsOut = () => sinkCounters.reduce((n, c) => n + c(), 0);
   const restarts = () => actors.reduce((n, a) => n + a.restarts, 0);
 
-  const restoreKey = (chain: string, subtask: number): string | undefined => {
-    if (!options.restoreFrom) return undefined;
-    const actor = actorCheckpointName(chain, subtask);
-    const key = options.restoreFrom.actors[actor];
-    if (!key) throw new InvalidJobError(`checkpoint ${options.restoreFrom.id} has no state for '${actor}': was the job changed (operators, names or parallelism) since it was taken?`);
-    return key;
+  /** Where each new subtask restores from: its own old snapshot, or all old ones when the parallelism changed. */
+  const restoreKeys = (chain: ChainPlan, subtask: number): { restoreFrom?: string; rescaleFrom?: string[] } => {
+    const meta = options.restoreFrom;
+    if (!meta) return {};
+    const old = Object.keys(meta.actors).filter((a) => a.replace(/-\d+$/, '') === actorCheckpointName(chain.name, 0).replace(/-0$/, ''));
+    if (old.length === 0) throw new InvalidJobError(`checkpoint ${meta.id} has no state for '${chain.name}': was the job changed (operators or names) since it was taken?`);
+    if (old.length === chain.parallelism) return { restoreFrom: meta.actors[actorCheckpointName(chain.name, subtask)] };
+    return { rescaleFrom: old.map((a) => meta.actors[a]!) };
   };
 
   // Channels: one per (edge, sending subtask, receiving subtask).
@@ -191,7 +193,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
         },
         fatal: (e) => fail(e),
         checkpoints: options.checkpoint ? { acknowledge: (a, id, key, bytes) => coordinator?.acknowledge(a, id, key, bytes), decline: (a, id, e) => coordinator?.decline(a, id, e) } : undefined,
-        restoreFrom: restoreKey(chain.name, s),
+        ...restoreKeys(chain, s),
         finished: () => {
           system.notifyFinished();
           if (actors.every((a) => a.state() === 'finished')) void finish();

@@ -57,6 +57,8 @@ export interface Operator<I = unknown, O = unknown> {
   snapshotState?(): unknown;
   /** Restores what {@link Operator.snapshotState} returned (called before replay; may recover external transactions). */
   restoreState?(state: unknown): void | Promise<void>;
+  /** Restores at a new parallelism from the states of every old subtask (keyed operators keep their key groups). */
+  restoreRescaled?(states: unknown[]): void | Promise<void>;
   /** A checkpoint barrier passed this operator: return what must be stored with the checkpoint (2PC handles). */
   onBarrier?(checkpointId: number): unknown | Promise<unknown>;
   /** The checkpoint is complete everywhere. */

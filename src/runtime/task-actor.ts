@@ -18,7 +18,7 @@ import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
 import { actorCheckpointName, checkpointKey } from '../checkpoint/checkpoint-keys.ts';
 import { ChainRunner } from './chain-runner.ts';
 import { assertSerializable, decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
-import { UserFunctionError, WeirError, PoisonRecordError, causeText } from '../errors.ts';
+import { UserFunctionError, WeirError, PoisonRecordError, InvalidJobError, causeText } from '../errors.ts';
 
 /** Everything a task actor needs; the job builder fills it from the physical plan. */
 export interface TaskConfig {
@@ -57,6 +57,8 @@ export interface TaskConfig {
   checkpoints?: CheckpointListener;
   /** Restore from this snapshot key (a completed checkpoint) when starting. */
   restoreFrom?: string;
+  /** Restore at a new parallelism: the snapshots of every old subtask of this chain; operators keep their key groups. */
+  rescaleFrom?: string[];
 }
 
 /** Where an actor reports the snapshot it took for a checkpoint. */
@@ -148,6 +150,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     for (const op of this.cfg.operators) await op.open?.(ctx);
     if (this.cfg.source) await this.cfg.source.open({ ...ctx, deadLetter: (e, r, pos) => this.emitDeadLetter(e, r, pos) });
     if (this.cfg.restoreFrom) await this.applySnapshot(await this.readSnapshot(this.cfg.restoreFrom));
+    else if (this.cfg.rescaleFrom) await this.applyRescaled(await Promise.all(this.cfg.rescaleFrom.map((k) => this.readSnapshot(k))));
     // A fresh start still initializes state: a 2PC sink aborts transactions a failed run left behind.
     else for (const op of this.cfg.operators) await op.restoreState?.(null);
     this.takeSnapshot();
@@ -500,6 +503,21 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.ended = false;
     this.batchesSinceSnapshot = 0;
     this.aligner.reset(this.inputs);
+  }
+
+  /**
+   * Rescaled restore: every operator takes what it owns from all old subtasks' states (keyed
+   * operators filter by key group); channel positions start at zero because every channel is new.
+   */
+  private async applyRescaled(snapshots: TaskSnapshot[]): Promise<void> {
+    if (this.cfg.source) throw new InvalidJobError(`source '${this.cfg.name}' cannot change parallelism on restore; keep its parallelism with setParallelism()`);
+    for (let i = 0; i < this.cfg.operators.length; i++) {
+      const op = this.cfg.operators[i]!;
+      const states = snapshots.map((s) => s.operators[i]);
+      if (op.restoreRescaled) await op.restoreRescaled(states);
+      else if (op.stateful) throw new InvalidJobError(`operator '${op.name}' keeps state that cannot be redistributed to a new parallelism`);
+      else await op.restoreState?.(null);
+    }
   }
 
   private async readSnapshot(key: string): Promise<TaskSnapshot> {
