@@ -5,6 +5,12 @@
 export { StreamEnvironment, type EnvironmentOptions } from './api/stream-environment.ts';
 export { DataStream, StreamSink } from './api/data-stream.ts';
 export { KeyedStream } from './api/keyed-stream.ts';
+export { WindowedStream } from './api/windowed-stream.ts';
+export { OutputTag } from './api/output-tag.ts';
+export { WatermarkStrategy, type TimestampAssigner } from './time/watermark-strategy.ts';
+export { TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows, GlobalWindows, type WindowAssigner, type TimeWindow } from './windows/assigners/window-assigner.ts';
+export type { AggregateFunction, ProcessWindowFunction, WindowContext } from './windows/window-function.ts';
+export type { Collector } from './runtime/collector.ts';
 export type { JobHandle, JobResult, JobMetrics } from './runtime/job.ts';
 
 export type { Source, SourceReader, SourceContext } from './connectors/source.ts';

@@ -5,6 +5,9 @@ import type { StreamEnvironment } from './stream-environment.ts';
 import { PrintSink } from '../connectors/collect-sink.ts';
 import { KeyedStream } from './keyed-stream.ts';
 import { PassThrough } from '../../actors/pass-through.ts';
+import { TimestampsAndWatermarks } from '../../actors/timestamps.ts';
+import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
+import type { OutputTag } from './output-tag.ts';
 import { InvalidJobError } from '../errors.ts';
 
 /**
@@ -44,6 +47,17 @@ export class DataStream<T> {
   /** Partitions by key: all records with the same key go to the same subtask, in order. */
   keyBy<K>(key: (value: T) => K): KeyedStream<T, K> {
     return new KeyedStream<T, K>(this, key);
+  }
+
+  /** Gives records event timestamps and emits watermarks (once per batch). */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>, name = 'timestamps'): DataStream<T> {
+    return new DataStream<T>(this.env, this.env.add({ name, kind: 'operator', inputs: [this.input()], chaining: 'default', createOperator: () => new TimestampsAndWatermarks<T>(name, strategy) }));
+  }
+
+  /** The records the last operator sent to side output `tag` (e.g. late data of a window). */
+  getSideOutput<S>(tag: OutputTag<S>): DataStream<S> {
+    const node = this.env.add({ name: `side:${tag.id}`, kind: 'step', inputs: [{ from: this.node, partitioning: { kind: 'forward' }, logicalInput: 0, sideTag: tag.id }], chaining: 'default', step: { kind: 'map', name: `side:${tag.id}`, fn: (v: S) => v } });
+    return new DataStream<S>(this.env, node);
   }
 
   /** Merges streams of the same type into one (records interleave; watermark is the minimum). */

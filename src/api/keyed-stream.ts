@@ -1,5 +1,7 @@
 import type { DataStream as DataStreamType } from './data-stream.ts';
 import { KeyedReduce } from '../../actors/keyed-reduce.ts';
+import { WindowedStream } from './windowed-stream.ts';
+import type { WindowAssigner } from '../windows/assigners/window-assigner.ts';
 
 /**
  * A stream partitioned by key. Stateful operations on it keep state per key.
@@ -23,6 +25,11 @@ export class KeyedStream<T, K> {
   reduce(fn: (acc: T, value: T) => T, name = 'reduce'): DataStreamType<T> {
     const key = this.key;
     return this.keyedOperator<T>(name, () => new KeyedReduce<T, K>(name, key, fn));
+  }
+
+  /** Cuts each key's stream into windows. */
+  window(assigner: WindowAssigner): WindowedStream<T, K> {
+    return new WindowedStream<T, K>(this, assigner);
   }
 
   /** @internal Adds a keyed operator reading this stream hash-partitioned by key. */

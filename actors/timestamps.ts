@@ -1,0 +1,65 @@
+import type { BatchOut, Operator, OperatorContext } from '../src/runtime/operator.ts';
+import type { WatermarkStrategy } from '../src/time/watermark-strategy.ts';
+import { BadRecordError, UserFunctionError } from '../src/errors.ts';
+
+/**
+ * Assigns event timestamps and emits watermarks, once per batch (so replays emit them at the same
+ * places). A record without a finite timestamp goes to dead letters with the reason.
+ */
+export class TimestampsAndWatermarks<T> implements Operator<T, T> {
+  readonly name: string;
+  readonly stateful = true;
+  private readonly strategy: WatermarkStrategy<T>;
+  private maxTimestamp = -Infinity;
+  private emitted = -Infinity;
+  private ctx!: OperatorContext;
+
+  constructor(name: string, strategy: WatermarkStrategy<T>) {
+    this.name = name;
+    this.strategy = strategy;
+  }
+
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+  }
+
+  processBatch(values: T[], timestamps: number[] | null, _input: number, out: BatchOut<T> & { watermark?: number }): void {
+    const assign = this.strategy.assigner;
+    const ov = out.values;
+    const ot: number[] = (out.timestamps ??= []);
+    let max = this.maxTimestamp;
+    let i = 0;
+    try {
+      for (; i < values.length; i++) {
+        const v = values[i]!;
+        const previous = timestamps === null ? NaN : timestamps[i]!;
+        const ts = assign ? assign(v, previous) : previous;
+        if (typeof ts !== 'number' || !Number.isFinite(ts)) {
+          this.ctx.deadLetter(new BadRecordError(`no valid timestamp (got ${String(ts)}); did the timestamp assigner read the right field?`, { operator: this.name }), v);
+          continue;
+        }
+        ov.push(v);
+        ot.push(ts);
+        if (ts > max) max = ts;
+      }
+    } catch (e) {
+      throw new UserFunctionError(this.name, i, values[i], e);
+    }
+    this.maxTimestamp = max;
+    const wm = max - this.strategy.maxOutOfOrdernessMs - 1;
+    if (wm > this.emitted) {
+      this.emitted = wm;
+      out.watermark = wm;
+    }
+  }
+
+  snapshotState(): [number, number] {
+    return [this.maxTimestamp, this.emitted];
+  }
+
+  restoreState(state: unknown): void {
+    const s = state as [number, number] | null;
+    this.maxTimestamp = s?.[0] ?? -Infinity;
+    this.emitted = s?.[1] ?? -Infinity;
+  }
+}

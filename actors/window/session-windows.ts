@@ -1,0 +1,125 @@
+import type { Collector } from '../../src/runtime/collector.ts';
+import type { WindowEmitter } from './window-emitter.ts';
+
+interface Session<ACC> {
+  start: number;
+  end: number;
+  acc: ACC;
+  fired: boolean;
+}
+
+/**
+ * Event-time session windows: per key, a record opens [ts, ts + gap) and merges with every
+ * session it overlaps (accumulators merge). A session fires when the watermark passes its end;
+ * within the allowed lateness a late record merges in and the session fires again.
+ */
+export class SessionWindows<T, K, ACC, OUT> {
+  private sessions = new Map<K, Session<ACC>[]>();
+  /** Earliest end of an unfired session: watermarks below it need no scan. */
+  private nextEnd = Infinity;
+  firings = 0;
+
+  constructor(
+    private readonly gap: (value: T) => number,
+    private readonly lateness: number,
+    private readonly emitter: WindowEmitter<T, ACC, unknown, OUT, K>,
+  ) {}
+
+  add(value: T, ts: number, key: K, watermark: number, out: Collector<OUT>): boolean {
+    const gap = this.gap(value);
+    if (!(gap > 0)) throw new RangeError(`session gap must be a positive number of ms, got ${gap}`);
+    let start = ts;
+    let end = ts + gap;
+    if (end - 1 + this.lateness <= watermark) return false;
+    const agg = this.emitter.aggregate;
+    let acc = agg.add(value, agg.createAccumulator());
+    let fired = false;
+    const list = this.sessions.get(key) ?? [];
+    const kept: Session<ACC>[] = [];
+    for (const s of list) {
+      if (s.start < end && start < s.end) {
+        start = Math.min(start, s.start);
+        end = Math.max(end, s.end);
+        acc = agg.merge(s.acc, acc);
+        fired ||= s.fired;
+      } else kept.push(s);
+    }
+    const merged = { start, end, acc, fired };
+    kept.push(merged);
+    kept.sort((a, b) => a.start - b.start);
+    this.sessions.set(key, kept);
+    if (end - 1 <= watermark) {
+      // The session already closed: a late firing with the updated result.
+      this.emitter.emit(key, acc, { start, end }, watermark, out);
+      merged.fired = true;
+      this.firings++;
+    } else if (end < this.nextEnd) this.nextEnd = end;
+    return true;
+  }
+
+  advance(watermark: number, out: Collector<OUT>): void {
+    if (watermark < this.nextEnd - 1 && this.lateness === 0) return;
+    let next = Infinity;
+    for (const [key, list] of this.sessions) {
+      const kept: Session<ACC>[] = [];
+      for (const s of list) {
+        if (!s.fired && s.end - 1 <= watermark) {
+          this.emitter.emit(key, s.acc, { start: s.start, end: s.end }, watermark, out);
+          s.fired = true;
+          this.firings++;
+        }
+        if (!s.fired && s.end < next) next = s.end;
+        if (s.end - 1 + this.lateness > watermark) kept.push(s);
+      }
+      if (kept.length === 0) this.sessions.delete(key);
+      else this.sessions.set(key, kept);
+    }
+    this.nextEnd = next;
+  }
+
+  snapshot(): unknown {
+    return [...this.sessions];
+  }
+
+  restore(state: unknown): void {
+    this.sessions = new Map((state as Array<[K, Session<ACC>[]]> | null) ?? []);
+    this.nextEnd = -Infinity;
+  }
+}
+
+/**
+ * The global window with a purging count trigger: every `count` records of a key fire its
+ * window and start it afresh.
+ */
+export class CountWindows<T, K, ACC, OUT> {
+  private windows = new Map<K, [number, ACC]>();
+  firings = 0;
+
+  constructor(
+    private readonly count: number,
+    private readonly emitter: WindowEmitter<T, ACC, unknown, OUT, K>,
+  ) {}
+
+  add(value: T, ts: number, key: K, watermark: number, out: Collector<OUT>): boolean {
+    const agg = this.emitter.aggregate;
+    const w = this.windows.get(key) ?? [0, agg.createAccumulator()];
+    w[1] = agg.add(value, w[1]);
+    w[0]++;
+    if (w[0] >= this.count) {
+      this.emitter.emit(key, w[1], { start: -Infinity, end: Number.isFinite(ts) ? ts + 1 : Infinity }, watermark, out);
+      this.windows.delete(key);
+      this.firings++;
+    } else this.windows.set(key, w);
+    return true;
+  }
+
+  advance(): void {}
+
+  snapshot(): unknown {
+    return [...this.windows];
+  }
+
+  restore(state: unknown): void {
+    this.windows = new Map((state as Array<[K, [number, ACC]]> | null) ?? []);
+  }
+}

@@ -1,0 +1,155 @@
+import type { Collector } from '../../src/runtime/collector.ts';
+import type { WindowEmitter } from './window-emitter.ts';
+import { startWindowLifecycle, type WindowLifecycle } from '../../src/windows/window-lifecycle.ts';
+
+/**
+ * Tumbling and sliding event-time windows over shared slices of gcd(size, slide): a record
+ * updates one accumulator in one slice; a firing window merges its slices per key. Windows fire
+ * when the watermark passes their end; records inside the allowed lateness update a fired window
+ * and fire it again for their key; later ones go to the late output.
+ */
+export class SlicedWindows<T, K, ACC, OUT> {
+  private slices = new Map<number, Map<K, ACC>>();
+  /** Windows with end ≤ firedUpTo have fired. */
+  private firedUpTo = -Infinity;
+  private lastSliceStart = NaN;
+  private lastSlice: Map<K, ACC> | undefined;
+  private lifecycles = new Map<number, WindowLifecycle>();
+  firings = 0;
+
+  constructor(
+    private readonly size: number,
+    private readonly slide: number,
+    private readonly offset: number,
+    private readonly sliceSize: number,
+    private readonly lateness: number,
+    private readonly emitter: WindowEmitter<T, ACC, unknown, OUT, K>,
+  ) {}
+
+  /** Adds a record; returns false when it is too late for every window it belongs to. */
+  add(value: T, ts: number, key: K, watermark: number, out: Collector<OUT>): boolean {
+    const lastStart = Math.floor((ts - this.offset) / this.slide) * this.slide + this.offset;
+    if (lastStart + this.size - 1 + this.lateness <= watermark) return false;
+    const sliceStart = Math.floor((ts - this.offset) / this.sliceSize) * this.sliceSize + this.offset;
+    let slice = this.lastSlice;
+    if (sliceStart !== this.lastSliceStart || slice === undefined) {
+      slice = this.slices.get(sliceStart);
+      if (slice === undefined) this.slices.set(sliceStart, (slice = new Map()));
+      this.lastSliceStart = sliceStart;
+      this.lastSlice = slice;
+    }
+    const agg = this.emitter.aggregate;
+    const acc = slice.get(key);
+    slice.set(key, agg.add(value, acc === undefined ? agg.createAccumulator() : acc));
+    // Late but allowed: the fired windows holding this record fire again, for this key only.
+    // (Every window holding ts ends after ts, so nothing fired holds it while ts >= firedUpTo.)
+    if (ts < this.firedUpTo) {
+      for (let start = lastStart; start > ts - this.size; start -= this.slide) {
+        const end = start + this.size;
+        if (end <= this.firedUpTo && end - 1 + this.lateness > watermark) this.fireKey(key, start, end, watermark, out);
+      }
+    }
+    return true;
+  }
+
+  /** Fires every window whose end the watermark passed, then purges what no window needs any more. */
+  advance(watermark: number, out: Collector<OUT>): void {
+    // Window starts are aligned to the slide; the last window that may fire ends at or before watermark + 1.
+    const lastStart = watermark === Infinity ? Infinity : Math.floor((watermark + 1 - this.size - this.offset) / this.slide) * this.slide + this.offset;
+    if (this.slices.size > 0 && lastStart + this.size > this.firedUpTo) {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const s of this.slices.keys()) {
+        if (s < min) min = s;
+        if (s > max) max = s;
+      }
+      const earliest = Math.ceil((min - this.size + 1 - this.offset) / this.slide) * this.slide + this.offset;
+      let start = this.firedUpTo === -Infinity ? earliest : Math.max(earliest, this.firedUpTo - this.size + this.slide);
+      for (; start <= lastStart && start <= max; start += this.slide) this.fireWindow(start, start + this.size, watermark, out);
+    }
+    if (lastStart + this.size > this.firedUpTo) this.firedUpTo = lastStart + this.size;
+    this.purge(watermark);
+  }
+
+  private fireWindow(start: number, end: number, watermark: number, out: Collector<OUT>): void {
+    const merged = this.merge(start, end);
+    if (merged.size === 0) return;
+    const life = this.lifecycles.get(end) ?? startWindowLifecycle(start, end);
+    this.lifecycles.set(end, life);
+    life.send({ type: 'FIRE' });
+    const window = { start, end };
+    for (const [key, acc] of merged) this.emitter.emit(key, acc, window, watermark, out);
+    life.send({ type: 'FIRED' });
+    this.firings++;
+  }
+
+  private fireKey(key: K, start: number, end: number, watermark: number, out: Collector<OUT>): void {
+    const acc = this.merge(start, end, key).get(key);
+    if (acc === undefined) return;
+    const life = this.lifecycles.get(end);
+    life?.send({ type: 'FIRE' });
+    this.emitter.emit(key, acc, { start, end }, watermark, out);
+    life?.send({ type: 'FIRED' });
+  }
+
+  /** Per key, the merge of the slices in [start, end); tumbling windows use their one slice as is. */
+  private merge(start: number, end: number, only?: K): Map<K, ACC> {
+    if (this.sliceSize === this.size) {
+      const slice = this.slices.get(start) ?? new Map<K, ACC>();
+      return only === undefined ? slice : new Map(slice.has(only) ? [[only, slice.get(only)!]] : []);
+    }
+    const agg = this.emitter.aggregate;
+    const merged = new Map<K, ACC>();
+    for (let s = start; s < end; s += this.sliceSize) {
+      const slice = this.slices.get(s);
+      if (!slice) continue;
+      if (only !== undefined) {
+        const acc = slice.get(only);
+        if (acc !== undefined) merged.set(only, agg.merge(merged.get(only) ?? agg.createAccumulator(), acc));
+        continue;
+      }
+      for (const [key, acc] of slice) merged.set(key, agg.merge(merged.get(key) ?? agg.createAccumulator(), acc));
+    }
+    return merged;
+  }
+
+  private purge(watermark: number): void {
+    for (const s of [...this.slices.keys()]) {
+      const lastStart = Math.floor((s - this.offset) / this.slide) * this.slide + this.offset;
+      if (lastStart + this.size - 1 + this.lateness <= watermark && lastStart + this.size <= this.firedUpTo) {
+        this.slices.delete(s);
+        if (s === this.lastSliceStart) this.lastSlice = undefined;
+      }
+    }
+    for (const [end, life] of this.lifecycles) {
+      if (end - 1 + this.lateness <= watermark) {
+        life.send({ type: 'PURGE' });
+        life.stop();
+        this.lifecycles.delete(end);
+      }
+    }
+  }
+
+  /** Window ranges currently tracked by a lifecycle machine. */
+  get openRanges(): number {
+    return this.lifecycles.size;
+  }
+
+  snapshot(): unknown {
+    return {
+      slices: [...this.slices].map(([s, m]) => [s, [...m]]),
+      firedUpTo: this.firedUpTo,
+      lifecycles: [...this.lifecycles].map(([end, life]) => [end, life.getPersistedSnapshot()]),
+    };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { slices: Array<[number, Array<[K, ACC]>]>; firedUpTo: number; lifecycles: Array<[number, unknown]> } | null;
+    for (const life of this.lifecycles.values()) life.stop();
+    this.slices = new Map((s?.slices ?? []).map(([start, entries]) => [start, new Map(entries)]));
+    this.firedUpTo = s?.firedUpTo ?? -Infinity;
+    this.lifecycles = new Map((s?.lifecycles ?? []).map(([end, snap]) => [end, startWindowLifecycle(end - this.size, end, snap)]));
+    this.lastSlice = undefined;
+    this.lastSliceStart = NaN;
+  }
+}

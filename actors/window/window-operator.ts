@@ -1,0 +1,112 @@
+import type { BatchOut, Operator, OperatorContext } from '../../src/runtime/operator.ts';
+import type { WindowAssigner } from '../../src/windows/assigners/window-assigner.ts';
+import type { AggregateFunction, ProcessWindowFunction } from '../../src/windows/window-function.ts';
+import { gcd } from '../../src/windows/assigners/window-assigner.ts';
+import { WindowEmitter } from './window-emitter.ts';
+import { SlicedWindows } from './sliced-windows.ts';
+import { SessionWindows, CountWindows } from './session-windows.ts';
+import { BatchCollector } from '../collector-adapter.ts';
+import { BadRecordError, InvalidJobError, UserFunctionError } from '../../src/errors.ts';
+
+/** Everything that defines a keyed window operator. */
+export interface WindowSpec<T, K, ACC, R, OUT> {
+  assigner: WindowAssigner;
+  key: (value: T) => K;
+  aggregate: AggregateFunction<T, ACC, R>;
+  process?: ProcessWindowFunction<R, OUT, K>;
+  /** The aggregate collects elements and `process` receives them all. */
+  elementsAreResult: boolean;
+  allowedLatenessMs: number;
+  /** Side-output tag for records later than the allowed lateness; without one they become dead letters. */
+  lateTag?: string;
+  /** Fire the global window every n records of a key. */
+  count?: number;
+}
+
+type Windows<T, K, OUT> = {
+  add(value: T, ts: number, key: K, watermark: number, out: BatchCollector<OUT>): boolean;
+  advance(watermark: number, out: BatchCollector<OUT>): void;
+  snapshot(): unknown;
+  restore(state: unknown): void;
+  firings: number;
+};
+
+/**
+ * A keyed event-time window operator: assigns records to windows, aggregates incrementally,
+ * fires on watermarks, handles allowed lateness and sends records that are later still to the
+ * late-data side output (or dead letters) — never silently dropped.
+ */
+export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
+  readonly name: string;
+  readonly stateful = true;
+  private readonly spec: WindowSpec<T, K, ACC, R, OUT>;
+  private windows: Windows<T, K, OUT>;
+  private readonly collector = new BatchCollector<OUT>();
+  private ctx!: OperatorContext;
+  private watermark = -Infinity;
+  /** Records that arrived too late for any window. */
+  lateRecords = 0;
+
+  constructor(name: string, spec: WindowSpec<T, K, ACC, R, OUT>) {
+    this.name = name;
+    this.spec = spec;
+    const emitter = new WindowEmitter<T, ACC, unknown, OUT, K>(spec.aggregate as AggregateFunction<T, ACC, unknown>, spec.process as ProcessWindowFunction<unknown, OUT, K> | undefined, spec.elementsAreResult);
+    const a = spec.assigner;
+    if (a.kind === 'sliding') this.windows = new SlicedWindows(a.size, a.slide, a.offset, gcd(a.size, a.slide), spec.allowedLatenessMs, emitter);
+    else if (a.kind === 'session') this.windows = new SessionWindows(a.dynamicGap ?? (() => a.gap), spec.allowedLatenessMs, emitter);
+    else {
+      if (!spec.count) throw new InvalidJobError(`window '${name}': the global window never fires by itself; add .countTrigger(n)`);
+      this.windows = new CountWindows(spec.count, emitter);
+    }
+  }
+
+  open(ctx: OperatorContext): void {
+    this.ctx = ctx;
+  }
+
+  processBatch(values: T[], timestamps: number[] | null, _input: number, out: BatchOut<OUT>): void {
+    const c = this.collector.to(out);
+    const late = this.spec.lateTag ? this.ctx.sideOutput(this.spec.lateTag) : undefined;
+    const global = this.spec.assigner.kind === 'global';
+    if (timestamps === null && !global) {
+      throw new BadRecordError(`window '${this.name}' needs event timestamps; did you forget to call 'DataStream.assignTimestampsAndWatermarks(...)'?`, { operator: this.name });
+    }
+    let i = 0;
+    try {
+      for (; i < values.length; i++) {
+        const v = values[i]!;
+        const ts = timestamps === null ? NaN : timestamps[i]!;
+        if (this.windows.add(v, ts, this.spec.key(v), this.watermark, c)) continue;
+        this.lateRecords++;
+        if (late) {
+          late.values.push(v);
+          late.timestamps?.push(ts);
+        } else this.ctx.deadLetter(new BadRecordError(`record at ${ts} is later than the allowed lateness (watermark ${this.watermark}); use sideOutputLateData() to keep late records`, { operator: this.name }), v);
+      }
+    } catch (e) {
+      if (e instanceof BadRecordError) throw e;
+      throw new UserFunctionError(this.name, i, values[i], e);
+    }
+  }
+
+  onWatermark(watermark: number, out: BatchOut<OUT>): void {
+    this.watermark = watermark;
+    this.windows.advance(watermark, this.collector.to(out));
+  }
+
+  /** Windows fired so far (including late firings). */
+  get firings(): number {
+    return this.windows.firings;
+  }
+
+  snapshotState(): unknown {
+    return { watermark: this.watermark, late: this.lateRecords, windows: this.windows.snapshot() };
+  }
+
+  restoreState(state: unknown): void {
+    const s = state as { watermark: number; late: number; windows: unknown } | null;
+    this.watermark = s?.watermark ?? -Infinity;
+    this.lateRecords = s?.late ?? 0;
+    this.windows.restore(s?.windows ?? null);
+  }
+}
