@@ -1,5 +1,6 @@
 import type { Collector } from '../../src/runtime/collector.ts';
 import type { WindowEmitter } from './window-emitter.ts';
+import { MinHeap } from '../../src/time/min-heap.ts';
 
 interface Session<ACC> {
   start: number;
@@ -15,8 +16,8 @@ interface Session<ACC> {
  */
 export class SessionWindows<T, K, ACC, OUT> {
   private sessions = new Map<K, Session<ACC>[]>();
-  /** Earliest end of an unfired session: watermarks below it need no scan. */
-  private nextEnd = Infinity;
+  /** Keys to look at when the watermark reaches a time: a session's end − 1 (fire) or end − 1 + lateness (purge). */
+  private timers = new MinHeap<K>();
   firings = 0;
 
   constructor(
@@ -53,37 +54,42 @@ export class SessionWindows<T, K, ACC, OUT> {
       this.emitter.emit(key, acc, { start, end }, watermark, out);
       merged.fired = true;
       this.firings++;
-    } else if (end < this.nextEnd) this.nextEnd = end;
+      this.timers.push(end - 1 + this.lateness, key);
+    } else this.timers.push(end - 1, key);
     return true;
   }
 
   advance(watermark: number, out: Collector<OUT>): void {
-    if (watermark < this.nextEnd - 1 && this.lateness === 0) return;
-    let next = Infinity;
-    for (const [key, list] of this.sessions) {
-      const kept: Session<ACC>[] = [];
-      for (const s of list) {
-        if (!s.fired && s.end - 1 <= watermark) {
-          this.emitter.emit(key, s.acc, { start: s.start, end: s.end }, watermark, out);
-          s.fired = true;
-          this.firings++;
-        }
-        if (!s.fired && s.end < next) next = s.end;
-        if (s.end - 1 + this.lateness > watermark) kept.push(s);
+    while (this.timers.size > 0 && this.timers.peekTime() <= watermark) this.visit(this.timers.pop()!, watermark, out);
+  }
+
+  /** Fires the key's sessions the watermark closed and drops those past their lateness. */
+  private visit(key: K, watermark: number, out: Collector<OUT>): void {
+    const list = this.sessions.get(key);
+    if (!list) return;
+    const kept: Session<ACC>[] = [];
+    for (const s of list) {
+      if (!s.fired && s.end - 1 <= watermark) {
+        this.emitter.emit(key, s.acc, { start: s.start, end: s.end }, watermark, out);
+        s.fired = true;
+        this.firings++;
+        if (this.lateness > 0) this.timers.push(s.end - 1 + this.lateness, key);
       }
-      if (kept.length === 0) this.sessions.delete(key);
-      else this.sessions.set(key, kept);
+      if (s.end - 1 + this.lateness > watermark) kept.push(s);
     }
-    this.nextEnd = next;
+    if (kept.length === 0) this.sessions.delete(key);
+    else this.sessions.set(key, kept);
   }
 
   snapshot(): unknown {
-    return [...this.sessions];
+    return { sessions: [...this.sessions], timers: this.timers.entries() };
   }
 
   restore(state: unknown): void {
-    this.sessions = new Map((state as Array<[K, Session<ACC>[]]> | null) ?? []);
-    this.nextEnd = -Infinity;
+    const s = state as { sessions: Array<[K, Session<ACC>[]]>; timers: Array<[number, K]> } | null;
+    this.sessions = new Map(s?.sessions ?? []);
+    this.timers = new MinHeap<K>();
+    for (const [t, k] of s?.timers ?? []) this.timers.push(t, k);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario.ts';
 import { mapFilter, keyedCount, slowSinkScenario } from './core.ts';
 import { checkpointing } from './checkpointing.ts';
+import { tumblingCount, slidingCount, sessionCount } from './windows.ts';
 
 /** Every scenario `npm run bench` knows, in run order. Later work adds its scenarios here. */
-export const scenarios: Scenario[] = [mapFilter, keyedCount, slowSinkScenario, checkpointing];
+export const scenarios: Scenario[] = [mapFilter, keyedCount, slowSinkScenario, tumblingCount, slidingCount, sessionCount, checkpointing];
