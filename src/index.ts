@@ -7,6 +7,39 @@ export { DataStream, StreamSink } from './api/data-stream.ts';
 export { KeyedStream } from './api/keyed-stream.ts';
 export { WindowedStream } from './api/windowed-stream.ts';
 export { OutputTag } from './api/output-tag.ts';
+export { ConnectedStreams } from './api/connected-streams.ts';
+export { JoinedStreams, WindowJoinBuilder, WindowedJoin } from './api/joined-streams.ts';
+export { IntervalJoin, IntervalJoined } from './api/interval-join.ts';
+export type {
+  ProcessFunction,
+  KeyedProcessFunction,
+  CoProcessFunction,
+  KeyedCoProcessFunction,
+  KeyedBroadcastProcessFunction,
+  BroadcastProcessFunction,
+  ProcessCollector,
+  ProcessContext,
+  KeyedProcessContext,
+  OnTimerContext,
+  RuntimeContext,
+  TimerService,
+  BroadcastContext,
+} from './api/process-function.ts';
+export {
+  ValueStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  AggregatingStateDescriptor,
+  StateDescriptor,
+  type StateTtlConfig,
+  type StateOptions,
+  type ValueState,
+  type ListState,
+  type MapState,
+  type ReducingState,
+  type AggregatingState,
+} from './state/state-descriptor.ts';
 export { WatermarkStrategy, type TimestampAssigner } from './time/watermark-strategy.ts';
 export { TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows, GlobalWindows, type WindowAssigner, type TimeWindow } from './windows/assigners/window-assigner.ts';
 export type { AggregateFunction, ProcessWindowFunction, WindowContext } from './windows/window-function.ts';

@@ -9,6 +9,10 @@ import { TimestampsAndWatermarks } from '../../actors/timestamps.ts';
 import type { WatermarkStrategy } from '../time/watermark-strategy.ts';
 import type { OutputTag } from './output-tag.ts';
 import { InvalidJobError } from '../errors.ts';
+import type { ProcessFunction } from './process-function.ts';
+import { ProcessOperator, type ProcessHandlers } from '../../actors/process/process-operator.ts';
+import { ConnectedStreams } from './connected-streams.ts';
+import { JoinedStreams } from './joined-streams.ts';
 
 /**
  * A stream of records of type `T`. Every method returns a new stream; nothing runs until
@@ -65,6 +69,22 @@ export class DataStream<T> {
     for (const o of others) if (o.env !== this.env) throw new InvalidJobError('union: every stream must come from the same StreamEnvironment');
     const node = this.env.add({ name: 'union', kind: 'operator', inputs: [this, ...others].map((s) => s.input()), chaining: 'default', createOperator: () => new PassThrough('union') });
     return new DataStream<T>(this.env, node);
+  }
+
+  /** Runs a process function over every record (side outputs via `ctx.output`). */
+  process<R>(fn: ProcessFunction<T, R>, name = 'process'): DataStream<R> {
+    const spec = { fn: fn as unknown as ProcessHandlers, methods: ['processElement'] };
+    return new DataStream<R>(this.env, this.env.add({ name, kind: 'operator', inputs: [this.input()], chaining: 'default', createOperator: () => new ProcessOperator(name, spec) }));
+  }
+
+  /** Connects another stream (of another type) for one operator to process both; a `broadcast()` stream gives broadcast state. */
+  connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> {
+    return new ConnectedStreams<T, T2>(this, other);
+  }
+
+  /** Joins with another stream on equal keys within windows: `a.join(b).where(ka).equalTo(kb).window(assigner).apply(fn)`. */
+  join<T2>(other: DataStream<T2>): JoinedStreams<T, T2> {
+    return new JoinedStreams<T, T2>(this, other);
   }
 
   /** Spreads batches round-robin over the next operator's subtasks. */

@@ -2,6 +2,11 @@ import type { DataStream as DataStreamType } from './data-stream.ts';
 import { KeyedReduce } from '../../actors/keyed-reduce.ts';
 import { WindowedStream } from './windowed-stream.ts';
 import type { WindowAssigner } from '../windows/assigners/window-assigner.ts';
+import type { KeyedProcessFunction } from './process-function.ts';
+import { ProcessOperator, type ProcessHandlers } from '../../actors/process/process-operator.ts';
+import { ConnectedStreams, isBroadcast } from './connected-streams.ts';
+import { InvalidJobError } from '../errors.ts';
+import { IntervalJoin } from './interval-join.ts';
 
 /**
  * A stream partitioned by key. Stateful operations on it keep state per key.
@@ -25,6 +30,25 @@ export class KeyedStream<T, K> {
   reduce(fn: (acc: T, value: T) => T, name = 'reduce'): DataStreamType<T> {
     const key = this.key;
     return this.keyedOperator<T>(name, () => new KeyedReduce<T, K>(name, key, fn));
+  }
+
+  /** Runs a keyed process function: keyed state (`ctx.getState`…) and event/processing-time timers. */
+  process<R>(fn: KeyedProcessFunction<K, T, R>, name = 'keyed-process'): DataStreamType<R> {
+    const key = this.key as (v: unknown) => unknown;
+    const spec = { fn: fn as unknown as ProcessHandlers, methods: ['processElement'], keys: [key] };
+    return this.keyedOperator<R>(name, () => new ProcessOperator(name, spec));
+  }
+
+  /** Connects another keyed stream (same key type) or a `broadcast()` stream. */
+  connect<T2>(other: KeyedStream<T2, K> | DataStreamType<T2>): ConnectedStreams<T, T2, K> {
+    if (other instanceof KeyedStream) return new ConnectedStreams<T, T2, K>(this.stream, other.stream, [this.key, other.key]);
+    if (!isBroadcast(other)) throw new InvalidJobError('KeyedStream.connect: connect a keyed stream (other.keyBy(...)) or a broadcast() stream');
+    return new ConnectedStreams<T, T2, K>(this.stream, other, [this.key, () => undefined as K]);
+  }
+
+  /** Joins each record with the other stream's records of the same key whose time lies within bounds: `.between(lowerMs, upperMs).process(fn)`. */
+  intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
+    return new IntervalJoin<T, T2, K>(this, other);
   }
 
   /** Cuts each key's stream into windows. */

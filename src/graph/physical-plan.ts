@@ -30,7 +30,8 @@ export interface PhysicalPlan {
  * forward, parallelism matches, the input feeds nobody else, and neither side opted out.
  * Consecutive stateless steps in a chain later fuse into one generated loop.
  */
-export function buildPhysicalPlan(nodes: Transformation[], defaultParallelism: number): PhysicalPlan {
+export function buildPhysicalPlan(all: Transformation[], defaultParallelism: number): PhysicalPlan {
+  const nodes = reachingSinks(all);
   const parallelismOf = (t: Transformation) => t.parallelism ?? (t.kind === 'source' && t.source && 'parallelism' in t.source ? Number(t.source.parallelism) : defaultParallelism);
   const consumers = new Map<Transformation, number>();
   for (const n of nodes) for (const i of n.inputs) consumers.set(i.from, (consumers.get(i.from) ?? 0) + 1);
@@ -73,6 +74,18 @@ export function buildPhysicalPlan(nodes: Transformation[], defaultParallelism: n
   }
   uniqueNames(chains);
   return { chains, edges };
+}
+
+/** Only nodes whose output reaches a sink run (as in Flink); the rest would compute for nobody. */
+function reachingSinks(nodes: Transformation[]): Transformation[] {
+  const needed = new Set<Transformation>();
+  const visit = (n: Transformation) => {
+    if (needed.has(n)) return;
+    needed.add(n);
+    for (const i of n.inputs) visit(i.from);
+  };
+  for (const n of nodes) if (n.kind === 'sink') visit(n);
+  return nodes.filter((n) => needed.has(n));
 }
 
 function uniqueNames(chains: ChainPlan[]): void {

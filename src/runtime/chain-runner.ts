@@ -81,6 +81,31 @@ export class ChainRunner {
     }
   }
 
+  /** Processing time reached `now`: operators fire their due processing-time timers. */
+  processingTime(now: number): void | Promise<void> {
+    for (let k = 0; k < this.ops.length; k++) {
+      const op = this.ops[k]!;
+      if (!op.onProcessingTime) continue;
+      const out: BatchOut = { values: [], timestamps: [] };
+      op.onProcessingTime(now, out);
+      if (out.values.length > 0) {
+        const r = this.run(out.values, out.timestamps, 0, k + 1);
+        if (r instanceof Promise) return r;
+      }
+    }
+    this.flushSideOutputs();
+  }
+
+  /** The earliest processing-time timer of any operator in the chain. */
+  nextProcessingTime(): number | undefined {
+    let next: number | undefined;
+    for (const op of this.ops) {
+      const t = op.nextProcessingTime?.();
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    }
+    return next;
+  }
+
   /** End of input: each operator emits what remains, in chain order. */
   end(): void | Promise<void> {
     for (let k = 0; k < this.ops.length; k++) {

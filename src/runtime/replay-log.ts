@@ -1,10 +1,7 @@
-import type { Envelope } from '../transport/envelope.ts';
+import type { Envelope, ProcessingTimeEnvelope } from '../transport/envelope.ts';
 
-/** One retained input: which input channel it came from and the (deduplicated) envelope. */
-export interface LoggedInput {
-  input: number;
-  envelope: Envelope;
-}
+/** One retained input: which input channel it came from and the (deduplicated) envelope; input -1 is a processing-time tick. */
+export type LoggedInput = { input: number; envelope: Envelope } | { input: -1; envelope: ProcessingTimeEnvelope };
 
 /**
  * The input an actor took since its last durable snapshot, in arrival order, so a restarted

@@ -171,6 +171,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     if (this.ended) return false;
     if (this.log.replaying()) return true;
     if (this.log.full()) return !this.snapshotInFlight;
+    if (this.processingTimeDue) return true;
     return this.cfg.source ? !this.sourceExhausted || this.pendingBarriers.length > 0 : this.inputs.hasInput();
   }
 
@@ -238,6 +239,11 @@ export class TaskActor implements Schedulable, SupervisedChild {
 
   private channelTurn(): void | Promise<void> {
     let entry = this.log.next();
+    if (entry === undefined && this.processingTimeDue) {
+      this.processingTimeDue = false;
+      entry = { input: -1, envelope: { kind: 'processingTime', seq: -1, time: this.cfg.clock.now() } };
+      this.log.append(entry);
+    }
     if (entry === undefined) {
       const polled = this.inputs.poll();
       if (polled === undefined) return;
@@ -245,7 +251,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
       this.log.append(entry);
       this.batchesSinceSnapshot++;
     }
-    const { input, envelope } = entry;
+    if (entry.envelope.kind === 'processingTime') return this.chain.processingTime(entry.envelope.time);
+    const { input, envelope } = entry as { input: number; envelope: Envelope };
     this.inputs.advance(input, envelope);
     if (envelope.kind === 'records') return this.processRecords(`${input}:${envelope.seq}`, envelope, this.cfg.inputIndex[input] ?? 0);
     return this.processControl(input, envelope);
@@ -339,6 +346,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private afterTurn(): void {
     if (!this.log.replaying() && !this.inputs.hasInput()) this.sealPartials();
     this.flushAll();
+    this.armProcessingTime();
     if (this.ended && !this.blocked()) {
       this.running = false;
       this.lifecycle.send({ type: 'FINISHED' });
@@ -347,6 +355,33 @@ export class TaskActor implements Schedulable, SupervisedChild {
       return;
     }
     if (this.snapshotDue()) this.takeSnapshot();
+  }
+
+  private processingTimeDue = false;
+  private processingTimeAt = Infinity;
+  private processingTimeHandle: unknown;
+
+  /** Wakes the actor when the earliest processing-time timer of its operators falls due (inputs still open). */
+  private armProcessingTime(): void {
+    if (this.ended || this.cfg.source) return this.disarmProcessingTime();
+    const next = this.chain.nextProcessingTime();
+    if (next === undefined || next >= this.processingTimeAt) return;
+    this.disarmProcessingTime();
+    this.processingTimeAt = next;
+    const incarnation = this.incarnation;
+    this.processingTimeHandle = this.cfg.clock.setTimeout(() => {
+      if (incarnation !== this.incarnation) return;
+      this.processingTimeAt = Infinity;
+      this.processingTimeHandle = undefined;
+      this.processingTimeDue = true;
+      this.cfg.scheduler.schedule(this);
+    }, Math.max(0, next - this.cfg.clock.now()));
+  }
+
+  private disarmProcessingTime(): void {
+    if (this.processingTimeHandle !== undefined) this.cfg.clock.clearTimeout(this.processingTimeHandle);
+    this.processingTimeHandle = undefined;
+    this.processingTimeAt = Infinity;
   }
 
   /** Every `snapshotEvery` batches, unless the last snapshot was costly (then wait until it is ≤ 5% of the work; the log bound still forces one). */
@@ -444,6 +479,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private fail(error: unknown): void {
     this.running = false;
     this.incarnation++;
+    this.disarmProcessingTime();
+    this.processingTimeDue = false;
     const identity = this.current.identity;
     this.lifecycle.send({ type: 'FAILED', error: causeText(error) });
     this.cfg.inspection.emit({ type: 'actor.failed', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, error, attempt: this.restarts + 1 });
@@ -466,6 +503,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       // one-for-all / rest-for-one: a healthy sibling restarts too.
       this.running = false;
       this.incarnation++;
+      this.disarmProcessingTime();
       this.lifecycle.send({ type: 'FAILED', error: 'restarted with a sibling' });
     }
     this.lifecycle.send({ type: 'RESTART' });
@@ -477,6 +515,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
         this.busy = false;
         this.running = true;
         this.lifecycle.send({ type: 'RESTORED' });
+        this.armProcessingTime();
         this.cfg.inspection.emit({ type: 'actor.restarted', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, attempt, replayed, backoffMs });
         this.cfg.scheduler.schedule(this);
       },
@@ -529,6 +568,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
   stop(): void {
     this.running = false;
     this.incarnation++;
+    this.disarmProcessingTime();
     if (!['finished', 'stopped', 'dead'].includes(lifecycleState(this.lifecycle))) this.lifecycle.send({ type: 'STOP' });
   }
 

@@ -21,6 +21,11 @@ export class MinHeap<T> {
     return this.times.length ? this.times[0]! : Infinity;
   }
 
+  /** The item with the smallest time, without removing it. */
+  peekItem(): T | undefined {
+    return this.items[0];
+  }
+
   push(time: number, item: T): void {
     this.times.push(time);
     this.seqs.push(this.seq++);

@@ -56,3 +56,13 @@ export interface EndEnvelope {
 
 /** A control event, i.e. anything but a batch of records. */
 export type ControlEnvelope = WatermarkEnvelope | BarrierEnvelope | IdleEnvelope | EndEnvelope;
+
+/**
+ * Processing time reached `time` in an actor. Never sent on a channel: it is logged with the
+ * actor's input so a replay after a restart fires processing-time timers at the same points.
+ */
+export interface ProcessingTimeEnvelope {
+  kind: 'processingTime';
+  seq: number;
+  time: number;
+}

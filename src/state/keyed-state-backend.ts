@@ -1,0 +1,137 @@
+import type { Clock } from '../time/clock.ts';
+import type { StateDescriptor } from './state-descriptor.ts';
+import { AggregatingTable, ListTable, MapTable, ReducingTable, SingleValueTable, type KeyContext, type KeyedStateTable } from './keyed-state.ts';
+import { KeyedTimers } from './timer-service.ts';
+import { keyGroupOf, keyGroupRangeForOperator } from './key-groups.ts';
+import { InvalidJobError } from '../errors.ts';
+
+/** A key group's share of a snapshot: every state's entries and every timer of its keys. */
+interface KeyGroupSnapshot {
+  states: Array<[string, Array<[unknown, unknown]>]>;
+  eventTimers: Array<[unknown, number]>;
+  processingTimers: Array<[unknown, number]>;
+}
+
+/** Keyed state of one operator instance, written per key group so it can be rescaled. */
+export interface KeyedBackendSnapshot {
+  maxParallelism: number;
+  groups: Array<[number, KeyGroupSnapshot]>;
+}
+
+/**
+ * The heap state backend of one keyed operator instance: named state tables, the current key,
+ * and event- and processing-time timers. The operator sets {@link KeyedStateBackend.currentKey}
+ * before calling user code; state objects read it, so user code never passes keys around.
+ */
+export class KeyedStateBackend<K> implements KeyContext<K> {
+  currentKey!: K;
+  readonly eventTimers = new KeyedTimers<K>();
+  readonly processingTimers = new KeyedTimers<K>();
+  private readonly tables = new Map<string, KeyedStateTable<K, unknown>>();
+  /** Restored entries of states the operator has not asked for yet (states may be created lazily). */
+  private pending = new Map<string, Array<[unknown, unknown]>>();
+  private range: { start: number; end: number };
+
+  constructor(
+    private readonly operator: string,
+    private readonly clock: Clock,
+    readonly maxParallelism: number,
+    parallelism: number,
+    subtask: number,
+  ) {
+    this.range = keyGroupRangeForOperator(maxParallelism, parallelism, subtask);
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** The state a descriptor names, created on first use; the same descriptor name always gives the same state. */
+  state<S>(descriptor: StateDescriptor): S {
+    const existing = this.tables.get(descriptor.name);
+    if (existing) {
+      if (existing.descriptor.kind !== descriptor.kind) throw new InvalidJobError(`operator '${this.operator}': state '${descriptor.name}' is registered as ${existing.descriptor.kind} state, not ${descriptor.kind}`);
+      return existing as unknown as S;
+    }
+    const table = this.createTable(descriptor);
+    this.tables.set(descriptor.name, table);
+    for (const [k, v] of this.pending.get(descriptor.name) ?? []) table.table.set(k as K, v);
+    this.pending.delete(descriptor.name);
+    return table as unknown as S;
+  }
+
+  private createTable(d: StateDescriptor): KeyedStateTable<K, unknown> {
+    switch (d.kind) {
+      case 'value':
+        return new SingleValueTable<K, unknown>(d, this);
+      case 'reducing':
+        return new ReducingTable<K, unknown>(d, this);
+      case 'aggregating':
+        return new AggregatingTable<K, unknown, unknown, unknown>(d, this);
+      case 'list':
+        return new ListTable<K, unknown>(d, this) as KeyedStateTable<K, unknown>;
+      case 'map':
+        return new MapTable<K, unknown, unknown>(d, this) as KeyedStateTable<K, unknown>;
+    }
+  }
+
+  /** Number of keys with any state (for tests and metrics). */
+  keyCount(): number {
+    const keys = new Set<K>();
+    for (const t of this.tables.values()) for (const k of t.table.keys()) keys.add(k);
+    for (const entries of this.pending.values()) for (const [k] of entries) keys.add(k as K);
+    return keys.size;
+  }
+
+  snapshot(): KeyedBackendSnapshot {
+    const now = this.clock.now();
+    const groups = new Map<number, KeyGroupSnapshot>();
+    const group = (key: unknown): KeyGroupSnapshot => {
+      const g = keyGroupOf(key, this.maxParallelism);
+      let s = groups.get(g);
+      if (!s) groups.set(g, (s = { states: [], eventTimers: [], processingTimers: [] }));
+      return s;
+    };
+    for (const [name, entries] of this.pending) for (const entry of entries) group(entry[0]).states.push([name, [entry]]);
+    for (const [name, table] of this.tables) {
+      table.purgeExpired(now);
+      const perGroup = new Map<KeyGroupSnapshot, Array<[unknown, unknown]>>();
+      for (const entry of table.table) {
+        const g = group(entry[0]);
+        let list = perGroup.get(g);
+        if (!list) {
+          perGroup.set(g, (list = []));
+          g.states.push([name, list]);
+        }
+        list.push(entry);
+      }
+    }
+    for (const [k, t] of this.eventTimers.entries()) group(k).eventTimers.push([k, t]);
+    for (const [k, t] of this.processingTimers.entries()) group(k).processingTimers.push([k, t]);
+    return { maxParallelism: this.maxParallelism, groups: [...groups] };
+  }
+
+  /** Restores from the snapshots of every old subtask, keeping the key groups this instance owns. */
+  restore(snapshots: Array<KeyedBackendSnapshot | null | undefined>): void {
+    for (const t of this.tables.values()) t.table.clear();
+    this.pending = new Map();
+    const eventTimers: Array<[K, number]> = [];
+    const processingTimers: Array<[K, number]> = [];
+    for (const s of snapshots) {
+      if (!s) continue;
+      if (s.maxParallelism !== this.maxParallelism) throw new InvalidJobError(`operator '${this.operator}': state was written with maxParallelism ${s.maxParallelism} but the job now has ${this.maxParallelism}; key groups cannot be remapped`);
+      for (const [g, part] of s.groups) {
+        if (g < this.range.start || g > this.range.end) continue;
+        for (const [name, entries] of part.states) {
+          const table = this.tables.get(name);
+          if (table) for (const [k, v] of entries) table.table.set(k as K, v);
+          else this.pending.set(name, (this.pending.get(name) ?? []).concat(entries));
+        }
+        eventTimers.push(...(part.eventTimers as Array<[K, number]>));
+        processingTimers.push(...(part.processingTimers as Array<[K, number]>));
+      }
+    }
+    this.eventTimers.reset(eventTimers);
+    this.processingTimers.reset(processingTimers);
+  }
+}
