@@ -1,5 +1,5 @@
 import type { BatchOut, Operator, OperatorContext } from '../src/runtime/operator.ts';
-import type { WatermarkStrategy } from '../src/time/watermark-strategy.ts';
+import type { WatermarkGenerator, WatermarkStrategy } from '../src/time/watermark-strategy.ts';
 import { BadRecordError, UserFunctionError } from '../src/errors.ts';
 
 /**
@@ -13,10 +13,17 @@ export class TimestampsAndWatermarks<T> implements Operator<T, T> {
   private maxTimestamp = -Infinity;
   private emitted = -Infinity;
   private ctx!: OperatorContext;
+  private readonly generator: WatermarkGenerator<T> | undefined;
 
   constructor(name: string, strategy: WatermarkStrategy<T>) {
     this.name = name;
     this.strategy = strategy;
+    this.generator = strategy.generator?.();
+  }
+
+  /** The strategy's idleness timeout (read by the source actor). */
+  get idlenessMs(): number | undefined {
+    return this.strategy.idlenessMs;
   }
 
   open(ctx: OperatorContext): void {
@@ -25,6 +32,7 @@ export class TimestampsAndWatermarks<T> implements Operator<T, T> {
 
   processBatch(values: T[], timestamps: number[] | null, _input: number, out: BatchOut<T> & { watermark?: number }): void {
     const assign = this.strategy.assigner;
+    const gen = this.generator;
     const ov = out.values;
     const ot: number[] = (out.timestamps ??= []);
     let max = this.maxTimestamp;
@@ -41,25 +49,27 @@ export class TimestampsAndWatermarks<T> implements Operator<T, T> {
         ov.push(v);
         ot.push(ts);
         if (ts > max) max = ts;
+        if (gen !== undefined) gen.onEvent(v, ts);
       }
     } catch (e) {
       throw new UserFunctionError(this.name, i, values[i], e);
     }
     this.maxTimestamp = max;
-    const wm = max - this.strategy.maxOutOfOrdernessMs - 1;
+    const wm = gen !== undefined ? gen.currentWatermark() : max - this.strategy.maxOutOfOrdernessMs - 1;
     if (wm > this.emitted) {
       this.emitted = wm;
       out.watermark = wm;
     }
   }
 
-  snapshotState(): [number, number] {
-    return [this.maxTimestamp, this.emitted];
+  snapshotState(): [number, number, unknown] {
+    return [this.maxTimestamp, this.emitted, this.generator?.snapshot?.() ?? null];
   }
 
   restoreState(state: unknown): void {
-    const s = state as [number, number] | null;
+    const s = state as [number, number, unknown] | null;
     this.maxTimestamp = s?.[0] ?? -Infinity;
     this.emitted = s?.[1] ?? -Infinity;
+    if (s && s[2] !== null && s[2] !== undefined) this.generator?.restore?.(s[2]);
   }
 }

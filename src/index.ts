@@ -40,8 +40,8 @@ export {
   type ReducingState,
   type AggregatingState,
 } from './state/state-descriptor.ts';
-export { WatermarkStrategy, type TimestampAssigner } from './time/watermark-strategy.ts';
-export { TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows, GlobalWindows, type WindowAssigner, type TimeWindow } from './windows/assigners/window-assigner.ts';
+export { WatermarkStrategy, type TimestampAssigner, type WatermarkGenerator } from './time/watermark-strategy.ts';
+export { TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows, GlobalWindows, TumblingProcessingTimeWindows, SlidingProcessingTimeWindows, ProcessingTimeSessionWindows, type WindowAssigner, type TimeWindow } from './windows/assigners/window-assigner.ts';
 export type { AggregateFunction, ProcessWindowFunction, WindowContext } from './windows/window-function.ts';
 export type { Collector } from './runtime/collector.ts';
 export type { JobHandle, JobResult, JobMetrics } from './runtime/job.ts';

@@ -81,6 +81,11 @@ export class SessionWindows<T, K, ACC, OUT> {
     else this.sessions.set(key, kept);
   }
 
+  /** The time of the next session timer, or undefined. */
+  nextFiring(): number | undefined {
+    return this.timers.size > 0 ? this.timers.peekTime() : undefined;
+  }
+
   snapshot(): unknown {
     return { sessions: [...this.sessions], timers: this.timers.entries() };
   }

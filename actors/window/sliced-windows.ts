@@ -130,6 +130,16 @@ export class SlicedWindows<T, K, ACC, OUT> {
     }
   }
 
+  /** The time at which the next window fires (its end − 1), or undefined when nothing waits. */
+  nextFiring(): number | undefined {
+    if (this.slices.size === 0) return undefined;
+    let min = Infinity;
+    for (const s of this.slices.keys()) if (s < min) min = s;
+    const firstStart = Math.ceil((min - this.size + 1 - this.offset) / this.slide) * this.slide + this.offset;
+    const end = Math.max(firstStart + this.size, this.firedUpTo === -Infinity ? -Infinity : this.firedUpTo + this.slide);
+    return end - 1;
+  }
+
   /** Window ranges currently tracked by a lifecycle machine. */
   get openRanges(): number {
     return this.lifecycles.size;

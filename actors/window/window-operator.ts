@@ -26,6 +26,7 @@ export interface WindowSpec<T, K, ACC, R, OUT> {
 type Windows<T, K, OUT> = {
   add(value: T, ts: number, key: K, watermark: number, out: BatchCollector<OUT>): boolean;
   advance(watermark: number, out: BatchCollector<OUT>): void;
+  nextFiring?(): number | undefined;
   snapshot(): unknown;
   restore(state: unknown): void;
   firings: number;
@@ -68,6 +69,10 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
     const c = this.collector.to(out);
     const late = this.spec.lateTag ? this.ctx.sideOutput(this.spec.lateTag) : undefined;
     const global = this.spec.assigner.kind === 'global';
+    if (this.processingTime) {
+      this.processBatchInProcessingTime(values, out);
+      return;
+    }
     if (timestamps === null && !global) {
       throw new BadRecordError(`window '${this.name}' needs event timestamps; did you forget to call 'DataStream.assignTimestampsAndWatermarks(...)'?`, { operator: this.name });
     }
@@ -90,8 +95,36 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
   }
 
   onWatermark(watermark: number, out: BatchOut<OUT>): void {
+    // Processing-time windows ignore event time, except that the end of input fires what is left.
+    if (this.processingTime && watermark !== Infinity) return;
     this.watermark = watermark;
     this.windows.advance(watermark, this.collector.to(out));
+  }
+
+  private get processingTime(): boolean {
+    return this.spec.assigner.kind !== 'global' && this.spec.assigner.processingTime === true;
+  }
+
+  /** Every record of the batch belongs to the windows of the moment it is processed. */
+  private processBatchInProcessingTime(values: T[], out: BatchOut<OUT>): void {
+    const c = this.collector.to(out);
+    const now = this.ctx.clock.now();
+    let i = 0;
+    try {
+      for (; i < values.length; i++) this.windows.add(values[i]!, now, this.spec.key(values[i]!), this.watermark, c);
+    } catch (e) {
+      throw new UserFunctionError(this.name, i, values[i], e);
+    }
+  }
+
+  onProcessingTime(now: number, out: BatchOut<OUT>): void {
+    if (!this.processingTime) return;
+    this.watermark = now;
+    this.windows.advance(now, this.collector.to(out));
+  }
+
+  nextProcessingTime(): number | undefined {
+    return this.processingTime ? this.windows.nextFiring?.() : undefined;
   }
 
   /** Windows fired so far (including late firings). */

@@ -106,6 +106,16 @@ export class ChainRunner {
     return next;
   }
 
+  /** The shortest idleness timeout of the chain's watermark strategies, if any sets one. */
+  idlenessMs(): number | undefined {
+    let ms: number | undefined;
+    for (const op of this.ops) {
+      const t = (op as { idlenessMs?: number }).idlenessMs;
+      if (t !== undefined && (ms === undefined || t < ms)) ms = t;
+    }
+    return ms;
+  }
+
   /** End of input: each operator emits what remains, in chain order. */
   end(): void | Promise<void> {
     for (let k = 0; k < this.ops.length; k++) {

@@ -96,15 +96,17 @@ export class InputSet {
     let min = Infinity;
     let active = 0;
     for (let i = 0; i < this.channels.length; i++) {
-      if (this.ended[i] || this.idle[i]) continue;
+      // An ended input's watermark is final (+∞); an idle one does not count (as Flink's StatusWatermarkValve).
+      if (this.ended[i]) {
+        active++;
+        continue;
+      }
+      if (this.idle[i]) continue;
       active++;
       if (this.watermarks[i]! < min) min = this.watermarks[i]!;
     }
-    if (active === 0) {
-      // All idle: hold the watermark; all ended: it is final.
-      if (!this.allEnded()) return undefined;
-      min = Infinity;
-    }
+    // Every input idle: hold the watermark until one becomes active again.
+    if (active === 0) return undefined;
     if (min > this.combined) {
       this.combined = min;
       return min;
@@ -117,6 +119,17 @@ export class InputSet {
     let n = 0;
     for (let i = 0; i < this.ended.length; i++) if (this.ended[i] && !except.has(i)) n++;
     return n;
+  }
+
+  /** True when no input is active: each is idle or ended, and at least one is idle (so the actor is idle too). */
+  allIdle(): boolean {
+    let idle = 0;
+    for (let i = 0; i < this.channels.length; i++) {
+      if (this.ended[i]) continue;
+      if (!this.idle[i]) return false;
+      idle++;
+    }
+    return idle > 0;
   }
 
   allEnded(): boolean {

@@ -271,9 +271,11 @@ export class TaskActor implements Schedulable, SupervisedChild {
       return this.finishInput();
     }
     if (n === 0) {
+      this.markIdleLater();
       if (!reader.whenAvailable) return;
       return reader.whenAvailable();
     }
+    this.sourceIdle = false;
     const identity = `s:${this.readCount}`;
     this.readCount += n;
     this.batchesSinceSnapshot++;
@@ -303,10 +305,16 @@ export class TaskActor implements Schedulable, SupervisedChild {
 
   private processControl(_input: number, envelope: Envelope): void | Promise<void> {
     switch (envelope.kind) {
-      case 'watermark':
+      case 'watermark': {
+        const wm = this.inputs.combinedWatermarkAdvance();
+        if (wm !== undefined) this.chain.watermark(wm);
+        return;
+      }
       case 'idle': {
         const wm = this.inputs.combinedWatermarkAdvance();
         if (wm !== undefined) this.chain.watermark(wm);
+        // Idleness travels on: an actor whose inputs are all idle is idle to its receivers (its next records end that).
+        if (envelope.idle && this.inputs.allIdle()) for (const gate of [this.cfg.gate, ...this.cfg.sideOutputs.values()]) gate.emitControl((seq) => ({ kind: 'idle', seq, idle: true }));
         return;
       }
       case 'end': {
@@ -357,13 +365,48 @@ export class TaskActor implements Schedulable, SupervisedChild {
     if (this.snapshotDue()) this.takeSnapshot();
   }
 
+  private sourceIdle = false;
+  private idleHandle: unknown;
+
+  /**
+   * A source with an idleness timeout (`WatermarkStrategy.withIdleness`) that has had nothing to
+   * read for that long tells downstream it is idle, so it no longer holds back their watermarks;
+   * its next records make it active again.
+   */
+  private markIdleLater(): void {
+    const idleMs = this.chain.idlenessMs();
+    if (idleMs === undefined || this.sourceIdle || this.idleHandle !== undefined) return;
+    const readAt = this.readCount;
+    const incarnation = this.incarnation;
+    this.idleHandle = this.cfg.clock.setTimeout(() => {
+      this.idleHandle = undefined;
+      if (incarnation !== this.incarnation || this.ended || this.readCount !== readAt) return;
+      this.sourceIdle = true;
+      for (const gate of [this.cfg.gate, ...this.cfg.sideOutputs.values()]) gate.emitControl((seq) => ({ kind: 'idle', seq, idle: true }));
+      this.flushAll();
+      this.cfg.scheduler.schedule(this);
+    }, idleMs);
+  }
+
+  /** Cancels every clock timer this actor set (it failed, stopped or ended). */
+  private clearTimers(): void {
+    this.disarmProcessingTime();
+    this.clearIdleTimer();
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleHandle !== undefined) this.cfg.clock.clearTimeout(this.idleHandle);
+    this.idleHandle = undefined;
+  }
+
   private processingTimeDue = false;
   private processingTimeAt = Infinity;
   private processingTimeHandle: unknown;
 
   /** Wakes the actor when the earliest processing-time timer of its operators falls due (inputs still open). */
   private armProcessingTime(): void {
-    if (this.ended || this.cfg.source) return this.disarmProcessingTime();
+    if (this.ended) return this.clearTimers();
+    if (this.cfg.source) return;
     const next = this.chain.nextProcessingTime();
     if (next === undefined || next >= this.processingTimeAt) return;
     this.disarmProcessingTime();
@@ -479,7 +522,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private fail(error: unknown): void {
     this.running = false;
     this.incarnation++;
-    this.disarmProcessingTime();
+    this.clearTimers();
     this.processingTimeDue = false;
     const identity = this.current.identity;
     this.lifecycle.send({ type: 'FAILED', error: causeText(error) });
@@ -503,7 +546,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       // one-for-all / rest-for-one: a healthy sibling restarts too.
       this.running = false;
       this.incarnation++;
-      this.disarmProcessingTime();
+      this.clearTimers();
       this.lifecycle.send({ type: 'FAILED', error: 'restarted with a sibling' });
     }
     this.lifecycle.send({ type: 'RESTART' });
@@ -568,7 +611,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
   stop(): void {
     this.running = false;
     this.incarnation++;
-    this.disarmProcessingTime();
+    this.clearTimers();
     if (!['finished', 'stopped', 'dead'].includes(lifecycleState(this.lifecycle))) this.lifecycle.send({ type: 'STOP' });
   }
 

@@ -13,8 +13,8 @@ export interface TimeWindow {
  * fires only by a count trigger.
  */
 export type WindowAssigner =
-  | { kind: 'sliding'; size: number; slide: number; offset: number }
-  | { kind: 'session'; gap: number; dynamicGap?: (value: any) => number }
+  | { kind: 'sliding'; size: number; slide: number; offset: number; processingTime?: boolean }
+  | { kind: 'session'; gap: number; dynamicGap?: (value: any) => number; processingTime?: boolean }
   | { kind: 'global' };
 
 function positive(what: string, v: number): number {
@@ -78,6 +78,47 @@ export const EventTimeSessionWindows = {
 export const GlobalWindows = {
   create(): WindowAssigner {
     return { kind: 'global' };
+  },
+};
+
+/**
+ * Fixed windows in processing time: a record belongs to the window of the moment it is processed,
+ * and the window fires when the clock passes its end. Results depend on timing (not replayable
+ * bit for bit after a failure, as in Flink); remaining windows fire when the input ends.
+ * @example
+ * ```ts
+ * stream.keyBy((r) => r.user).window(TumblingProcessingTimeWindows.of(1_000))
+ * ```
+ */
+export const TumblingProcessingTimeWindows = {
+  of(sizeMs: number, offsetMs = 0): WindowAssigner {
+    return { ...TumblingEventTimeWindows.of(sizeMs, offsetMs), processingTime: true } as WindowAssigner;
+  },
+};
+
+/**
+ * Overlapping windows in processing time.
+ * @example
+ * ```ts
+ * stream.keyBy((r) => r.user).window(SlidingProcessingTimeWindows.of(10_000, 1_000))
+ * ```
+ */
+export const SlidingProcessingTimeWindows = {
+  of(sizeMs: number, slideMs: number, offsetMs = 0): WindowAssigner {
+    return { ...SlidingEventTimeWindows.of(sizeMs, slideMs, offsetMs), processingTime: true } as WindowAssigner;
+  },
+};
+
+/**
+ * Sessions in processing time: a key's session closes after `gapMs` of wall-clock time without records.
+ * @example
+ * ```ts
+ * stream.keyBy((e) => e.user).window(ProcessingTimeSessionWindows.withGap(30_000))
+ * ```
+ */
+export const ProcessingTimeSessionWindows = {
+  withGap(gapMs: number): WindowAssigner {
+    return { ...EventTimeSessionWindows.withGap(gapMs), processingTime: true } as WindowAssigner;
   },
 };
 
