@@ -23,6 +23,8 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   private readonly key: (value: T) => K;
   private readonly reduce: (acc: T, value: T) => T;
   private state = new Map<K, T>();
+  /** Keys updated since the last local snapshot. */
+  private dirty = new Set<K>();
   private maxParallelism = 128;
   private range = { start: 0, end: 127 };
 
@@ -39,6 +41,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
 
   processBatch(values: T[], timestamps: number[] | null, _input: number, out: BatchOut<T>): void {
     const state = this.state;
+    const dirty = this.dirty;
     const key = this.key;
     const reduce = this.reduce;
     const ov = out.values;
@@ -51,6 +54,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
         const prev = state.get(k);
         const next = prev === undefined ? v : reduce(prev, v);
         state.set(k, next);
+        dirty.add(k);
         ov.push(next);
         if (ot !== null) ot.push(timestamps === null ? NaN : timestamps[i]!);
       }
@@ -76,7 +80,23 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     return { maxParallelism: this.maxParallelism, groups: [...groups] };
   }
 
+  snapshotDelta(): Array<[K, T]> {
+    const changed: Array<[K, T]> = [];
+    for (const k of this.dirty) changed.push([k, this.state.get(k)!]);
+    this.dirty.clear();
+    return changed;
+  }
+
+  restoreDelta(delta: unknown): void {
+    for (const [k, v] of delta as Array<[K, T]>) this.state.set(k, v);
+  }
+
+  clearDelta(): void {
+    this.dirty.clear();
+  }
+
   restoreState(state: unknown): void {
+    this.dirty.clear();
     this.state = new Map();
     if (state) this.restoreRescaled([state]);
   }

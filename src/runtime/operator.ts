@@ -55,6 +55,15 @@ export interface Operator<I = unknown, O = unknown> {
   onEnd?(out: BatchOut<O>): void | Promise<void>;
   /** Plain, msgpackr-serialisable state. */
   snapshotState?(): unknown;
+  /**
+   * Changes since the last local snapshot (for frequent one-actor-recovery snapshots whose cost
+   * must not grow with the whole state), and forgets them. Absent: every local snapshot is full.
+   */
+  snapshotDelta?(): unknown;
+  /** Applies a delta on top of the restored state (deltas come in the order they were taken). */
+  restoreDelta?(delta: unknown): void;
+  /** A full local snapshot was just taken: forget the changes tracked so far. */
+  clearDelta?(): void;
   /** Restores what {@link Operator.snapshotState} returned (called before replay; may recover external transactions). */
   restoreState?(state: unknown): void | Promise<void>;
   /** Restores at a new parallelism from the states of every old subtask (keyed operators keep their key groups). */

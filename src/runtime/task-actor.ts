@@ -77,6 +77,8 @@ export interface TaskSnapshot {
   readCount: number;
   sinkCount: number;
   deadLetterCount: number;
+  /** True when operator states are deltas over the previous local snapshot. */
+  delta?: boolean;
 }
 
 /**
@@ -439,13 +441,16 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.sealPartials();
     if (!this.flushAll()) return;
     const startedAt = performance.now();
-    const payload = this.snapshotPayload();
+    // A delta holds only what changed since the previous local snapshot; a chain of them sits on a full one.
+    const delta = !this.light && this.deltaDue();
+    const payload = this.snapshotPayload(delta);
     if (this.light) {
       this.lightSnapshot = payload;
       this.log.trim(this.log.mark());
       this.batchesSinceSnapshot = 0;
       return;
     }
+    if (!delta) for (const op of this.cfg.operators) op.clearDelta?.();
     let bytes: Uint8Array;
     try {
       this.cfg.operators.forEach((op, i) => op.stateful && assertSerializable(payload.operators[i], op.name));
@@ -459,26 +464,55 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.batchesSinceSnapshot = 0;
     this.busyMsSinceSnapshot = 0;
     this.lastSnapshotMs = performance.now() - startedAt;
-    this.snapshotInFlight = this.cfg.store.put(this.snapshotKey, bytes).then(
+    const key = delta ? `${this.snapshotKey}.d${this.localChain.length}` : this.snapshotKey;
+    this.snapshotInFlight = this.cfg.store.put(key, bytes).then(
       () => {
         // Trim even if the actor failed meanwhile: restore waits for this put and reads this snapshot.
         this.snapshotInFlight = undefined;
+        if (delta) {
+          this.localChain.push(key);
+          this.deltaBytes += bytes.length;
+        } else {
+          for (const old of this.localChain.slice(1)) void this.cfg.store.delete(old).catch(() => {});
+          this.localChain = [key];
+          this.fullBytes = bytes.length;
+          this.deltaBytes = 0;
+        }
         this.log.trim(mark);
         this.cfg.inspection.emit({ type: 'actor.snapshot', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, bytes: bytes.length });
         this.cfg.scheduler.schedule(this);
       },
       (error: unknown) => {
         // The log still holds everything since the previous snapshot, so nothing is lost; try again later.
+        // The changes this delta carried are gone from the operators' tracking: the next snapshot is full.
         this.snapshotInFlight = undefined;
+        this.forceFull = true;
         this.cfg.inspection.emit({ type: 'actor.snapshotFailed', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, error });
         this.cfg.clock.setTimeout(() => this.cfg.scheduler.schedule(this), 100);
       },
     );
   }
 
-  private snapshotPayload(): TaskSnapshot {
+  /** Local snapshot chain: the full snapshot's key, then its deltas in order. */
+  private localChain: string[] = [];
+  private fullBytes = 0;
+  private deltaBytes = 0;
+  private forceFull = false;
+
+  /** A delta, unless there is no full base yet, the chain is long, or the deltas outweigh a full snapshot. */
+  private deltaDue(): boolean {
+    if (this.forceFull) {
+      this.forceFull = false;
+      return false;
+    }
+    if (this.localChain.length === 0 || this.localChain.length > 1024 || this.deltaBytes > this.fullBytes) return false;
+    return this.cfg.operators.some((op) => op.snapshotDelta !== undefined);
+  }
+
+  private snapshotPayload(delta = false): TaskSnapshot {
     return {
-      operators: this.cfg.operators.map((op) => (op.snapshotState ? op.snapshotState() : null)),
+      delta,
+      operators: this.cfg.operators.map((op) => (delta && op.snapshotDelta ? op.snapshotDelta() : op.snapshotState ? op.snapshotState() : null)),
       gate: this.cfg.gate.snapshot(),
       sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.snapshot()]),
       inputs: this.cfg.source ? null : this.inputs.snapshot(),
@@ -568,12 +602,20 @@ export class TaskActor implements Schedulable, SupervisedChild {
 
   private async restore(): Promise<number> {
     while (this.snapshotInFlight) await this.snapshotInFlight;
-    await this.applySnapshot(this.light ? this.lightSnapshot! : await this.readSnapshot(this.snapshotKey));
+    if (this.light) await this.applySnapshot(this.lightSnapshot!);
+    else {
+      await this.applySnapshot(await this.readSnapshot(this.snapshotKey));
+      for (const key of this.localChain.slice(1)) await this.applySnapshot(await this.readSnapshot(key));
+    }
     return this.log.rewind();
   }
 
   private async applySnapshot(s: TaskSnapshot): Promise<void> {
-    for (let i = 0; i < this.cfg.operators.length; i++) await this.cfg.operators[i]!.restoreState?.(s.operators[i]);
+    for (let i = 0; i < this.cfg.operators.length; i++) {
+      const op = this.cfg.operators[i]!;
+      if (s.delta && op.restoreDelta) op.restoreDelta(s.operators[i]);
+      else await op.restoreState?.(s.operators[i]);
+    }
     this.cfg.gate.restore(s.gate);
     for (const [tag, g] of s.sides) this.cfg.sideOutputs.get(tag)?.restore(g);
     if (s.inputs) this.inputs.restore(s.inputs);
