@@ -30,8 +30,9 @@ export function intervalJoinFunction<K, L, R, O>(spec: IntervalJoinSpec<L, R, O>
   function buffer(ctx: KeyedProcessContext<K>, own: MapStateDescriptor<number, unknown[]>, value: unknown, ts: number, cleanupAt: number): void {
     const state = ctx.getMapState(own);
     const bucket = state.get(ts);
+    // Written back even when appended in place: a write is what marks the key changed for delta snapshots.
     if (bucket) bucket.push(value);
-    else state.put(ts, [value]);
+    state.put(ts, bucket ?? [value]);
     ctx.timerService().registerEventTimeTimer(cleanupAt);
   }
 

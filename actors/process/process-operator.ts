@@ -101,6 +101,7 @@ export class ProcessOperator implements Operator {
 
   private timers(domain: 'event' | 'processing'): KeyedTimers<unknown> {
     if (!this.backend) throw new InvalidJobError(`operator '${this.name}': timers need a keyed stream; call keyBy(...) before process(...)`);
+    this.backend.markDirty();
     return domain === 'event' ? this.backend.eventTimers : this.backend.processingTimers;
   }
 
@@ -163,6 +164,7 @@ export class ProcessOperator implements Operator {
     for (let key = timers.pollDue(upTo); key !== undefined; key = timers.pollDue(upTo)) {
       const t = timers.lastTime;
       this.backend!.currentKey = ctx.currentKey = key;
+      this.backend!.markDirty();
       ctx.timestamp = t;
       try {
         onTimer.call(this.fn, t, ctx, this.out);
@@ -171,6 +173,20 @@ export class ProcessOperator implements Operator {
       }
     }
     ctx.timeDomain = 'eventTime';
+  }
+
+  snapshotDelta(): unknown {
+    return { keyed: this.backend?.delta() ?? null, broadcast: this.broadcast.snapshot() };
+  }
+
+  restoreDelta(delta: unknown): void {
+    const d = delta as { keyed: Parameters<KeyedStateBackend<unknown>['applyDelta']>[0] | null; broadcast: unknown };
+    if (d.keyed) this.backend?.applyDelta(d.keyed);
+    this.broadcast.restore(d.broadcast);
+  }
+
+  clearDelta(): void {
+    this.backend?.clearDelta();
   }
 
   snapshotState(): unknown {

@@ -29,7 +29,9 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   readonly processingTimers = new KeyedTimers<K>();
   private readonly tables = new Map<string, KeyedStateTable<K, unknown>>();
   /** Restored entries of states the operator has not asked for yet (states may be created lazily). */
-  private pending = new Map<string, Array<[unknown, unknown]>>();
+  private pending = new Map<string, Map<unknown, unknown>>();
+  /** Keys whose state or timers changed since the last local snapshot. */
+  private dirty = new Set<K>();
   private range: { start: number; end: number };
 
   constructor(
@@ -44,6 +46,45 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
 
   now(): number {
     return this.clock.now();
+  }
+
+  markDirty(): void {
+    this.dirty.add(this.currentKey);
+  }
+
+  /** Every state and the timers of each key changed since the last call (or {@link KeyedStateBackend.clearDelta}). */
+  delta(): Array<[K, Array<[string, unknown]>, number[], number[]]> {
+    const out: Array<[K, Array<[string, unknown]>, number[], number[]]> = [];
+    for (const k of this.dirty) {
+      const states: Array<[string, unknown]> = [];
+      for (const [name, t] of this.tables) states.push([name, t.table.get(k)]);
+      out.push([k, states, this.eventTimers.timesOf(k), this.processingTimers.timesOf(k)]);
+    }
+    this.dirty.clear();
+    return out;
+  }
+
+  clearDelta(): void {
+    this.dirty.clear();
+  }
+
+  /** Applies a {@link KeyedStateBackend.delta} on top of the restored state. */
+  applyDelta(delta: Array<[K, Array<[string, unknown]>, number[], number[]]>): void {
+    for (const [k, states, eventTimes, processingTimes] of delta) {
+      for (const [name, v] of states) {
+        const target = this.tables.get(name)?.table ?? this.pendingTable(name);
+        if (v === undefined) target.delete(k);
+        else target.set(k, v);
+      }
+      this.eventTimers.setTimes(k, eventTimes);
+      this.processingTimers.setTimes(k, processingTimes);
+    }
+  }
+
+  private pendingTable(name: string): Map<unknown, unknown> {
+    let m = this.pending.get(name);
+    if (!m) this.pending.set(name, (m = new Map()));
+    return m;
   }
 
   /** The state a descriptor names, created on first use; the same descriptor name always gives the same state. */
@@ -79,7 +120,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   keyCount(): number {
     const keys = new Set<K>();
     for (const t of this.tables.values()) for (const k of t.table.keys()) keys.add(k);
-    for (const entries of this.pending.values()) for (const [k] of entries) keys.add(k as K);
+    for (const entries of this.pending.values()) for (const k of entries.keys()) keys.add(k as K);
     return keys.size;
   }
 
@@ -115,6 +156,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   restore(snapshots: Array<KeyedBackendSnapshot | null | undefined>): void {
     for (const t of this.tables.values()) t.table.clear();
     this.pending = new Map();
+    this.dirty.clear();
     const eventTimers: Array<[K, number]> = [];
     const processingTimers: Array<[K, number]> = [];
     for (const s of snapshots) {
@@ -124,8 +166,8 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
         if (g < this.range.start || g > this.range.end) continue;
         for (const [name, entries] of part.states) {
           const table = this.tables.get(name);
-          if (table) for (const [k, v] of entries) table.table.set(k as K, v);
-          else this.pending.set(name, (this.pending.get(name) ?? []).concat(entries));
+          const target = table?.table ?? this.pendingTable(name);
+          for (const [k, v] of entries) target.set(k as K, v);
         }
         eventTimers.push(...(part.eventTimers as Array<[K, number]>));
         processingTimers.push(...(part.processingTimers as Array<[K, number]>));

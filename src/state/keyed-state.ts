@@ -5,6 +5,8 @@ import type { AggregateFunction } from '../windows/window-function.ts';
 export interface KeyContext<K> {
   currentKey: K;
   now(): number;
+  /** The current key's state changed (for delta snapshots). */
+  markDirty(): void;
 }
 
 /** A TTL-wrapped entry. */
@@ -65,11 +67,13 @@ export class SingleValueTable<K, V> extends KeyedStateTable<K, unknown> implemen
   }
 
   update(value: V): void {
+    this.ctx.markDirty();
     if (value === undefined) this.table.delete(this.ctx.currentKey);
     else this.table.set(this.ctx.currentKey, this.wrap(value));
   }
 
   clear(): void {
+    this.ctx.markDirty();
     this.table.delete(this.ctx.currentKey);
   }
 
@@ -122,6 +126,7 @@ export class ListTable<K, T> extends KeyedStateTable<K, unknown[]> implements Li
   }
 
   add(value: T): void {
+    this.ctx.markDirty();
     const k = this.ctx.currentKey;
     let list = this.table.get(k);
     if (!list) this.table.set(k, (list = []));
@@ -138,6 +143,7 @@ export class ListTable<K, T> extends KeyedStateTable<K, unknown[]> implements Li
   }
 
   clear(): void {
+    this.ctx.markDirty();
     this.table.delete(this.ctx.currentKey);
   }
 
@@ -170,6 +176,7 @@ export class MapTable<K, UK, UV> extends KeyedStateTable<K, Map<UK, unknown>> im
   }
 
   put(key: UK, value: UV): void {
+    this.ctx.markDirty();
     this.map(true)!.set(key, this.wrap(value));
   }
 
@@ -180,6 +187,7 @@ export class MapTable<K, UK, UV> extends KeyedStateTable<K, Map<UK, unknown>> im
   remove(key: UK): void {
     const m = this.map(false);
     if (!m) return;
+    this.ctx.markDirty();
     m.delete(key);
     if (m.size === 0) this.table.delete(this.ctx.currentKey);
   }
@@ -209,6 +217,7 @@ export class MapTable<K, UK, UV> extends KeyedStateTable<K, Map<UK, unknown>> im
   }
 
   clear(): void {
+    this.ctx.markDirty();
     this.table.delete(this.ctx.currentKey);
   }
 

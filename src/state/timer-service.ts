@@ -60,6 +60,18 @@ export class KeyedTimers<K> {
     return out;
   }
 
+  /** The key's timer times. */
+  timesOf(key: K): number[] {
+    const set = this.registered.get(key);
+    return set ? [...set] : [];
+  }
+
+  /** Replaces the key's timers (applying a delta snapshot). */
+  setTimes(key: K, times: number[]): void {
+    this.registered.delete(key);
+    for (const t of times) this.register(key, t);
+  }
+
   /** Replaces all timers. */
   reset(entries: Iterable<[K, number]>): void {
     this.heap = new MinHeap<K>();
