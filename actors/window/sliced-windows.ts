@@ -15,6 +15,8 @@ export class SlicedWindows<T, K, ACC, OUT> {
   private lastSliceStart = NaN;
   private lastSlice: Map<K, ACC> | undefined;
   private lifecycles = new Map<number, WindowLifecycle>();
+  /** Slices updated since the last local snapshot: a delta snapshot carries just these. */
+  private touched = new Set<number>();
   firings = 0;
 
   constructor(
@@ -37,6 +39,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
       if (slice === undefined) this.slices.set(sliceStart, (slice = new Map()));
       this.lastSliceStart = sliceStart;
       this.lastSlice = slice;
+      this.touched.add(sliceStart);
     }
     const agg = this.emitter.aggregate;
     const acc = slice.get(key);
@@ -153,6 +156,35 @@ export class SlicedWindows<T, K, ACC, OUT> {
     };
   }
 
+  /** The slices updated since the last snapshot, which slices exist, and the (small) lifecycle state. */
+  snapshotDelta(): unknown {
+    const changed: Array<[number, Array<[K, ACC]>]> = [];
+    for (const start of this.touched) {
+      const slice = this.slices.get(start);
+      if (slice) changed.push([start, [...slice]]);
+    }
+    this.touched.clear();
+    if (this.lastSlice !== undefined) this.touched.add(this.lastSliceStart);
+    return { changed, present: [...this.slices.keys()], firedUpTo: this.firedUpTo, lifecycles: [...this.lifecycles].map(([end, life]) => [end, life.getPersistedSnapshot()]) };
+  }
+
+  clearDelta(): void {
+    this.touched.clear();
+    if (this.lastSlice !== undefined) this.touched.add(this.lastSliceStart);
+  }
+
+  restoreDelta(delta: unknown): void {
+    const d = delta as { changed: Array<[number, Array<[K, ACC]>]>; present: number[]; firedUpTo: number; lifecycles: Array<[number, unknown]> };
+    const present = new Set(d.present);
+    for (const start of [...this.slices.keys()]) if (!present.has(start)) this.slices.delete(start);
+    for (const [start, entries] of d.changed) this.slices.set(start, new Map(entries));
+    this.firedUpTo = d.firedUpTo;
+    for (const life of this.lifecycles.values()) life.stop();
+    this.lifecycles = new Map(d.lifecycles.map(([end, snap]) => [end, startWindowLifecycle(end - this.size, end, snap)]));
+    this.lastSlice = undefined;
+    this.lastSliceStart = NaN;
+  }
+
   restore(state: unknown): void {
     const s = state as { slices: Array<[number, Array<[K, ACC]>]>; firedUpTo: number; lifecycles: Array<[number, unknown]> } | null;
     for (const life of this.lifecycles.values()) life.stop();
@@ -161,5 +193,6 @@ export class SlicedWindows<T, K, ACC, OUT> {
     this.lifecycles = new Map((s?.lifecycles ?? []).map(([end, snap]) => [end, startWindowLifecycle(end - this.size, end, snap)]));
     this.lastSlice = undefined;
     this.lastSliceStart = NaN;
+    this.touched.clear();
   }
 }

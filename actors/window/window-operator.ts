@@ -27,6 +27,9 @@ type Windows<T, K, OUT> = {
   add(value: T, ts: number, key: K, watermark: number, out: BatchCollector<OUT>): boolean;
   advance(watermark: number, out: BatchCollector<OUT>): void;
   nextFiring?(): number | undefined;
+  snapshotDelta?(): unknown;
+  restoreDelta?(delta: unknown): void;
+  clearDelta?(): void;
   snapshot(): unknown;
   restore(state: unknown): void;
   firings: number;
@@ -134,6 +137,24 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
 
   snapshotState(): unknown {
     return { watermark: this.watermark, late: this.lateRecords, windows: this.windows.snapshot() };
+  }
+
+  /** Sliced windows write deltas (the slices that changed); other kinds write their (small) state whole. */
+  snapshotDelta(): unknown {
+    const w = this.windows;
+    return { watermark: this.watermark, late: this.lateRecords, delta: w.snapshotDelta ? w.snapshotDelta() : undefined, windows: w.snapshotDelta ? undefined : w.snapshot() };
+  }
+
+  restoreDelta(delta: unknown): void {
+    const d = delta as { watermark: number; late: number; delta?: unknown; windows?: unknown };
+    this.watermark = d.watermark;
+    this.lateRecords = d.late;
+    if (d.delta !== undefined) this.windows.restoreDelta!(d.delta);
+    else this.windows.restore(d.windows ?? null);
+  }
+
+  clearDelta(): void {
+    this.windows.clearDelta?.();
   }
 
   restoreState(state: unknown): void {
