@@ -264,4 +264,35 @@ test('broadcast state: every keyed subtask sees every rule; side outputs from a 
   assert.equal(oddSink.values.slice().sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => 2 * i + 1));
 });
 
+test('timers fire in time order across keys, once per key and time, and deleted timers never fire', async () => {
+  const r = new SeededRandom(77);
+  const items = Array.from({ length: 400 }, (_, i) => ({ at: i, key: r.int(25), due: 1000 + r.int(500) }));
+  const env = StreamEnvironment.create({ batchSize: 50 });
+  const sink = new CollectSink<[number, number]>();
+  timestamped(env, items, 0)
+    .keyBy((v) => v.key)
+    .process<[number, number]>({
+      processElement(v, ctx) {
+        const timers = ctx.timerService();
+        timers.registerEventTimeTimer(v.due);
+        timers.registerEventTimeTimer(v.due); // a duplicate registration is one timer
+        if (v.due % 7 === 0) timers.deleteEventTimeTimer(v.due);
+      },
+      onTimer(t, ctx, out) {
+        out.collect([t, ctx.currentKey]);
+      },
+    })
+    .sinkTo(sink);
+  await env.execute('timer-order');
+  const expected = new Map<string, [number, number]>();
+  // The last registration or deletion of a (key, time) pair decides whether it fires.
+  for (const v of items) {
+    if (v.due % 7 === 0) expected.delete(`${v.key}|${v.due}`);
+    else expected.set(`${v.key}|${v.due}`, [v.due, v.key]);
+  }
+  const times = sink.values.map((x) => x[0]);
+  assert.equal(times, times.slice().sort((a, b) => a - b), 'fired in time order');
+  assert.equal(sink.values.slice().sort((a, b) => a[0] - b[0] || a[1] - b[1]), [...expected.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
+});
+
 test.run();
