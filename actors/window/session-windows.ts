@@ -13,11 +13,15 @@ interface Session<ACC> {
  * Event-time session windows: per key, a record opens [ts, ts + gap) and merges with every
  * session it overlaps (accumulators merge). A session fires when the watermark passes its end;
  * within the allowed lateness a late record merges in and the session fires again.
+ *
+ * Each key has at most one live timer (the earliest time one of its sessions is due); a record
+ * that only extends a session updates it in place, so the common in-order case allocates nothing.
  */
 export class SessionWindows<T, K, ACC, OUT> {
   private sessions = new Map<K, Session<ACC>[]>();
-  /** Keys to look at when the watermark reaches a time: a session's end − 1 (fire) or end − 1 + lateness (purge). */
+  /** Keys by the time the watermark must reach for them to be looked at; entries not in `keyTimer` are stale. */
   private timers = new MinHeap<K>();
+  private keyTimer = new Map<K, number>();
   firings = 0;
 
   constructor(
@@ -29,72 +33,107 @@ export class SessionWindows<T, K, ACC, OUT> {
   add(value: T, ts: number, key: K, watermark: number, out: Collector<OUT>): boolean {
     const gap = this.gap(value);
     if (!(gap > 0)) throw new RangeError(`session gap must be a positive number of ms, got ${gap}`);
-    let start = ts;
-    let end = ts + gap;
+    const start = ts;
+    const end = ts + gap;
     if (end - 1 + this.lateness <= watermark) return false;
     const agg = this.emitter.aggregate;
-    let acc = agg.add(value, agg.createAccumulator());
-    let fired = false;
-    const list = this.sessions.get(key) ?? [];
-    const kept: Session<ACC>[] = [];
-    for (const s of list) {
+    let list = this.sessions.get(key);
+    if (list === undefined) this.sessions.set(key, (list = []));
+    let first = -1;
+    let overlaps = 0;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
       if (s.start < end && start < s.end) {
-        start = Math.min(start, s.start);
-        end = Math.max(end, s.end);
-        acc = agg.merge(s.acc, acc);
-        fired ||= s.fired;
-      } else kept.push(s);
+        if (first < 0) first = i;
+        overlaps++;
+      }
     }
-    const merged = { start, end, acc, fired };
-    kept.push(merged);
-    kept.sort((a, b) => a.start - b.start);
-    this.sessions.set(key, kept);
-    if (end - 1 <= watermark) {
+    let session: Session<ACC>;
+    if (overlaps === 0) {
+      session = { start, end, acc: agg.add(value, agg.createAccumulator()), fired: false };
+      let at = list.length;
+      while (at > 0 && list[at - 1]!.start > start) at--;
+      list.splice(at, 0, session);
+    } else {
+      // Overlapping sessions are adjacent in start order: fold them into the first.
+      session = list[first]!;
+      session.acc = agg.add(value, session.acc);
+      if (start < session.start) session.start = start;
+      if (end > session.end) session.end = end;
+      for (let n = 1; n < overlaps; n++) {
+        const other = list[first + n]!;
+        session.acc = agg.merge(session.acc, other.acc);
+        if (other.end > session.end) session.end = other.end;
+        session.fired ||= other.fired;
+      }
+      if (overlaps > 1) list.splice(first + 1, overlaps - 1);
+    }
+    if (session.end - 1 <= watermark) {
       // The session already closed: a late firing with the updated result.
-      this.emitter.emit(key, acc, { start, end }, watermark, out);
-      merged.fired = true;
+      this.emitter.emit(key, session.acc, { start: session.start, end: session.end }, watermark, out);
+      session.fired = true;
       this.firings++;
-      this.timers.push(end - 1 + this.lateness, key);
-    } else this.timers.push(end - 1, key);
+    }
+    this.schedule(key, session.fired ? session.end - 1 + this.lateness : session.end - 1);
     return true;
   }
 
-  advance(watermark: number, out: Collector<OUT>): void {
-    while (this.timers.size > 0 && this.timers.peekTime() <= watermark) this.visit(this.timers.pop()!, watermark, out);
+  private schedule(key: K, time: number): void {
+    const current = this.keyTimer.get(key);
+    if (current !== undefined && current <= time) return;
+    this.keyTimer.set(key, time);
+    this.timers.push(time, key);
   }
 
-  /** Fires the key's sessions the watermark closed and drops those past their lateness. */
+  advance(watermark: number, out: Collector<OUT>): void {
+    while (this.timers.size > 0 && this.timers.peekTime() <= watermark) {
+      const time = this.timers.peekTime();
+      const key = this.timers.pop()!;
+      if (this.keyTimer.get(key) !== time) continue;
+      this.keyTimer.delete(key);
+      this.visit(key, watermark, out);
+    }
+  }
+
+  /** Fires the key's sessions the watermark closed, drops those past their lateness, and schedules the next look. */
   private visit(key: K, watermark: number, out: Collector<OUT>): void {
     const list = this.sessions.get(key);
     if (!list) return;
-    const kept: Session<ACC>[] = [];
+    let next = Infinity;
+    let kept = 0;
     for (const s of list) {
       if (!s.fired && s.end - 1 <= watermark) {
         this.emitter.emit(key, s.acc, { start: s.start, end: s.end }, watermark, out);
         s.fired = true;
         this.firings++;
-        if (this.lateness > 0) this.timers.push(s.end - 1 + this.lateness, key);
       }
-      if (s.end - 1 + this.lateness > watermark) kept.push(s);
+      if (s.end - 1 + this.lateness > watermark) {
+        list[kept++] = s;
+        const due = s.fired ? s.end - 1 + this.lateness : s.end - 1;
+        if (due < next) next = due;
+      }
     }
-    if (kept.length === 0) this.sessions.delete(key);
-    else this.sessions.set(key, kept);
+    list.length = kept;
+    if (kept === 0) this.sessions.delete(key);
+    else this.schedule(key, next);
   }
 
   /** The time of the next session timer, or undefined. */
   nextFiring(): number | undefined {
+    while (this.timers.size > 0 && this.keyTimer.get(this.timers.peekItem()!) !== this.timers.peekTime()) this.timers.pop();
     return this.timers.size > 0 ? this.timers.peekTime() : undefined;
   }
 
   snapshot(): unknown {
-    return { sessions: [...this.sessions], timers: this.timers.entries() };
+    return { sessions: [...this.sessions], timers: [...this.keyTimer] };
   }
 
   restore(state: unknown): void {
-    const s = state as { sessions: Array<[K, Session<ACC>[]]>; timers: Array<[number, K]> } | null;
+    const s = state as { sessions: Array<[K, Session<ACC>[]]>; timers: Array<[K, number]> } | null;
     this.sessions = new Map(s?.sessions ?? []);
     this.timers = new MinHeap<K>();
-    for (const [t, k] of s?.timers ?? []) this.timers.push(t, k);
+    this.keyTimer = new Map();
+    for (const [k, t] of s?.timers ?? []) this.schedule(k, t);
   }
 }
 

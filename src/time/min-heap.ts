@@ -38,11 +38,10 @@ export class MinHeap<T> {
     const n = this.items.length;
     if (n === 0) return undefined;
     const top = this.items[0];
-    this.swap(0, n - 1);
-    this.times.pop();
-    this.seqs.pop();
-    this.items.pop();
-    this.down(0);
+    const lastTime = this.times.pop()!;
+    const lastSeq = this.seqs.pop()!;
+    const lastItem = this.items.pop()!;
+    if (n > 1) this.down(0, lastTime, lastSeq, lastItem);
     return top;
   }
 
@@ -51,36 +50,48 @@ export class MinHeap<T> {
     return this.items.map((item, i) => [this.times[i]!, item]);
   }
 
-  private less(a: number, b: number): boolean {
-    return this.times[a]! < this.times[b]! || (this.times[a] === this.times[b] && this.seqs[a]! < this.seqs[b]!);
-  }
-
-  private swap(a: number, b: number): void {
-    [this.times[a], this.times[b]] = [this.times[b]!, this.times[a]!];
-    [this.seqs[a], this.seqs[b]] = [this.seqs[b]!, this.seqs[a]!];
-    [this.items[a], this.items[b]] = [this.items[b]!, this.items[a]!];
-  }
-
+  // Sifting moves a hole instead of swapping: no temporary arrays on the hot path.
   private up(i: number): void {
+    const times = this.times;
+    const seqs = this.seqs;
+    const items = this.items;
+    const t = times[i]!;
+    const q = seqs[i]!;
+    const item = items[i]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(i, p)) return;
-      this.swap(i, p);
+      const pt = times[p]!;
+      if (pt < t || (pt === t && seqs[p]! < q)) break;
+      times[i] = pt;
+      seqs[i] = seqs[p]!;
+      items[i] = items[p]!;
       i = p;
     }
+    times[i] = t;
+    seqs[i] = q;
+    items[i] = item;
   }
 
-  private down(i: number): void {
-    const n = this.items.length;
+  private down(i: number, t: number, q: number, item: T): void {
+    const times = this.times;
+    const seqs = this.seqs;
+    const items = this.items;
+    const n = items.length;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < n && this.less(l, m)) m = l;
-      if (r < n && this.less(r, m)) m = r;
-      if (m === i) return;
-      this.swap(i, m);
+      let m = l;
+      if (r < n && (times[r]! < times[l]! || (times[r] === times[l] && seqs[r]! < seqs[l]!))) m = r;
+      const mt = times[m]!;
+      if (t < mt || (t === mt && q < seqs[m]!)) break;
+      times[i] = mt;
+      seqs[i] = seqs[m]!;
+      items[i] = items[m]!;
       i = m;
     }
+    times[i] = t;
+    seqs[i] = q;
+    items[i] = item;
   }
 }
