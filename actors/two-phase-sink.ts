@@ -77,11 +77,14 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
   }
 
   async onEnd(): Promise<void> {
-    // Bounded input: the last epoch has no checkpoint after it, so it commits at the end.
-    if (this.txn === undefined) return;
-    const handle = await this.writer.preCommit(this.txn);
-    await this.writer.commit(handle);
-    this.txn = undefined;
+    // Bounded input: the last epoch has no checkpoint after it, and checkpoints still in flight may
+    // never complete (they stop once input ends), so everything pre-committed commits now, in order.
+    if (this.txn !== undefined) {
+      this.committable.push([Infinity, await this.writer.preCommit(this.txn)]);
+      this.txn = undefined;
+    }
+    for (const [, handle] of this.committable) await this.writer.commit(handle);
+    this.committable = [];
   }
 
   close(): void | Promise<void> {

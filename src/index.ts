@@ -53,6 +53,9 @@ export { generatorSource, type GeneratorOptions } from './connectors/generator-s
 export { SeededRandom } from './connectors/seeded-random.ts';
 export { CollectSink, CountSink, PrintSink } from './connectors/collect-sink.ts';
 export { TransactionalCollectSink } from './connectors/transactional-collect-sink.ts';
+export { fileSource, type FileSourceOptions } from './connectors/file-source.ts';
+export { fileSink, type FileSinkOptions } from './connectors/file-sink.ts';
+export { postgresSink, type PostgresSinkOptions } from './connectors/postgres-sink.ts';
 export type { CheckpointConfig, CheckpointMetadata } from './checkpoint/coordinator.ts';
 export type { RestartStrategy } from './checkpoint/restart-strategy.ts';
 export { latestCheckpoint } from './checkpoint/job-recovery.ts';

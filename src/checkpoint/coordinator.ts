@@ -92,7 +92,8 @@ export class CheckpointCoordinator implements CheckpointListener {
   }
 
   acknowledge(actor: TaskActor, checkpointId: number, key: string, bytes: number): void {
-    if (checkpointId !== this.current() || !this.pending.has(actor)) return;
+    // A stopped job's late acknowledgements must not complete a checkpoint: its successor may already run.
+    if (this.stopped || checkpointId !== this.current() || !this.pending.has(actor)) return;
     this.pending.delete(actor);
     if (key) this.keys[actor.checkpointName] = key;
     this.bytes += bytes;
@@ -135,6 +136,9 @@ export class CheckpointCoordinator implements CheckpointListener {
       this.abort(id, `metadata not written: ${causeText(e)}`);
       return;
     }
+    // Stopped meanwhile (the job failed): the checkpoint is complete on disk, but committing now could
+    // race with the next attempt, which commits it itself if it restores from it.
+    if (this.stopped) return;
     this.machine.send({ type: 'COMPLETED' });
     this.completedIds.push(id);
     this.inspection.emit({ type: 'checkpoint.completed', job: this.job, checkpointId: id, durationMs: this.clock.now() - this.startedAt, bytes: this.bytes });

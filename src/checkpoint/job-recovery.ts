@@ -3,26 +3,76 @@ import type { SnapshotStore } from './stores/snapshot-store.ts';
 import type { CheckpointMetadata } from './coordinator.ts';
 import { runJob, type JobHandle, type JobResult, type JobRuntimeOptions } from '../runtime/job.ts';
 import { nextRestartDelay, type RestartStrategy } from './restart-strategy.ts';
-import { unpackValue } from '../state/snapshot-codec.ts';
-import { JobCancelledError, SnapshotCorruptError } from '../errors.ts';
+import type { DeadLetter } from '../runtime/dead-letter.ts';
+import { decodeSnapshot, unpackValue } from '../state/snapshot-codec.ts';
+import { JobCancelledError, SnapshotCorruptError, WeirError, causeText } from '../errors.ts';
 
 /**
  * The newest completed checkpoint of a job in a store (its metadata is written last, so a
- * checkpoint without metadata is incomplete and ignored), or undefined.
+ * checkpoint without metadata is incomplete and ignored), or undefined. With `verify`, every
+ * snapshot file of a candidate is read and checked (magic, version, checksum); a damaged
+ * checkpoint is reported to `onSkipped` and the next older one is tried.
  */
-export async function latestCheckpoint(store: SnapshotStore, job: string): Promise<CheckpointMetadata | undefined> {
+export async function latestCheckpoint(
+  store: SnapshotStore,
+  job: string,
+  options: { verify?: boolean; onSkipped?: (checkpointId: number, reason: string) => void } = {},
+): Promise<CheckpointMetadata | undefined> {
   const keys = (await store.list(`${job}/chk-`)).filter((k) => k.endsWith('/_metadata')).sort();
   for (let i = keys.length - 1; i >= 0; i--) {
     const bytes = await store.get(keys[i]!);
     if (!bytes) continue;
+    let meta: CheckpointMetadata;
     try {
-      return unpackValue(bytes) as CheckpointMetadata;
+      meta = unpackValue(bytes) as CheckpointMetadata;
     } catch (e) {
-      // A damaged metadata file: fall back to the previous checkpoint.
-      void new SnapshotCorruptError(keys[i]!, 'metadata does not decode', { job }, e);
+      options.onSkipped?.(Number(/chk-(\d+)/.exec(keys[i]!)?.[1] ?? -1), new SnapshotCorruptError(keys[i]!, 'metadata does not decode', { job }, e).message);
+      continue;
+    }
+    const damage = options.verify ? await damaged(store, meta) : undefined;
+    if (damage === undefined) return meta;
+    options.onSkipped?.(meta.id, damage);
+  }
+  return undefined;
+}
+
+/** Why a checkpoint cannot be restored (a snapshot file missing or corrupt), or undefined when it can. */
+async function damaged(store: SnapshotStore, meta: CheckpointMetadata): Promise<string | undefined> {
+  for (const [actor, key] of Object.entries(meta.actors)) {
+    const bytes = await store.get(key);
+    if (!bytes) return `snapshot of '${actor}' is missing (${store.describe()}/${key})`;
+    try {
+      decodeSnapshot(bytes, { job: meta.job, key });
+    } catch (e) {
+      return causeText(e);
     }
   }
   return undefined;
+}
+
+/** Counts dead letters once across job restarts: a rollback re-emits the letters after its checkpoint. */
+function deadLetterDeduper(options: JobRuntimeOptions): { onDeadLetter: (l: DeadLetter) => void; letters: DeadLetter[]; count: () => number } {
+  const seen = new Set<string>();
+  const letters: DeadLetter[] = [];
+  return {
+    letters,
+    count: () => seen.size,
+    onDeadLetter: (l) => {
+      const id = `${l.operator}|${l.subtask}|${l.code}|${l.source}|${l.position}|${l.reason}|${safeText(l.record)}`;
+      if (seen.has(id)) return;
+      seen.add(id);
+      if (letters.length < options.deadLetterMemory) letters.push(l);
+      options.onDeadLetter?.(l);
+    },
+  };
+}
+
+function safeText(v: unknown): string {
+  try {
+    return String(JSON.stringify(v)).slice(0, 200);
+  } catch {
+    return String(v).slice(0, 200);
+  }
 }
 
 /**
@@ -31,7 +81,9 @@ export async function latestCheckpoint(store: SnapshotStore, job: string): Promi
  * strategy allows. Sources rewind to the checkpoint's offsets; two-phase-commit sinks commit
  * what the checkpoint pre-committed and abort the rest, so the output stays exactly-once.
  */
-export function runWithRestarts(name: string, plan: PhysicalPlan, options: JobRuntimeOptions, strategy: RestartStrategy): JobHandle {
+export function runWithRestarts(name: string, plan: PhysicalPlan, given: JobRuntimeOptions, strategy: RestartStrategy): JobHandle {
+  const letters = deadLetterDeduper(given);
+  const options = { ...given, onDeadLetter: letters.onDeadLetter };
   let current = runJob(name, plan, options);
   let cancelled = false;
   let jobRestarts = 0;
@@ -40,13 +92,22 @@ export function runWithRestarts(name: string, plan: PhysicalPlan, options: JobRu
     for (;;) {
       try {
         const r = await current.done;
-        return { ...r, restarts: r.restarts + jobRestarts, jobRestarts };
+        return { ...r, restarts: r.restarts + jobRestarts, jobRestarts, deadLetters: letters.letters, deadLetterCount: letters.count() };
       } catch (e) {
         if (cancelled || e instanceof JobCancelledError || !options.checkpoint) throw e;
         failures.push(options.clock.now());
         const delay = nextRestartDelay(strategy, failures);
         if (delay === undefined) throw e;
-        const from = (await latestCheckpoint(options.store, name)) ?? options.restoreFrom;
+        let skippedAny = false;
+        const skippedReasons: string[] = [];
+        const skipped = (checkpointId: number, reason: string) => {
+          skippedAny = true;
+          skippedReasons.push(`checkpoint ${checkpointId}: ${reason}`);
+          options.inspection?.emit({ type: 'checkpoint.skipped', job: name, checkpointId, reason });
+        };
+        const from = (await latestCheckpoint(options.store, name, { verify: true, onSkipped: skipped })) ?? options.restoreFrom;
+        // Starting over would repeat output that completed checkpoints already committed.
+        if (!from && skippedAny) throw new WeirError('WEIR_NO_USABLE_CHECKPOINT', `job '${name}' failed and none of its completed checkpoints can be restored (${skippedReasons.join('; ')})`, { job: name }, { cause: e });
         await new Promise<void>((resolve) => options.clock.setTimeout(resolve, delay));
         if (cancelled) throw e;
         jobRestarts++;

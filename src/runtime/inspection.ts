@@ -15,6 +15,7 @@ export type InspectionEvent =
   | { type: 'checkpoint.started'; job: string; checkpointId: number; savepoint: boolean }
   | { type: 'checkpoint.completed'; job: string; checkpointId: number; durationMs: number; bytes: number }
   | { type: 'checkpoint.aborted'; job: string; checkpointId: number; reason: string }
+  | { type: 'checkpoint.skipped'; job: string; checkpointId: number; reason: string }
   | { type: 'job.started'; job: string }
   | { type: 'job.restarted'; job: string; attempt: number; checkpointId: number; cause: unknown }
   | { type: 'job.finished'; job: string; status: 'completed' | 'failed' | 'cancelled'; error?: unknown };

@@ -190,8 +190,16 @@ export class TaskActor implements Schedulable, SupervisedChild {
 
   /** Checkpoint `id` completed everywhere: commit what waited for it (2PC sinks, source offsets). */
   async notifyCheckpointComplete(id: number): Promise<void> {
-    for (const op of this.cfg.operators) await op.notifyCheckpointComplete?.(id);
-    await this.cfg.source?.notifyCheckpointComplete?.(id);
+    const incarnation = this.incarnation;
+    try {
+      for (const op of this.cfg.operators) await op.notifyCheckpointComplete?.(id);
+      await this.cfg.source?.notifyCheckpointComplete?.(id);
+    } catch (error) {
+      // A failed commit fails the actor: its restore commits the checkpoint's transactions again (commits are idempotent).
+      if (incarnation !== this.incarnation || !this.running) return;
+      this.current.identity = '';
+      this.fail(new WeirError('WEIR_COMMIT_FAILED', `committing checkpoint ${id} failed: ${causeText(error)}`, { job: this.cfg.job, operator: this.cfg.name, subtask: this.cfg.subtask }, { cause: error }));
+    }
   }
 
   turn(): void {

@@ -1,6 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { StreamEnvironment, TransactionalCollectSink, MemorySnapshotStore, InspectionBus } from '../../src/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StreamEnvironment, TransactionalCollectSink, MemorySnapshotStore, DirectorySnapshotStore, InspectionBus, type SnapshotStore } from '../../src/index.ts';
 import { makeEvent, events, compareByKey, type Event } from '../runtime/fixtures.ts';
 
 function reference(count: number, seed: number): Event[] {
@@ -15,7 +18,10 @@ function reference(count: number, seed: number): Event[] {
   return out;
 }
 
-test('job-level failure after checkpoints: rollback to the last checkpoint, committed output exactly once', async () => {
+// The directory store writes slowly (fsync), so checkpoints are still in flight when input ends or the job fails.
+for (const [storeName, makeStore] of [['memory', () => new MemorySnapshotStore()], ['directory', () => new DirectorySnapshotStore(mkdtempSync(join(tmpdir(), 'weir-rec-')))]] as Array<[string, () => SnapshotStore]>) {
+test(`job-level failure after checkpoints (${storeName} store): rollback to the last checkpoint, committed output exactly once`, async () => {
+  const store = makeStore();
   const count = 400_000;
   const seed = 21;
   const inspection = new InspectionBus();
@@ -29,7 +35,7 @@ test('job-level failure after checkpoints: rollback to the last checkpoint, comm
   const sink = new TransactionalCollectSink<Event>();
   const env = StreamEnvironment.create({
     inspection,
-    snapshotStore: new MemorySnapshotStore(),
+    snapshotStore: store,
     checkpointing: { intervalMs: 5 },
     // No one-actor restarts: the failure escalates and the job rolls back to its checkpoint.
     supervision: { maxRestarts: 0 },
@@ -52,7 +58,9 @@ test('job-level failure after checkpoints: rollback to the last checkpoint, comm
   assert.is(result.jobRestarts, 1);
   const cmp = compareByKey(sink.committed, reference(count, seed), (e) => e.key, (e) => `${e.i}:${e.value}`);
   assert.equal(cmp, { lost: 0, duplicated: 0, mismatch: undefined });
+  if (store instanceof DirectorySnapshotStore) rmSync(store.describe().replace(/^directory /, ''), { recursive: true, force: true });
 });
+}
 
 test('barrier alignment over a union of two sources: checkpoints complete and results are exact', async () => {
   const count = 100_000;
