@@ -18,7 +18,8 @@ const sampler = setInterval(() => {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 }, 20);
 const started = performance.now();
-const handled = await scenario.systems[system!]!(events);
+const result = await scenario.systems[system!]!(events);
+const handled = typeof result === 'number' ? result : result.handled;
 const seconds = (performance.now() - started) / 1000;
 clearInterval(sampler);
 rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
@@ -30,7 +31,7 @@ const row: BenchRow = {
   eventsPerSec: Math.round(events / seconds),
   rssPeakMb: round(rssPeak / 1e6, 1),
   rssStartMb: round(rssStart / 1e6, 1),
-  extra: { handled },
+  extra: { handled, ...(typeof result === 'number' ? {} : result.extra) },
 };
 console.log(JSON.stringify(row));
 process.exit(0);

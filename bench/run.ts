@@ -1,4 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import cliProgress from 'cli-progress';
+import { writeNexmarkReport } from './nexmark/report.ts';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { Command } from 'commander';
@@ -14,32 +16,69 @@ const program = new Command()
   .argument('[scenarios...]', 'scenario names (default: all)')
   .option('--quick', 'reduced sizes (every scenario together stays under 5 minutes)')
   .option('--events <n>', 'events per scenario (overrides the defaults)')
+  .option('--queries <list>', 'with `nexmark`: only these queries, e.g. q1,q5')
   .parse();
 const names = program.args;
-const opts = program.opts<{ quick?: boolean; events?: string }>();
-const unknown = names.filter((n) => !scenarios.some((s) => s.name === n) && !n.startsWith('nexmark'));
+const opts = program.opts<{ quick?: boolean; events?: string; queries?: string }>();
+const unknown = names.filter((n) => !scenarios.some((s) => s.name === n) && n !== 'nexmark');
 if (unknown.length) {
-  console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}`);
+  console.error(`unknown scenario(s): ${unknown.join(', ')}; known: nexmark, ${scenarios.map((s) => s.name).join(', ')}`);
   process.exit(2);
 }
-const selected = scenarios.filter((s) => names.length === 0 || names.includes(s.name));
+const wantedQueries = opts.queries?.split(',').map((q) => `nexmark-${q.trim()}`);
+const selected = scenarios.filter((s) => {
+  if (wantedQueries && s.name.startsWith('nexmark-q') && !wantedQueries.includes(s.name)) return false;
+  return names.length === 0 || names.includes(s.name) || (names.includes('nexmark') && s.name.startsWith('nexmark'));
+});
 const rows: BenchRow[] = [];
+const tty = process.stdout.isTTY === true;
 for (const s of selected) {
   const events = opts.events ? Number(opts.events) : opts.quick ? s.quickEvents : s.events;
   for (const system of Object.keys(s.systems)) {
-    process.stdout.write(`${s.name.padEnd(16)} ${system.padEnd(12)} ${events.toLocaleString('en')} events … `);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run-one.ts', s.name, system, String(events)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    const last = run.stdout.trim().split('\n').pop() ?? '';
-    if (run.status !== 0 || !last.startsWith('{')) {
-      console.log('FAILED');
-      console.error(run.stderr.slice(-2000));
+    const label = `${s.name.padEnd(18)} ${system.padEnd(12)}`;
+    const row = await runOne(label, s.name, system, events);
+    if (!row) {
       process.exitCode = 1;
       continue;
     }
-    const row = JSON.parse(last) as BenchRow;
     rows.push(row);
-    console.log(`${row.eventsPerSec.toLocaleString('en')} ev/s, ${row.seconds}s, rss peak ${row.rssPeakMb} MB (start ${row.rssStartMb})`);
+    const latency = row.extra?.p99LatencyMs !== undefined ? `, p99 latency ${row.extra.p99LatencyMs} ms` : '';
+    console.log(`${label} ${events.toLocaleString('en')} events: ${row.eventsPerSec.toLocaleString('en')} ev/s, ${row.seconds}s, rss peak ${row.rssPeakMb} MB (start ${row.rssStartMb})${latency}`);
   }
+  if (s.name.startsWith('nexmark-q')) console.log(`${s.name.padEnd(18)} weir-nats-p2 skipped: distributed execution over NATS is not available yet`);
+}
+
+/** Runs one system in a fresh process; shows a progress bar (TTY) while it reports `@progress n` on stderr. */
+function runOne(label: string, scenario: string, system: string, events: number): Promise<BenchRow | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run-one.ts', scenario, system, String(events)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const bar = tty ? new cliProgress.SingleBar({ format: `${label} [{bar}] {percentage}% {rate} ev/s`, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+    if (!tty) console.log(`${label} ${events.toLocaleString('en')} events …`);
+    const started = performance.now();
+    bar?.start(events, 0, { rate: '-' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      const text = d.toString();
+      for (const line of text.split('\n')) {
+        const m = /^@progress (\d+)$/.exec(line);
+        if (m) bar?.update(Number(m[1]), { rate: Math.round(Number(m[1]) / ((performance.now() - started) / 1000)).toLocaleString('en') });
+        else if (line) stderr += line + '\n';
+      }
+    });
+    child.on('close', (code) => {
+      bar?.stop();
+      const last = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) {
+        console.log(`${label} FAILED`);
+        console.error(stderr.slice(-2000));
+        resolve(undefined);
+        return;
+      }
+      resolve(JSON.parse(last) as BenchRow);
+    });
+  });
 }
 
 const ratios = selected.flatMap((s) => {
@@ -64,6 +103,7 @@ const result = {
 };
 writeFileSync(path, JSON.stringify(result, null, 2) + '\n');
 console.log(`wrote ${path}`);
+if (selected.some((s) => s.name.startsWith('nexmark-q'))) for (const written of writeNexmarkReport(result.rows, result.machine)) console.log(`wrote ${written}`);
 
 function gitCommit(): string {
   try {

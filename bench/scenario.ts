@@ -1,5 +1,8 @@
+/** What a system reports: records handled, or that plus extra figures (latency, outputs) for its row. */
+export type SystemResult = number | { handled: number; extra: Record<string, number | string> };
+
 /** One system's implementation of a scenario: processes `events` records, returns how many it handled. */
-export type SystemRun = (events: number) => Promise<number> | number;
+export type SystemRun = (events: number) => Promise<SystemResult> | SystemResult;
 
 /** A benchmark scenario: the same computation on several systems, measured in the same run. */
 export interface Scenario {

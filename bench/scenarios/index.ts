@@ -2,6 +2,7 @@ import type { Scenario } from '../scenario.ts';
 import { mapFilter, keyedCount, slowSinkScenario } from './core.ts';
 import { checkpointing } from './checkpointing.ts';
 import { tumblingCount, slidingCount, sessionCount } from './windows.ts';
+import { nexmarkScenarios } from './nexmark.ts';
 
 /** Every scenario `npm run bench` knows, in run order. Later work adds its scenarios here. */
-export const scenarios: Scenario[] = [mapFilter, keyedCount, slowSinkScenario, tumblingCount, slidingCount, sessionCount, checkpointing];
+export const scenarios: Scenario[] = [mapFilter, keyedCount, slowSinkScenario, tumblingCount, slidingCount, sessionCount, checkpointing, ...nexmarkScenarios];
