@@ -85,7 +85,7 @@ const ratios = selected.flatMap((s) => {
   const of = (system: string) => rows.find((r) => r.scenario === s.name && r.system === system);
   // Ratios of every Weir variant against every baseline measured in the same run.
   const weirs = Object.keys(s.systems).filter((x) => x.startsWith('weir') && of(x));
-  const bases = Object.keys(s.systems).filter((x) => of(x) && (!x.startsWith('weir') || x === 'weir-none'));
+  const bases = Object.keys(s.systems).filter((x) => of(x) && (!x.startsWith('weir') || x === 'weir-none' || x === 'weir-off'));
   return weirs.flatMap((w) =>
     bases.filter((b) => b !== w).map((b) => ({ scenario: s.name, ratio: `${w}/${b}`, value: Math.round((of(w)!.eventsPerSec / of(b)!.eventsPerSec) * 100) / 100 })),
   );

@@ -7,7 +7,7 @@ export type TransformStep =
   | { kind: 'filter'; name: string; fn: (value: any) => boolean }
   | { kind: 'flatMap'; name: string; fn: (value: any) => Iterable<unknown> };
 
-type BatchFn = (values: unknown[], timestamps: number[] | null, out: BatchOut, fns: Function[], fail: (step: number, i: number, e: unknown, record: unknown) => never) => void;
+type BatchFn = (values: unknown[], timestamps: number[] | null, out: BatchOut, fns: Function[], fail: (step: number, i: number, e: unknown, record: unknown) => never, sampled?: number[], hits?: number[]) => void;
 
 /**
  * Fuses consecutive map/filter/flatMap steps into ONE generated loop (as Flink chains operators,
@@ -15,11 +15,11 @@ type BatchFn = (values: unknown[], timestamps: number[] | null, out: BatchOut, f
  * no intermediate array per step and monomorphic call sites per step. The code is generated once
  * per chain, not per record.
  */
-export function compileSteps(steps: TransformStep[]): BatchFn {
+export function compileSteps(steps: TransformStep[], withOrigins = false): BatchFn {
   // Generates the code of steps k… for value `v${k}`; `label` is the loop a filter continues.
   const gen = (k: number, label: string): string => {
     const v = `v${k}`;
-    if (k === steps.length) return `ov.push(${v}); if (ot !== null) ot.push(t);`;
+    if (k === steps.length) return `ov.push(${v}); if (ot !== null) ot.push(t);${withOrigins ? ' if (i === probe) hits.push(i, ov.length - 1);' : ''}`;
     const next = gen.bind(null, k + 1);
     switch (steps[k]!.kind) {
       case 'map':
@@ -40,12 +40,14 @@ export function compileSteps(steps: TransformStep[]): BatchFn {
 const ov = out.values; const ot = out.timestamps;
 let step = 0; let i = 0;
 try {
+  ${withOrigins ? 'let sp = 0; let probe = sampled.length > 0 ? sampled[0] : -1;' : ''}
   outer: for (; i < values.length; i++) {
+    ${withOrigins ? 'while (probe !== -1 && probe < i) probe = ++sp < sampled.length ? sampled[sp] : -1;' : ''}
     const v0 = values[i]; const t = timestamps === null ? NaN : timestamps[i];
     ${gen(0, 'outer')}
   }
 } catch (e) { fail(step, i, e, values[i]); }`;
-  return new Function('values', 'timestamps', 'out', 'fns', 'fail', src) as BatchFn;
+  return new Function('values', 'timestamps', 'out', 'fns', 'fail', 'sampled', 'hits', src) as BatchFn;
 }
 
 /**
@@ -72,6 +74,16 @@ export class FusedTransform implements Operator {
   processBatch(values: unknown[], timestamps: number[] | null, _input: number, out: BatchOut): void {
     this.batch(values, timestamps, out, this.fns, this.fail);
   }
+
+  /**
+   * The same, also recording where the sampled inputs (ascending indexes) went: `hits` receives
+   * pairs (input index, output index). One comparison per record; batches with traced records only.
+   */
+  processBatchTraced(values: unknown[], timestamps: number[] | null, out: BatchOut, sampled: number[], hits: number[]): void {
+    (this.traced ??= compileSteps(this.steps, true))(values, timestamps, out, this.fns, this.fail, sampled, hits);
+  }
+
+  private traced: BatchFn | undefined;
 
   private readonly fail = (step: number, i: number, e: unknown, record: unknown): never => {
     throw new UserFunctionError(this.steps[step]!.name, i, record, e);

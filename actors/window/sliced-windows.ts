@@ -15,6 +15,19 @@ export class SlicedWindows<T, K, ACC, OUT> {
   private lastSliceStart = NaN;
   private lastSlice: Map<K, ACC> | undefined;
   private lifecycles = new Map<number, WindowLifecycle>();
+  /** Traceparents of sampled records per slice (at most 16 each): a firing window links them. Not snapshotted. */
+  private links = new Map<number, string[]>();
+  /** Called when a window that holds sampled records fires. */
+  onTracedFiring: ((start: number, end: number, links: string[]) => void) | undefined;
+
+  /** Remembers that a sampled record at `ts` fed this slice. */
+  addLink(ts: number, traceparent: string): void {
+    const sliceStart = Math.floor((ts - this.offset) / this.sliceSize) * this.sliceSize + this.offset;
+    let list = this.links.get(sliceStart);
+    if (!list) this.links.set(sliceStart, (list = []));
+    if (list.length < 16) list.push(traceparent);
+  }
+
   /** Slices updated since the last local snapshot: a delta snapshot carries just these. */
   private touched = new Set<number>();
   firings = 0;
@@ -82,6 +95,11 @@ export class SlicedWindows<T, K, ACC, OUT> {
     life.send({ type: 'FIRE' });
     const window = { start, end };
     for (const [key, acc] of merged) this.emitter.emit(key, acc, window, watermark, out);
+    if (this.links.size > 0 && this.onTracedFiring) {
+      const links: string[] = [];
+      for (let s = start; s < end; s += this.sliceSize) for (const l of this.links.get(s) ?? []) links.push(l);
+      if (links.length > 0) this.onTracedFiring(start, end, links);
+    }
     life.send({ type: 'FIRED' });
     this.firings++;
   }
@@ -121,6 +139,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
       const lastStart = Math.floor((s - this.offset) / this.slide) * this.slide + this.offset;
       if (lastStart + this.size - 1 + this.lateness <= watermark && lastStart + this.size <= this.firedUpTo) {
         this.slices.delete(s);
+        this.links.delete(s);
         if (s === this.lastSliceStart) this.lastSlice = undefined;
       }
     }

@@ -66,6 +66,9 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
 
   open(ctx: OperatorContext): void {
     this.ctx = ctx;
+    if (this.windows instanceof SlicedWindows) {
+      this.windows.onTracedFiring = (start, end, links) => ctx.inspection.emit({ type: 'window.fired', job: ctx.job, actor: this.name, subtask: ctx.subtask, start, end, links });
+    }
   }
 
   processBatch(values: T[], timestamps: number[] | null, _input: number, out: BatchOut<OUT>): void {
@@ -78,6 +81,12 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
     }
     if (timestamps === null && !global) {
       throw new BadRecordError(`window '${this.name}' needs event timestamps; did you forget to call 'DataStream.assignTimestampsAndWatermarks(...)'?`, { operator: this.name });
+    }
+    if (this.ctx.tracing?.() && this.windows instanceof SlicedWindows) {
+      for (let j = 0; j < values.length; j++) {
+        const tp = this.ctx.traceparentAt!(j);
+        if (tp !== undefined && timestamps !== null) this.windows.addLink(timestamps[j]!, tp);
+      }
     }
     let i = 0;
     try {

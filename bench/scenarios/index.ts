@@ -3,6 +3,7 @@ import { mapFilter, keyedCount, slowSinkScenario } from './core.ts';
 import { checkpointing } from './checkpointing.ts';
 import { tumblingCount, slidingCount, sessionCount } from './windows.ts';
 import { nexmarkScenarios } from './nexmark.ts';
+import { tracingOverhead } from './tracing.ts';
 
 /** Every scenario `npm run bench` knows, in run order. Later work adds its scenarios here. */
-export const scenarios: Scenario[] = [mapFilter, keyedCount, slowSinkScenario, tumblingCount, slidingCount, sessionCount, checkpointing, ...nexmarkScenarios];
+export const scenarios: Scenario[] = [mapFilter, keyedCount, slowSinkScenario, tumblingCount, slidingCount, sessionCount, checkpointing, tracingOverhead, ...nexmarkScenarios];

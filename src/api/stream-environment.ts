@@ -50,7 +50,20 @@ export interface EnvironmentOptions {
   restartStrategy?: RestartStrategy;
   /** Start from this completed checkpoint or savepoint (see `latestCheckpoint`). */
   restoreFrom?: CheckpointMetadata;
+  /**
+   * Share of source records followed through the job with OpenTelemetry spans, e.g. 0.001
+   * (default 0: no record tracing, nothing on the hot path). Spans and metrics go to whatever
+   * OpenTelemetry SDK the application registered (the `weir` CLI sets one up from `OTEL_*`).
+   */
+  traceSampleRate?: number;
 }
+
+/**
+ * Options every environment created in this process starts from (a job's own options win). The
+ * `weir` CLI sets `traceSampleRate` here from `--trace-sample`.
+ * @internal
+ */
+export const environmentDefaults: EnvironmentOptions = {};
 
 /**
  * Where a job is composed and run: create sources, transform the streams, then `execute`.
@@ -64,7 +77,7 @@ export interface EnvironmentOptions {
  * ```
  */
 export class StreamEnvironment {
-  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom'>> & EnvironmentOptions;
+  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'traceSampleRate'>> & EnvironmentOptions;
   /** @internal The logical plan so far, in creation order. */
   readonly transformations: Transformation[] = [];
   private nextId = 1;
@@ -79,6 +92,7 @@ export class StreamEnvironment {
       replayLimit: snapshotEvery * 2,
       clock: systemClock,
       onPoisonRecord: 'dead-letter',
+      ...environmentDefaults,
       ...options,
       snapshotEvery,
     };
@@ -144,6 +158,7 @@ export class StreamEnvironment {
       inspection: o.inspection,
       checkpoint: o.checkpointing,
       restoreFrom: o.restoreFrom,
+      traceSampleRate: o.traceSampleRate,
     }, strategy);
   }
 }

@@ -2,6 +2,7 @@ import type { BatchOut, Operator } from './operator.ts';
 import type { OutputGate } from './output-gate.ts';
 import type { EffectGuard } from './effect-guard.ts';
 import { InvalidJobError } from '../errors.ts';
+import type { RecordTracer, TraceEntries } from '../telemetry/record-tracer.ts';
 
 /** An operator that writes to the outside world; the runtime guards its writes against replay. */
 export interface SinkOperator {
@@ -23,8 +24,14 @@ export class ChainRunner {
   private readonly sinkGuard: EffectGuard;
   private readonly sides = new Map<string, { out: BatchOut; gate: OutputGate | undefined }>();
   currentWatermark = -Infinity;
+  /** Sampled records of the batch an operator is processing now (index → traceparent), for window links. */
+  private traced: Map<number, string> | undefined;
+  private readonly tracer: RecordTracer | undefined;
+  private readonly subtask: number;
 
-  constructor(ops: Operator[], gate: OutputGate, sinkGuard: EffectGuard) {
+  constructor(ops: Operator[], gate: OutputGate, sinkGuard: EffectGuard, tracer?: RecordTracer, subtask = 0) {
+    this.tracer = tracer;
+    this.subtask = subtask;
     ops.forEach((op, i) => {
       if (isSink(op) && i !== ops.length - 1) throw new InvalidJobError(`sink '${op.name}' must be the last operator of its chain`);
     });
@@ -34,9 +41,10 @@ export class ChainRunner {
   }
 
   /** Runs a batch through operators `from`…end. Returns a promise only when a sink writes asynchronously. */
-  run(values: unknown[], timestamps: number[] | null, input: number, from = 0): void | Promise<void> {
+  run(values: unknown[], timestamps: number[] | null, input: number, from = 0, trace?: TraceEntries): void | Promise<void> {
     let v = values;
     let t = timestamps;
+    let tr = this.tracer ? trace : undefined;
     for (let k = from; k < this.ops.length; k++) {
       const op = this.ops[k]!;
       if (v.length === 0) return;
@@ -45,24 +53,58 @@ export class ChainRunner {
         if (skip > 0) {
           v = v.slice(skip);
           t = t ? t.slice(skip) : null;
+          tr = tr?.filter(([i]) => i >= skip).map(([i, tp]) => [i - skip, tp] as [number, string]);
           if (v.length === 0) return;
         }
+        const spans = tr && tr.length > 0 ? this.tracer!.begin(tr, op.name, this.subtask) : undefined;
         const r = op.processBatch(v, t, k === from ? input : 0, { values: [], timestamps: null });
+        if (spans) this.tracer!.end(spans, tr!, undefined, 0);
         this.flushSideOutputs();
         return r;
       }
       const out: BatchOut & { watermark?: number } = { values: [], timestamps: t === null ? null : [] };
-      op.processBatch(v, t, k === from ? input : 0, out);
+      if (tr !== undefined) tr = this.runTraced(op, v, t, k === from ? input : 0, out, tr);
+      else op.processBatch(v, t, k === from ? input : 0, out);
       if (out.watermark !== undefined) {
-        this.run(out.values, out.timestamps, 0, k + 1);
+        this.run(out.values, out.timestamps, 0, k + 1, tr);
         this.watermark(out.watermark, k + 1);
         return;
       }
       v = out.values;
       t = out.timestamps;
     }
-    if (v.length > 0) this.gate.emitBatch(v, t);
+    if (v.length > 0) this.gate.emitBatch(v, t, tr);
     this.flushSideOutputs();
+  }
+
+  /** A batch with sampled records: process spans around the operator, and where their records went. */
+  private runTraced(op: Operator, v: unknown[], t: number[] | null, input: number, out: BatchOut, tr: TraceEntries): TraceEntries | undefined {
+    const tracer = this.tracer!;
+    const spans = tracer.begin(tr, op.name, this.subtask);
+    this.traced = tr.length === 1 ? new Map([tr[0]!]) : new Map(tr);
+    try {
+      const traceable = op as Operator & { processBatchTraced?: (v: unknown[], t: number[] | null, out: BatchOut, sampled: number[], hits: number[]) => void };
+      if (traceable.processBatchTraced) {
+        const hits: number[] = [];
+        traceable.processBatchTraced(v, t, out, tr.map((e) => e[0]), hits);
+        return tracer.follow(spans, tr, hits);
+      }
+      op.processBatch(v, t, input, out);
+      // One output per input (map-like, running reduce): records keep their index. Otherwise the record's path ends here.
+      return tracer.end(spans, tr, out.values.length === v.length ? 'same' : undefined, out.values.length);
+    } finally {
+      this.traced = undefined;
+    }
+  }
+
+  /** The traceparent of record `index` of the batch being processed, when it was sampled. */
+  traceparentAt(index: number): string | undefined {
+    return this.traced?.get(index);
+  }
+
+  /** True while the batch being processed carries sampled records. */
+  tracing(): boolean {
+    return this.traced !== undefined;
   }
 
   /** Passes a watermark through operators `from`…end, then downstream. */

@@ -19,6 +19,9 @@ import type { TwoPhaseCommitSink } from '../connectors/sink.ts';
 import { JobCancelledError, JobFailedError, InvalidJobError } from '../errors.ts';
 import { CheckpointCoordinator, type CheckpointConfig, type CheckpointMetadata } from '../checkpoint/coordinator.ts';
 import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
+import { RecordTracer } from '../telemetry/record-tracer.ts';
+import { instrumentJob } from '../telemetry/job-metrics.ts';
+import { traceLifecycle } from '../telemetry/lifecycle-spans.ts';
 
 /** Runtime settings of a job (the environment's configuration). */
 export interface JobRuntimeOptions {
@@ -39,6 +42,8 @@ export interface JobRuntimeOptions {
   checkpoint?: CheckpointConfig;
   /** Start every actor from this completed checkpoint (job-level recovery, savepoints). */
   restoreFrom?: CheckpointMetadata;
+  /** Share of source records followed with spans (0 or absent: no record tracing at all). */
+  traceSampleRate?: number;
 }
 
 /** What a finished job reports. */
@@ -61,7 +66,22 @@ export interface JobResult {
 
 /** Live figures of a running job. */
 export interface JobMetrics {
-  actors: Array<{ id: string; state: string; restarts: number; inputPeaks: number[]; capacity: number }>;
+  actors: Array<{
+    id: string;
+    /** Chain (operator) name and subtask. */
+    operator: string;
+    subtask: number;
+    state: string;
+    restarts: number;
+    inputPeaks: number[];
+    capacity: number;
+    recordsIn: number;
+    recordsOut: number;
+    busyMs: number;
+    backpressuredMs: number;
+    mailboxDepth: number;
+    watermark: number;
+  }>;
   recordsIn: number;
   recordsOut: number;
   restarts: number;
@@ -92,6 +112,7 @@ export interface JobHandle {
 /** Builds the actors and channels of a physical plan and runs them until every actor finishes. */
 export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOptions): JobHandle {
   const system = new ActorSystem({ clock: options.clock, inspection: options.inspection });
+  const tracer = options.traceSampleRate ? new RecordTracer(name, options.traceSampleRate) : undefined;
   const deadLetters: DeadLetter[] = [];
   let deadLetterCount = 0;
   let settled = false;
@@ -167,6 +188,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
       const sinks = operators.filter((o) => o instanceof SinkRunner || o instanceof TwoPhaseSinkRunner);
       const actor: TaskActor = new TaskActor({
         job: name,
+        tracer,
         name: chain.name,
         subtask: s,
         parallelism: chain.parallelism,
@@ -209,6 +231,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   if (options.checkpoint) {
     coordinator = new CheckpointCoordinator(name, actors, sourceActors, options.store, options.clock, system.inspection, options.checkpoint, (e) => fail(e), (options.restoreFrom?.id ?? 0) + 1);
   }
+  const stopTelemetry = [instrumentJob(name, () => handle.metrics(), system.inspection, () => options.clock.now()), traceLifecycle(name, system.inspection)];
   system.inspection.emit({ type: 'job.started', job: name });
   // Start receivers before senders so no credit or record arrives at an actor that is not ready.
   void (async () => {
@@ -220,7 +243,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     }
   })();
 
-  return {
+  const handle: JobHandle = {
     name,
     done,
     system,
@@ -231,13 +254,17 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     checkpoint: () => (coordinator ? coordinator.trigger(false) : Promise.reject(new InvalidJobError('checkpointing is not enabled: pass { checkpointing: { intervalMs } } to StreamEnvironment.create'))),
     savepoint: () => (coordinator ? coordinator.trigger(true) : Promise.reject(new InvalidJobError('checkpointing is not enabled: pass { checkpointing: { intervalMs } } to StreamEnvironment.create'))),
     metrics: () => ({
-      actors: actors.map((a) => ({ id: a.id, state: a.state(), restarts: a.restarts, inputPeaks: a.inputPeaks(), capacity: options.channelCapacity })),
+      actors: actors.map((a) => ({ id: a.id, operator: a.name, subtask: a.subtask, state: a.state(), restarts: a.restarts, inputPeaks: a.inputPeaks(), capacity: options.channelCapacity, ...a.figures() })),
       recordsIn: recordsIn(),
       recordsOut: recordsOut(),
       restarts: restarts(),
       deadLetters: deadLetterCount,
     }),
   };
+  void done.catch(() => {}).finally(() => {
+    for (const stop of stopTelemetry) stop();
+  });
+  return handle;
 }
 
 /** One operator per transformation; runs of stateless steps fuse into one generated loop. */

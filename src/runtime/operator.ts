@@ -23,6 +23,10 @@ export interface OperatorContext {
   sideOutput(tag: string): BatchOut;
   /** The operator's current input watermark. */
   currentWatermark(): number;
+  /** True while the batch being processed carries sampled (traced) records. */
+  tracing?(): boolean;
+  /** The W3C traceparent of record `index` of that batch, when it was sampled (for span links, e.g. a window firing). */
+  traceparentAt?(index: number): string | undefined;
 }
 
 /**

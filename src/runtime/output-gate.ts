@@ -2,6 +2,7 @@ import type { Envelope, RecordsEnvelope } from '../transport/envelope.ts';
 import type { OutputChannel } from '../transport/channel.ts';
 import type { Partitioning } from './partitioner.ts';
 import { keyGroupOf, operatorIndexForKeyGroup } from '../state/key-groups.ts';
+import type { TraceEntries } from '../telemetry/record-tracer.ts';
 
 /**
  * The sending side of an actor: partitions output records into per-channel batches, numbers
@@ -19,10 +20,14 @@ export class OutputGate {
   private seqs: number[];
   private pendingValues: unknown[][];
   private pendingTimestamps: Array<number[] | null>;
+  /** Sampled records of each pending batch (only ever set when tracing). */
+  private pendingTrace: Array<TraceEntries | undefined>;
   /** Pending arrays adopted from the producer are copied before the first append. */
   private pendingOwned: boolean[];
   private sealed: Envelope[][];
   private sealedCount = 0;
+  /** Records sealed for sending so far (for metrics). */
+  recordsOut = 0;
 
   /** One route per downstream edge: its channels (one per receiving subtask) and how records spread over them. */
   constructor(routes: Array<{ channels: OutputChannel[]; partitioning: Partitioning }>, batchSize: number) {
@@ -38,30 +43,50 @@ export class OutputGate {
     this.seqs = channels.map(() => 0);
     this.pendingValues = channels.map(() => []);
     this.pendingTimestamps = channels.map(() => null);
+    this.pendingTrace = channels.map(() => undefined);
     this.pendingOwned = channels.map(() => true);
     this.sealed = channels.map(() => []);
   }
 
   /** Adds a batch of output records (arrays are not modified). */
-  emitBatch(values: unknown[], timestamps: number[] | null): void {
+  emitBatch(values: unknown[], timestamps: number[] | null, trace?: TraceEntries): void {
     if (values.length === 0) return;
     for (const route of this.routes) {
       const p = route.partitioning;
       switch (p.kind) {
         case 'forward':
-          this.append(route.offset, values, timestamps);
+          this.append(route.offset, values, timestamps, trace);
           break;
         case 'broadcast':
-          for (let c = 0; c < route.count; c++) this.append(route.offset + c, values, timestamps);
+          for (let c = 0; c < route.count; c++) this.append(route.offset + c, values, timestamps, trace);
           break;
         case 'rebalance': {
           const c = route.rebalanceNext;
           route.rebalanceNext = (c + 1) % route.count;
-          this.append(route.offset + c, values, timestamps);
+          this.append(route.offset + c, values, timestamps, trace);
           break;
         }
         case 'hash':
           this.partitionByKey(values, timestamps, p.key, p.maxParallelism, route.offset, route.count);
+          if (trace !== undefined && trace.length > 0) this.traceByKey(values, trace, p.key, p.maxParallelism, route.offset, route.count);
+      }
+    }
+  }
+
+  /** Where the sampled records of a hash-partitioned batch landed (after partitionByKey placed them). */
+  private traceByKey(values: unknown[], trace: TraceEntries, key: (v: unknown) => unknown, maxParallelism: number, offset: number, parallelism: number): void {
+    for (const [i, tp] of trace) {
+      const c = offset + operatorIndexForKeyGroup(maxParallelism, parallelism, keyGroupOf(key(values[i]), maxParallelism));
+      // The record is in channel c's pending batch or in the batch sealed last; find it by identity.
+      const pv = this.pendingValues[c]!;
+      const at = pv.lastIndexOf(values[i]);
+      if (at >= 0) (this.pendingTrace[c] ??= []).push([at, tp]);
+      else {
+        const last = this.sealed[c]![this.sealed[c]!.length - 1];
+        if (last?.kind === 'records') {
+          const j = last.values.lastIndexOf(values[i]);
+          if (j >= 0) (last.trace ??= []).push([j, tp]);
+        }
       }
     }
   }
@@ -81,19 +106,21 @@ export class OutputGate {
     }
   }
 
-  private append(c: number, values: unknown[], timestamps: number[] | null): void {
+  private append(c: number, values: unknown[], timestamps: number[] | null, trace?: TraceEntries): void {
     let pv = this.pendingValues[c]!;
     if (pv.length === 0 && values.length <= this.batchSize) {
       // Zero-copy: adopt the producer's arrays as the pending batch.
       this.pendingValues[c] = values;
       this.pendingTimestamps[c] = timestamps;
       this.pendingOwned[c] = false;
+      if (trace !== undefined && trace.length > 0) this.pendingTrace[c] = trace.slice();
       if (values.length === this.batchSize) this.seal(c);
       return;
     }
     for (let start = 0; start < values.length; ) {
       pv = this.writable(c);
       const take = Math.min(this.batchSize - pv.length, values.length - start);
+      if (trace !== undefined) for (const [i, tp] of trace) if (i >= start && i < start + take) (this.pendingTrace[c] ??= []).push([pv.length + i - start, tp]);
       let pt = this.pendingTimestamps[c];
       if (timestamps !== null && pt === null) pt = this.pendingTimestamps[c] = new Array(pv.length).fill(NaN);
       for (let i = 0; i < take; i++) pv.push(values[start + i]);
@@ -117,7 +144,13 @@ export class OutputGate {
     const values = this.pendingValues[c]!;
     if (values.length === 0) return;
     const envelope: RecordsEnvelope = { kind: 'records', seq: this.seqs[c]!, values, timestamps: this.pendingTimestamps[c]! };
+    const trace = this.pendingTrace[c];
+    if (trace !== undefined) {
+      envelope.trace = trace;
+      this.pendingTrace[c] = undefined;
+    }
     this.seqs[c]! += values.length;
+    this.recordsOut += values.length;
     this.sealed[c]!.push(envelope);
     this.sealedCount++;
     this.pendingValues[c] = [];

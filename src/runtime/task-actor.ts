@@ -1,4 +1,5 @@
 import type { Envelope, RecordsEnvelope } from '../transport/envelope.ts';
+import type { RecordTracer } from '../telemetry/record-tracer.ts';
 import type { InputChannel } from '../transport/channel.ts';
 import type { SourceReader } from '../connectors/source.ts';
 import type { SnapshotStore } from '../checkpoint/stores/snapshot-store.ts';
@@ -23,6 +24,8 @@ import { UserFunctionError, WeirError, PoisonRecordError, InvalidJobError, cause
 /** Everything a task actor needs; the job builder fills it from the physical plan. */
 export interface TaskConfig {
   job: string;
+  /** Follows sampled records with spans (absent: tracing off, nothing on the hot path). */
+  tracer?: RecordTracer;
   /** Name of the chain (its operators' names joined), unique within the job. */
   name: string;
   subtask: number;
@@ -139,7 +142,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.light = !cfg.operators.some((op) => op.stateful);
     this.inputs = new InputSet(cfg.inputs);
     this.log = new ReplayLog(cfg.replayLimit);
-    this.chain = new ChainRunner(cfg.operators, cfg.gate, this.sinkGuard);
+    this.chain = new ChainRunner(cfg.operators, cfg.gate, this.sinkGuard, cfg.tracer, cfg.subtask);
     this.lifecycle = startLifecycle();
     for (const ch of cfg.inputs) ch.onData(() => cfg.scheduler.schedule(this));
     for (const ch of cfg.gate.channels) ch.onCredit(() => cfg.scheduler.schedule(this));
@@ -205,6 +208,10 @@ export class TaskActor implements Schedulable, SupervisedChild {
   turn(): void {
     if (!this.running || this.busy) return;
     if (this.blocked() && !this.flushAll()) return;
+    if (this.blockedSince !== undefined) {
+      this.backpressuredMs += performance.now() - this.blockedSince;
+      this.blockedSince = undefined;
+    }
     if (this.ended) {
       this.afterTurn();
       return;
@@ -241,7 +248,9 @@ export class TaskActor implements Schedulable, SupervisedChild {
       );
       return;
     }
-    this.busyMsSinceSnapshot += performance.now() - startedAt;
+    const spent = performance.now() - startedAt;
+    this.busyMsSinceSnapshot += spent;
+    this.busyMs += spent;
     this.afterTurn();
   }
 
@@ -291,14 +300,16 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.batchesSinceSnapshot++;
     const hasTimestamps = timestamps.length === values.length;
     const envelope: RecordsEnvelope = { kind: 'records', seq: this.readCount - n, values, timestamps: hasTimestamps ? timestamps : null };
+    if (this.cfg.tracer) envelope.trace = this.cfg.tracer.sample(n, this.cfg.name, this.cfg.subtask);
     return this.processRecords(identity, envelope, 0);
   }
 
   private processRecords(identity: string, envelope: RecordsEnvelope, input: number): void | Promise<void> {
+    this.recordsIn += envelope.values.length;
     this.current.identity = identity;
     this.current.values = envelope.values;
     if (this.poisoned.has(identity)) return this.processOneByOne(envelope, input);
-    return this.chain.run(envelope.values, envelope.timestamps, input);
+    return this.chain.run(envelope.values, envelope.timestamps, input, 0, envelope.trace);
   }
 
   /** The slow path for a batch that keeps failing: isolate and dead-letter the failing records. */
@@ -363,7 +374,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
 
   private afterTurn(): void {
     if (!this.log.replaying() && !this.inputs.hasInput()) this.sealPartials();
-    this.flushAll();
+    // Output waiting for credit: the actor is back-pressured until a credit lets it go on.
+    if (!this.flushAll() && this.blockedSince === undefined) this.blockedSince = performance.now();
     this.armProcessingTime();
     if (this.ended && !this.blocked()) {
       this.running = false;
@@ -692,6 +704,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
       deadLetter: (error, record) => this.emitDeadLetter(error, record),
       sideOutput: (tag) => this.chain.sideOutput(tag, this.cfg.sideOutputs.get(tag)),
       currentWatermark: () => this.chain.currentWatermark,
+      traceparentAt: (index) => this.chain.traceparentAt(index),
+      tracing: () => this.chain.tracing(),
     };
   }
 
@@ -717,6 +731,37 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.chain.flushSideOutputs();
     this.cfg.gate.sealPartial();
     for (const g of this.cfg.sideOutputs.values()) g.sealPartial();
+  }
+
+  /** The chain's name (its operators joined by ' -> '). */
+  get name(): string {
+    return this.cfg.name;
+  }
+
+  get subtask(): number {
+    return this.cfg.subtask;
+  }
+
+  /** Records this actor took in (replays included), for metrics. */
+  recordsIn = 0;
+  /** Time spent processing (turns), ms. */
+  busyMs = 0;
+  /** Time spent waiting for downstream credit, ms (completed periods). */
+  backpressuredMs = 0;
+  private blockedSince: number | undefined;
+
+  /** Live figures for metrics: counters, back-pressure (including a period still going on), mailbox depth, watermark. */
+  figures(): { recordsIn: number; recordsOut: number; busyMs: number; backpressuredMs: number; mailboxDepth: number; watermark: number } {
+    let depth = 0;
+    for (const c of this.cfg.inputs) depth += c.size();
+    return {
+      recordsIn: this.cfg.source ? this.readCount : this.recordsIn,
+      recordsOut: this.cfg.gate.recordsOut + (this.cfg.operators.some((o) => (o as { sink?: boolean }).sink) ? this.sinkGuard.total : 0),
+      busyMs: this.busyMs,
+      backpressuredMs: this.backpressuredMs + (this.blockedSince === undefined ? 0 : performance.now() - this.blockedSince),
+      mailboxDepth: depth,
+      watermark: this.chain.currentWatermark,
+    };
   }
 
   /** Peak envelopes waiting in each input channel (the runtime's own bound check). */
