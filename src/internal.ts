@@ -20,5 +20,5 @@ export type { InputChannel, OutputChannel } from './transport/channel.ts';
 export type { Envelope, RecordsEnvelope, ControlEnvelope } from './transport/envelope.ts';
 export { buildPhysicalPlan, type PhysicalPlan } from './graph/physical-plan.ts';
 export type { Transformation } from './graph/transformation.ts';
-export { environmentDefaults } from './api/stream-environment.ts';
+export { environmentDefaults, environmentOverrides, activeJobs } from './api/stream-environment.ts';
 export { RecordTracer, type TraceEntries } from './telemetry/record-tracer.ts';

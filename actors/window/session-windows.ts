@@ -128,6 +128,12 @@ export class SessionWindows<T, K, ACC, OUT> {
     return { sessions: [...this.sessions], timers: [...this.keyTimer] };
   }
 
+  /** Restores from several old subtasks' snapshots (rescaling), keeping the keys this subtask owns. */
+  restoreFiltered(states: unknown[], owns: (key: K) => boolean): void {
+    const parts = states as Array<{ sessions: Array<[K, Session<ACC>[]]>; timers: Array<[K, number]> } | null>;
+    this.restore({ sessions: parts.flatMap((p) => p?.sessions.filter(([k]) => owns(k)) ?? []), timers: parts.flatMap((p) => p?.timers.filter(([k]) => owns(k)) ?? []) });
+  }
+
   restore(state: unknown): void {
     const s = state as { sessions: Array<[K, Session<ACC>[]]>; timers: Array<[K, number]> } | null;
     this.sessions = new Map(s?.sessions ?? []);
@@ -167,6 +173,10 @@ export class CountWindows<T, K, ACC, OUT> {
 
   snapshot(): unknown {
     return [...this.windows];
+  }
+
+  restoreFiltered(states: unknown[], owns: (key: K) => boolean): void {
+    this.windows = new Map((states as Array<Array<[K, [number, ACC]]> | null>).flatMap((p) => p?.filter(([k]) => owns(k)) ?? []));
   }
 
   restore(state: unknown): void {

@@ -204,6 +204,26 @@ export class SlicedWindows<T, K, ACC, OUT> {
     this.lastSliceStart = NaN;
   }
 
+  /** Restores from several old subtasks' snapshots (rescaling), keeping the keys this subtask owns. */
+  restoreFiltered(states: unknown[], owns: (key: K) => boolean): void {
+    const parts = states as Array<{ slices: Array<[number, Array<[K, ACC]>]>; firedUpTo: number; lifecycles: Array<[number, unknown]> } | null>;
+    const slices: Array<[number, Array<[K, ACC]>]> = [];
+    const lifecycles = new Map<number, unknown>();
+    let firedUpTo = -Infinity;
+    for (const p of parts) {
+      if (!p) continue;
+      for (const [start, entries] of p.slices) slices.push([start, entries.filter(([k]) => owns(k))]);
+      for (const [end, snap] of p.lifecycles) if (!lifecycles.has(end)) lifecycles.set(end, snap);
+      firedUpTo = Math.max(firedUpTo, p.firedUpTo);
+    }
+    this.restore({ slices: [], firedUpTo, lifecycles: [...lifecycles] });
+    for (const [start, entries] of slices) {
+      let slice = this.slices.get(start);
+      if (!slice) this.slices.set(start, (slice = new Map()));
+      for (const [k, acc] of entries) slice.set(k, acc);
+    }
+  }
+
   restore(state: unknown): void {
     const s = state as { slices: Array<[number, Array<[K, ACC]>]>; firedUpTo: number; lifecycles: Array<[number, unknown]> } | null;
     for (const life of this.lifecycles.values()) life.stop();

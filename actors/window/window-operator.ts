@@ -7,6 +7,7 @@ import { SlicedWindows } from './sliced-windows.ts';
 import { SessionWindows, CountWindows } from './session-windows.ts';
 import { BatchCollector } from '../collector-adapter.ts';
 import { BadRecordError, InvalidJobError, UserFunctionError } from '../../src/errors.ts';
+import { keyGroupOf, keyGroupRangeForOperator } from '../../src/state/key-groups.ts';
 
 /** Everything that defines a keyed window operator. */
 export interface WindowSpec<T, K, ACC, R, OUT> {
@@ -29,6 +30,7 @@ type Windows<T, K, OUT> = {
   nextFiring?(): number | undefined;
   snapshotDelta?(): unknown;
   restoreDelta?(delta: unknown): void;
+  restoreFiltered(states: unknown[], owns: (key: K) => boolean): void;
   clearDelta?(): void;
   snapshot(): unknown;
   restore(state: unknown): void;
@@ -164,6 +166,23 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
 
   clearDelta(): void {
     this.windows.clearDelta?.();
+  }
+
+  /**
+   * Restores at a new parallelism: keeps the keys whose key group this subtask owns, from every
+   * old subtask's windows; the watermark restarts at the lowest of theirs (the inputs re-establish it).
+   */
+  restoreRescaled(states: unknown[]): void {
+    const parts = states as Array<{ watermark: number; late: number; windows: unknown } | null>;
+    const { maxParallelism, parallelism, subtask } = this.ctx;
+    const range = keyGroupRangeForOperator(maxParallelism, parallelism, subtask);
+    const owns = (key: K) => {
+      const g = keyGroupOf(key, maxParallelism);
+      return g >= range.start && g <= range.end;
+    };
+    this.watermark = Math.min(...parts.map((p) => p?.watermark ?? -Infinity));
+    this.lateRecords = subtask === 0 ? parts.reduce((n, p) => n + (p?.late ?? 0), 0) : 0;
+    this.windows.restoreFiltered(parts.map((p) => p?.windows ?? null), owns);
   }
 
   restoreState(state: unknown): void {

@@ -66,6 +66,18 @@ export interface EnvironmentOptions {
 export const environmentDefaults: EnvironmentOptions = {};
 
 /**
+ * Options that win over a job's own (the CLI's `--parallelism`, `--from-savepoint`).
+ * @internal
+ */
+export const environmentOverrides: EnvironmentOptions = {};
+
+/**
+ * Jobs running in this process (the CLI takes savepoints of them on `weir savepoint <pid>`).
+ * @internal
+ */
+export const activeJobs = new Set<JobHandle>();
+
+/**
  * Where a job is composed and run: create sources, transform the streams, then `execute`.
  * Runs embedded in this process; the same job runs on `weir node`s over NATS.
  * @example
@@ -94,6 +106,7 @@ export class StreamEnvironment {
       onPoisonRecord: 'dead-letter',
       ...environmentDefaults,
       ...options,
+      ...environmentOverrides,
       snapshotEvery,
     };
     for (const k of ['parallelism', 'maxParallelism', 'batchSize', 'channelCapacity', 'snapshotEvery', 'replayLimit'] as const) {
@@ -143,7 +156,7 @@ export class StreamEnvironment {
     const plan = buildPhysicalPlan(this.transformations, this.options.parallelism);
     const o = this.options;
     const strategy: RestartStrategy = o.restartStrategy ?? (o.checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 100 } : { kind: 'none' });
-    return runWithRestarts(name, plan, {
+    const handle = runWithRestarts(name, plan, {
       maxParallelism: o.maxParallelism,
       batchSize: o.batchSize,
       channelCapacity: o.channelCapacity,
@@ -160,5 +173,8 @@ export class StreamEnvironment {
       restoreFrom: o.restoreFrom,
       traceSampleRate: o.traceSampleRate,
     }, strategy);
+    activeJobs.add(handle);
+    void handle.done.catch(() => {}).finally(() => activeJobs.delete(handle));
+    return handle;
   }
 }

@@ -18,21 +18,67 @@ program
   .option('--trace-sample <rate>', 'follow this share of source records with spans, e.g. 0.001 (exported over OTLP per OTEL_* variables)')
   .option('--metrics', 'export runtime metrics over OTLP (per OTEL_* variables)')
   .option('--console-telemetry', 'print spans and metrics to the console instead of sending OTLP')
-  .action(async (job: string, opts: { traceSample?: string; metrics?: boolean; consoleTelemetry?: boolean }) => {
+  .option('--parallelism <n>', 'default parallelism of the job (overrides the job file; keyed state is redistributed on restore)')
+  .option('--savepoint-dir <dir>', "where savepoints go; 'weir savepoint <pid>' takes one")
+  .option('--from-savepoint <dir>', 'start from the newest savepoint in this directory (possibly at another parallelism)')
+  .action(async (job: string, opts: { traceSample?: string; metrics?: boolean; consoleTelemetry?: boolean; parallelism?: string; savepointDir?: string; fromSavepoint?: string }) => {
     const rate = opts.traceSample === undefined ? 0 : Number(opts.traceSample);
     if (!(rate >= 0 && rate <= 1)) program.error(`--trace-sample must be a number between 0 and 1, got '${opts.traceSample}'`);
+    const { environmentDefaults, environmentOverrides, activeJobs } = await import('../internal.ts');
+    if (opts.parallelism !== undefined) {
+      const p = Number(opts.parallelism);
+      if (!Number.isInteger(p) || p < 1) program.error(`--parallelism must be a positive integer, got '${opts.parallelism}'`);
+      environmentOverrides.parallelism = p;
+    }
+    if (opts.savepointDir && opts.fromSavepoint && resolve(opts.savepointDir) !== resolve(opts.fromSavepoint)) program.error('--savepoint-dir and --from-savepoint must name the same directory (one store holds both)');
+    const savepoints = opts.savepointDir ?? opts.fromSavepoint;
+    if (savepoints) {
+      const { DirectorySnapshotStore } = await import('../index.ts');
+      const { latestSavepointIn, answerSavepointSignals } = await import('./savepoints.ts');
+      environmentOverrides.snapshotStore = new DirectorySnapshotStore(resolve(savepoints));
+      // Savepoints need a checkpoint coordinator; without the job's own checkpointing, one that only takes savepoints.
+      environmentDefaults.checkpointing = { intervalMs: 2 ** 31 - 1 };
+      if (opts.fromSavepoint) {
+        try {
+          environmentOverrides.restoreFrom = await latestSavepointIn(resolve(opts.fromSavepoint));
+        } catch (error) {
+          program.error((error as Error).message);
+        }
+        console.log(`restoring savepoint ${environmentOverrides.restoreFrom!.id} of job '${environmentOverrides.restoreFrom!.job}'`);
+      }
+      answerSavepointSignals(activeJobs, resolve(savepoints));
+    }
     let shutdown: (() => Promise<void>) | undefined;
     if (rate > 0 || opts.metrics) {
       const { setupTelemetry } = await import('./telemetry.ts');
-      const { environmentDefaults } = await import('../internal.ts');
       shutdown = setupTelemetry({ traces: rate > 0, metrics: opts.metrics === true, console: opts.consoleTelemetry === true, job });
       if (rate > 0) environmentDefaults.traceSampleRate = rate;
     }
     try {
       await import(pathToFileURL(resolve(job)).href);
+    } catch (error) {
+      // Stopped with a savepoint (`weir savepoint <pid> --stop`): a clean end, not a failure.
+      if ((error as { code?: string }).code !== 'WEIR_JOB_CANCELLED') throw error;
+      console.log(`job stopped: ${(error as Error).message}`);
     } finally {
       await shutdown?.();
     }
+  });
+
+program
+  .command('savepoint')
+  .description('take a savepoint of the jobs a `weir run --savepoint-dir` process runs')
+  .argument('<pid>', 'process id of the `weir run` process')
+  .option('--stop', 'stop the job once the savepoint is written')
+  .action((pid: string, opts: { stop?: boolean }) => {
+    const target = Number(pid);
+    if (!Number.isInteger(target) || target <= 0) program.error(`<pid> must be a process id, got '${pid}'`);
+    try {
+      process.kill(target, opts.stop ? 'SIGHUP' : 'SIGUSR2');
+    } catch (error) {
+      program.error(`cannot signal process ${target}: ${(error as Error).message}`);
+    }
+    console.log(`asked process ${target} for a savepoint${opts.stop ? ' and to stop' : ''}; it prints where the savepoint went`);
   });
 
 await program.parseAsync(process.argv);

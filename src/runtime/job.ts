@@ -149,7 +149,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     const meta = options.restoreFrom;
     if (!meta) return {};
     const old = Object.keys(meta.actors).filter((a) => a.replace(/-\d+$/, '') === actorCheckpointName(chain.name, 0).replace(/-0$/, ''));
-    if (old.length === 0) throw new InvalidJobError(`checkpoint ${meta.id} has no state for '${chain.name}': was the job changed (operators or names) since it was taken?`);
+    if (old.length === 0) throw new InvalidJobError(`checkpoint ${meta.id} has no state for '${chain.name}': was the job changed since it was taken (operators, names, or chaining: at another parallelism operators chain differently unless the source side keeps its parallelism with setParallelism)?`);
     if (old.length === chain.parallelism) return { restoreFrom: meta.actors[actorCheckpointName(chain.name, subtask)] };
     return { rescaleFrom: old.map((a) => meta.actors[a]!) };
   };
