@@ -16,6 +16,8 @@ interface TwoPhaseState {
  */
 export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOperator {
   readonly sink = true as const;
+  /** Marks the actor as holding an external transaction: its failures roll the job back (no one-actor recovery). */
+  readonly twoPhase = true as const;
   readonly stateful = true;
   readonly name: string;
   private readonly writer: TwoPhaseCommitWriter<T, Txn>;

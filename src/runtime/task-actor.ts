@@ -581,6 +581,13 @@ export class TaskActor implements Schedulable, SupervisedChild {
     const identity = this.current.identity;
     this.lifecycle.send({ type: 'FAILED', error: causeText(error) });
     this.cfg.inspection.emit({ type: 'actor.failed', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, error, attempt: this.restarts + 1 });
+    // A two-phase-commit sink's open transaction cannot be rebuilt from a local snapshot (its records
+    // live in the external system), so its actor never recovers alone: the job rolls back to its last
+    // checkpoint, where transactions and replay line up.
+    if (this.cfg.operators.some((op) => (op as { twoPhase?: boolean }).twoPhase === true)) {
+      this.cfg.fatal(new WeirError('WEIR_SINK_FAILED', `transactional sink failed, rolling the job back to its last checkpoint: ${causeText(error)}`, { job: this.cfg.job, operator: this.cfg.name, subtask: this.cfg.subtask }, { cause: error }));
+      return;
+    }
     const failures = (this.poisonCounts.get(identity) ?? 0) + 1;
     this.poisonCounts.set(identity, failures);
     if (identity !== '' && failures >= 2 && failures > this.cfg.supervisor.maxRestarts) {

@@ -185,4 +185,30 @@ test('barrier alignment over connected streams (co-process with keyed state), wi
   for (let k = 0; k < 10; k++) assert.is(last.get(k), (count / 10) * 1001, `key ${k}`);
 });
 
+test('a transactional sink whose write throws rolls the job back (not a one-actor restart): exactly once', async () => {
+  const count = 100_000;
+  const seed = 8;
+  const inner = new TransactionalCollectSink<Event>();
+  let thrown = 0;
+  let written = 0;
+  const flaky = { ...inner, name: 'flaky', twoPhase: true as const, committed: inner.committed, createWriter: (s: number, p: number) => {
+    const w = inner.createWriter(s);
+    return { ...w, write: (txn: Parameters<typeof w.write>[0], values: Event[], ts: number[] | null) => {
+      written += values.length;
+      if (thrown === 0 && written > count / 2) {
+        thrown++;
+        throw new Error('injected sink write failure');
+      }
+      return w.write(txn, values, ts);
+    } };
+  } };
+  const env = StreamEnvironment.create({ checkpointing: { intervalMs: 3 }, restartStrategy: { kind: 'fixed-delay', attempts: 2, delayMs: 1 } });
+  env.fromGenerator((i, r) => makeEvent(i, r, 20), { count, seed, ratePerSecond: 1_000_000 }).keyBy((e) => e.key).reduce((a, b) => ({ i: b.i, key: a.key, value: a.value + b.value })).sinkTo(flaky);
+  const result = await env.execute('flaky-2pc');
+  assert.is(thrown, 1);
+  assert.ok((result.jobRestarts ?? 0) >= 1, 'the job rolled back');
+  const cmp = compareByKey(inner.committed, reference(count, seed), (e) => e.key, (e) => `${e.i}:${e.value}`);
+  assert.equal(cmp, { lost: 0, duplicated: 0, mismatch: undefined });
+});
+
 test.run();
