@@ -3,6 +3,8 @@ import { KeyedReduce } from '../../actors/keyed-reduce.ts';
 import { WindowedStream } from './windowed-stream.ts';
 import type { WindowAssigner } from '../windows/assigners/window-assigner.ts';
 import type { KeyedProcessFunction } from './process-function.ts';
+import type { AggregateFunction } from '../windows/window-function.ts';
+import { AggregatingStateDescriptor } from '../state/state-descriptor.ts';
 import { ProcessOperator, type ProcessHandlers } from '../../actors/process/process-operator.ts';
 import { ConnectedStreams, isBroadcast } from './connected-streams.ts';
 import { InvalidJobError } from '../errors.ts';
@@ -49,6 +51,21 @@ export class KeyedStream<T, K> {
   /** Joins each record with the other stream's records of the same key whose time lies within bounds: `.between(lowerMs, upperMs).process(fn)`. */
   intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
     return new IntervalJoin<T, T2, K>(this, other);
+  }
+
+  /** A running aggregate per key (Flink's `KeyedStream` rolling aggregation): emits the key's updated result for every record. */
+  aggregate<ACC, R>(fn: AggregateFunction<T, ACC, R>, name = 'aggregate'): DataStreamType<R> {
+    const state = new AggregatingStateDescriptor<T, ACC, R>(`${name}:acc`, fn);
+    return this.process<R>(
+      {
+        processElement(value, ctx, out) {
+          const acc = ctx.getAggregatingState(state);
+          acc.add(value);
+          out.collect(acc.get()!);
+        },
+      },
+      name,
+    );
   }
 
   /** Cuts each key's stream into windows. */

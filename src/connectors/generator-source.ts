@@ -11,6 +11,13 @@ export interface GeneratorOptions {
   seed?: number;
   /** Records per second per subtask; unlimited when absent. */
   ratePerSecond?: number;
+  /**
+   * Gives records event timestamps: record i is at `startMs + i × perRecordMs`, then moved up to
+   * `outOfOrderMs` earlier (seeded per record, so out of order but never later than a
+   * bounded-out-of-orderness watermark of that many ms allows), and subtask s runs `s × skewMs`
+   * behind (skewed partitions, so watermarks of parallel inputs differ).
+   */
+  eventTime?: { startMs?: number; perRecordMs: number; outOfOrderMs?: number; skewMs?: number };
   name?: string;
 }
 
@@ -24,10 +31,16 @@ export interface GeneratorOptions {
  */
 export function generatorSource<T>(fn: (index: number, random: SeededRandom) => T, options: GeneratorOptions): Source<T> {
   if (!(options.count >= 0)) throw new InvalidJobError(`generator source: count must be >= 0, got ${options.count}`);
+  const time = options.eventTime;
+  if (time && !(time.perRecordMs >= 0)) throw new InvalidJobError(`generator source: eventTime.perRecordMs must be >= 0, got ${time.perRecordMs}`);
   return {
     name: options.name ?? 'generator',
+    hasTimestamps: time !== undefined,
     createReader(subtask, parallelism): SourceReader<T> {
       const random = new SeededRandom(options.seed ?? 1);
+      // Disorder draws come from their own generator so they never change what `fn` draws.
+      const disorder = new SeededRandom((options.seed ?? 1) ^ 0x5bd1e995);
+      const start = (time?.startMs ?? 0) - subtask * (time?.skewMs ?? 0);
       let produced = 0; // records of this subtask so far
       const total = Math.max(0, Math.ceil((options.count - subtask) / parallelism));
       let clock: Clock | undefined;
@@ -49,6 +62,13 @@ export function generatorSource<T>(fn: (index: number, random: SeededRandom) => 
           for (let k = 0; k < n; k++) {
             const index = subtask + (produced + k) * parallelism;
             out.push(fn(index, random.reset(index)));
+          }
+          if (time && _timestamps) {
+            const late = time.outOfOrderMs ?? 0;
+            for (let k = 0; k < n; k++) {
+              const index = subtask + (produced + k) * parallelism;
+              _timestamps.push(start + index * time.perRecordMs - (late > 0 ? disorder.reset(index).int(late + 1) : 0));
+            }
           }
           produced += n;
           return n;

@@ -295,4 +295,22 @@ test('timers fire in time order across keys, once per key and time, and deleted 
   assert.equal(sink.values.slice().sort((a, b) => a[0] - b[0] || a[1] - b[1]), [...expected.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
 });
 
+test('KeyedStream.aggregate: a running average per key', async () => {
+  const env = StreamEnvironment.create({ parallelism: 2 });
+  const sink = new CollectSink<[string, number]>();
+  env
+    .fromCollection([['a', 1], ['b', 10], ['a', 3], ['a', 5], ['b', 20]] as Array<[string, number]>)
+    .keyBy((p) => p[0])
+    .aggregate<{ k: string; sum: number; n: number }, [string, number]>({
+      createAccumulator: () => ({ k: '', sum: 0, n: 0 }),
+      add: (p, acc) => ({ k: p[0], sum: acc.sum + p[1], n: acc.n + 1 }),
+      getResult: (acc) => [acc.k, acc.sum / acc.n],
+      merge: (a, b) => ({ k: a.k || b.k, sum: a.sum + b.sum, n: a.n + b.n }),
+    })
+    .sinkTo(sink);
+  await env.execute('rolling-average');
+  assert.equal(sink.values.filter((r) => r[0] === 'a').map((r) => r[1]), [1, 2, 3]);
+  assert.equal(sink.values.filter((r) => r[0] === 'b').map((r) => r[1]), [10, 15]);
+});
+
 test.run();
