@@ -68,8 +68,16 @@ export class SlicedWindows<T, K, ACC, OUT> {
     return true;
   }
 
+  /** Early firings every `intervalMs` of event time while a window is open (Flink's ContinuousEventTimeTrigger). */
+  earlyEveryMs: number | undefined;
+  /** Clear a window's contents whenever it fires (Flink's PurgingTrigger; tumbling windows only). */
+  purgeOnFire = false;
+  private lastAdvance = -Infinity;
+
   /** Fires every window whose end the watermark passed, then purges what no window needs any more. */
   advance(watermark: number, out: Collector<OUT>): void {
+    if (this.earlyEveryMs !== undefined && watermark !== Infinity) this.fireEarly(watermark, out);
+    this.lastAdvance = watermark;
     // Window starts are aligned to the slide; the last window that may fire ends at or before watermark + 1.
     const lastStart = watermark === Infinity ? Infinity : Math.floor((watermark + 1 - this.size - this.offset) / this.slide) * this.slide + this.offset;
     if (this.slices.size > 0 && lastStart + this.size > this.firedUpTo) {
@@ -87,6 +95,23 @@ export class SlicedWindows<T, K, ACC, OUT> {
     this.purge(watermark);
   }
 
+  /** Open windows whose interval boundary (start + k × interval − 1) the watermark crossed emit their current result. */
+  private fireEarly(watermark: number, out: Collector<OUT>): void {
+    const every = this.earlyEveryMs!;
+    const firstStart = Math.floor((watermark - this.size + 1 - this.offset) / this.slide) * this.slide + this.offset;
+    for (let start = Math.max(firstStart, this.firedUpTo - this.size + this.slide); start <= watermark; start += this.slide) {
+      const end = start + this.size;
+      if (end - 1 <= watermark) continue; // complete: the regular firing takes it
+      const crossed = Math.floor((watermark - start + 1) / every) > Math.floor((Math.max(this.lastAdvance, start - 1) - start + 1) / every);
+      if (!crossed) continue;
+      const merged = this.merge(start, end);
+      if (merged.size === 0) continue;
+      for (const [key, acc] of merged) this.emitter.emit(key, acc, { start, end }, watermark, out);
+      this.firings++;
+      if (this.purgeOnFire) this.slices.get(start)?.clear();
+    }
+  }
+
   private fireWindow(start: number, end: number, watermark: number, out: Collector<OUT>): void {
     const merged = this.merge(start, end);
     if (merged.size === 0) return;
@@ -95,6 +120,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     life.send({ type: 'FIRE' });
     const window = { start, end };
     for (const [key, acc] of merged) this.emitter.emit(key, acc, window, watermark, out);
+    if (this.purgeOnFire) this.slices.get(start)?.clear();
     if (this.links.size > 0 && this.onTracedFiring) {
       const links: string[] = [];
       for (let s = start; s < end; s += this.sliceSize) for (const l of this.links.get(s) ?? []) links.push(l);

@@ -22,6 +22,10 @@ export interface WindowSpec<T, K, ACC, R, OUT> {
   lateTag?: string;
   /** Fire the global window every n records of a key. */
   count?: number;
+  /** Early firings every this many ms of event time while a window is open. */
+  continuousMs?: number;
+  /** Clear window contents whenever it fires. */
+  purging?: boolean;
 }
 
 type Windows<T, K, OUT> = {
@@ -58,8 +62,14 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
     this.spec = spec;
     const emitter = new WindowEmitter<T, ACC, unknown, OUT, K>(spec.aggregate as AggregateFunction<T, ACC, unknown>, spec.process as ProcessWindowFunction<unknown, OUT, K> | undefined, spec.elementsAreResult);
     const a = spec.assigner;
-    if (a.kind === 'sliding') this.windows = new SlicedWindows(a.size, a.slide, a.offset, gcd(a.size, a.slide), spec.allowedLatenessMs, emitter);
-    else if (a.kind === 'session') this.windows = new SessionWindows(a.dynamicGap ?? (() => a.gap), spec.allowedLatenessMs, emitter);
+    if (a.kind !== 'sliding' && (spec.continuousMs !== undefined || spec.purging)) throw new InvalidJobError(`window '${name}': continuous and purging triggers apply to tumbling and sliding windows`);
+    if (a.kind === 'sliding') {
+      if (spec.purging && a.slide !== a.size) throw new InvalidJobError(`window '${name}': a purging trigger needs tumbling windows (sliding windows share their slices)`);
+      const sliced = new SlicedWindows<T, K, ACC, OUT>(a.size, a.slide, a.offset, gcd(a.size, a.slide), spec.allowedLatenessMs, emitter);
+      sliced.earlyEveryMs = spec.continuousMs;
+      sliced.purgeOnFire = spec.purging === true;
+      this.windows = sliced;
+    } else if (a.kind === 'session') this.windows = new SessionWindows(a.dynamicGap ?? (() => a.gap), spec.allowedLatenessMs, emitter);
     else {
       if (!spec.count) throw new InvalidJobError(`window '${name}': the global window never fires by itself; add .countTrigger(n)`);
       this.windows = new CountWindows(spec.count, emitter);

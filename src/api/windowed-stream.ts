@@ -19,6 +19,8 @@ export class WindowedStream<T, K> {
   private latenessMs = 0;
   private lateTag: OutputTag<T> | undefined;
   private count: number | undefined;
+  private continuousMs: number | undefined;
+  private purging = false;
 
   constructor(
     private readonly keyed: KeyedStream<T, K>,
@@ -45,6 +47,22 @@ export class WindowedStream<T, K> {
     return this;
   }
 
+  /**
+   * Fires open windows early every `intervalMs` of event time with their current result (Flink's
+   * ContinuousEventTimeTrigger), besides the final firing at the window end.
+   */
+  continuousTrigger(intervalMs: number): this {
+    if (!Number.isInteger(intervalMs) || intervalMs < 1) throw new InvalidJobError(`continuousTrigger needs a positive whole number of ms, got ${intervalMs}`);
+    this.continuousMs = intervalMs;
+    return this;
+  }
+
+  /** Clears a window's contents whenever it fires, so each firing reports only what arrived since the last (Flink's PurgingTrigger; tumbling windows). */
+  purgingTrigger(): this {
+    this.purging = true;
+    return this;
+  }
+
   /** Reduces each window incrementally; with `process`, the window function gets the one reduced value. */
   reduce<OUT = T>(fn: (a: T, b: T) => T, process?: ProcessWindowFunction<T, OUT, K>, name = 'window-reduce'): DataStream<OUT> {
     return this.build<T | undefined, T, OUT>(name, reduceAsAggregate(fn), process, false);
@@ -61,7 +79,10 @@ export class WindowedStream<T, K> {
   }
 
   private build<ACC, R, OUT>(name: string, aggregate: AggregateFunction<T, ACC, R>, process: ProcessWindowFunction<R, OUT, K> | undefined, elementsAreResult: boolean): DataStream<OUT> {
-    const spec = { assigner: this.assigner, key: this.keyed.key, aggregate, process, elementsAreResult, allowedLatenessMs: this.latenessMs, lateTag: this.lateTag?.id, count: this.count };
+    const a = this.assigner;
+    if ((this.purging || this.continuousMs !== undefined) && a.kind !== 'sliding') throw new InvalidJobError(`window '${name}': continuous and purging triggers apply to tumbling and sliding windows`);
+    if (this.purging && a.kind === 'sliding' && a.slide !== a.size) throw new InvalidJobError(`window '${name}': a purging trigger needs tumbling windows (sliding windows share their slices)`);
+    const spec = { assigner: this.assigner, key: this.keyed.key, aggregate, process, elementsAreResult, allowedLatenessMs: this.latenessMs, lateTag: this.lateTag?.id, count: this.count, continuousMs: this.continuousMs, purging: this.purging };
     return this.keyed.keyedOperator<OUT>(name, () => new WindowOperator(name, spec));
   }
 }

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  StreamEnvironment, CollectSink, WatermarkStrategy, TumblingEventTimeWindows, TumblingProcessingTimeWindows, systemClock,
+  StreamEnvironment, CollectSink, WatermarkStrategy, TumblingEventTimeWindows, SlidingEventTimeWindows, TumblingProcessingTimeWindows, systemClock,
   type Source, type SourceReader, type WatermarkGenerator,
 } from '../../src/index.ts';
 
@@ -114,6 +114,28 @@ test('a generator with event-time knobs (out of order, skewed subtasks) feeds wi
   const result = await env.execute('generator-time');
   assert.is(result.deadLetterCount, 0, 'no record was late');
   assert.is(sink.values.reduce((a, b) => a + b, 0), 20_000, 'every record counted once');
+});
+
+test('continuous trigger fires open windows early every interval; with purging each firing counts only what is new', async () => {
+  const run = async (purging: boolean) => {
+    const env = StreamEnvironment.create({ batchSize: 1 });
+    const sink = new CollectSink<[number, number]>();
+    const w = env
+      .fromCollection(Array.from({ length: 10 }, (_, i) => ({ at: i * 100 })))
+      .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<{ at: number }>().withTimestampAssigner((r) => r.at))
+      .keyBy(() => 'k')
+      .window(TumblingEventTimeWindows.of(1000))
+      .continuousTrigger(300);
+    (purging ? w.purgingTrigger() : w)
+      .aggregate<number, number, [number, number]>(count, (_k, [n], ctx, out) => out.emit([ctx.currentWatermark, n!], ctx.window.end - 1))
+      .sinkTo(sink);
+    await env.execute('continuous');
+    return sink.values;
+  };
+  // Watermarks 299, 599, 899 cross the 300 ms boundaries; the final firing comes at the end of input.
+  assert.equal(await run(false), [[299, 4], [599, 7], [899, 10], [Infinity, 10]]);
+  assert.equal(await run(true), [[299, 4], [599, 3], [899, 3]]);
+  assert.throws(() => StreamEnvironment.create().fromCollection([1]).keyBy(() => 0).window(SlidingEventTimeWindows.of(10, 5)).purgingTrigger().aggregate(count).print(), /purging trigger needs tumbling windows/);
 });
 
 test.run();
