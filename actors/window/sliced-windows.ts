@@ -108,8 +108,14 @@ export class SlicedWindows<T, K, ACC, OUT> {
       if (merged.size === 0) continue;
       for (const [key, acc] of merged) this.emitter.emit(key, acc, { start, end }, watermark, out);
       this.firings++;
-      if (this.purgeOnFire) this.slices.get(start)?.clear();
+      if (this.purgeOnFire) this.purgeSlice(start);
     }
+  }
+
+  /** Empties a (tumbling) window's slice; marked touched so a delta snapshot carries the emptiness. */
+  private purgeSlice(start: number): void {
+    this.slices.get(start)?.clear();
+    this.touched.add(start);
   }
 
   private fireWindow(start: number, end: number, watermark: number, out: Collector<OUT>): void {
@@ -120,7 +126,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     life.send({ type: 'FIRE' });
     const window = { start, end };
     for (const [key, acc] of merged) this.emitter.emit(key, acc, window, watermark, out);
-    if (this.purgeOnFire) this.slices.get(start)?.clear();
+    if (this.purgeOnFire) this.purgeSlice(start);
     if (this.links.size > 0 && this.onTracedFiring) {
       const links: string[] = [];
       for (let s = start; s < end; s += this.sliceSize) for (const l of this.links.get(s) ?? []) links.push(l);
