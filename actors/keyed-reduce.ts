@@ -25,6 +25,8 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   private state = new Map<K, T>();
   /** Keys updated since the last local snapshot. */
   private dirty = new Set<K>();
+  /** Most keys changed since the last snapshot: stop tracking them one by one, the next delta is the whole state. */
+  private allDirty = false;
   private maxParallelism = 128;
   private range = { start: 0, end: 127 };
 
@@ -54,7 +56,13 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
         const prev = state.get(k);
         const next = prev === undefined ? v : reduce(prev, v);
         state.set(k, next);
-        dirty.add(k);
+        if (!this.allDirty) {
+          dirty.add(k);
+          if (dirty.size > state.size >> 1 && dirty.size > 64) {
+            this.allDirty = true;
+            dirty.clear();
+          }
+        }
         ov.push(next);
         if (ot !== null) ot.push(timestamps === null ? NaN : timestamps[i]!);
       }
@@ -81,9 +89,10 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   }
 
   snapshotDelta(): Array<[K, T]> {
-    const changed: Array<[K, T]> = [];
-    for (const k of this.dirty) changed.push([k, this.state.get(k)!]);
+    const changed: Array<[K, T]> = this.allDirty ? [...this.state] : [];
+    if (!this.allDirty) for (const k of this.dirty) changed.push([k, this.state.get(k)!]);
     this.dirty.clear();
+    this.allDirty = false;
     return changed;
   }
 
@@ -93,10 +102,12 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
 
   clearDelta(): void {
     this.dirty.clear();
+    this.allDirty = false;
   }
 
   restoreState(state: unknown): void {
     this.dirty.clear();
+    this.allDirty = false;
     this.state = new Map();
     if (state) this.restoreRescaled([state]);
   }
