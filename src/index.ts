@@ -44,7 +44,8 @@ export { WatermarkStrategy, type TimestampAssigner, type WatermarkGenerator } fr
 export { TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows, GlobalWindows, TumblingProcessingTimeWindows, SlidingProcessingTimeWindows, ProcessingTimeSessionWindows, type WindowAssigner, type TimeWindow } from './windows/assigners/window-assigner.ts';
 export type { AggregateFunction, ProcessWindowFunction, WindowContext } from './windows/window-function.ts';
 export type { Collector } from './runtime/collector.ts';
-export type { JobHandle, JobResult, JobMetrics } from './runtime/job.ts';
+export type { JobHandle, JobResult, JobMetrics, Distribution } from './runtime/job.ts';
+export { natsDistribution, type NatsDistributionOptions } from './cluster/nats-distribution.ts';
 
 export type { Source, SourceReader, SourceContext } from './connectors/source.ts';
 export type { Sink, SinkWriter, SinkContext, TwoPhaseCommitSink, TwoPhaseCommitWriter } from './connectors/sink.ts';

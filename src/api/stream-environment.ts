@@ -10,7 +10,7 @@ import { systemClock } from '../time/clock.ts';
 import { defaultSupervision } from '../runtime/supervisor.ts';
 import { MemorySnapshotStore } from '../checkpoint/stores/memory-store.ts';
 import { buildPhysicalPlan } from '../graph/physical-plan.ts';
-import type { JobHandle, JobResult } from '../runtime/job.ts';
+import type { JobHandle, JobResult, Distribution } from '../runtime/job.ts';
 import { runWithRestarts } from '../checkpoint/job-recovery.ts';
 import type { CheckpointConfig, CheckpointMetadata } from '../checkpoint/coordinator.ts';
 import type { RestartStrategy } from '../checkpoint/restart-strategy.ts';
@@ -56,6 +56,8 @@ export interface EnvironmentOptions {
    * OpenTelemetry SDK the application registered (the `weir` CLI sets one up from `OTEL_*`).
    */
   traceSampleRate?: number;
+  /** Run this process's share of the job and reach the rest over the network (see `natsDistribution`); absent: everything in this process. */
+  distribution?: Distribution;
 }
 
 /**
@@ -89,7 +91,7 @@ export const activeJobs = new Set<JobHandle>();
  * ```
  */
 export class StreamEnvironment {
-  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'traceSampleRate'>> & EnvironmentOptions;
+  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'traceSampleRate' | 'distribution'>> & EnvironmentOptions;
   /** @internal The logical plan so far, in creation order. */
   readonly transformations: Transformation[] = [];
   private nextId = 1;
@@ -155,6 +157,7 @@ export class StreamEnvironment {
     if (sinks.length === 0) throw new InvalidJobError("the job has no sink: add one with stream.sinkTo(...) or stream.print() before execute()");
     const plan = buildPhysicalPlan(this.transformations, this.options.parallelism);
     const o = this.options;
+    if (o.distribution && o.checkpointing) throw new InvalidJobError('checkpoints of a job spread over several processes need the cluster coordinator, which is not available yet: run it embedded, or without checkpointing');
     const strategy: RestartStrategy = o.restartStrategy ?? (o.checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 100 } : { kind: 'none' });
     const handle = runWithRestarts(name, plan, {
       maxParallelism: o.maxParallelism,
@@ -172,6 +175,7 @@ export class StreamEnvironment {
       checkpoint: o.checkpointing,
       restoreFrom: o.restoreFrom,
       traceSampleRate: o.traceSampleRate,
+      distribution: o.distribution,
     }, strategy);
     activeJobs.add(handle);
     void handle.done.catch(() => {}).finally(() => activeJobs.delete(handle));

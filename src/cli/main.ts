@@ -7,6 +7,22 @@ import { readFileSync } from 'node:fs';
  * The `weir` command. `weir run job.ts` runs a job file embedded in this process (the job calls
  * `env.execute()` itself, exactly as with `tsx job.ts`).
  */
+/** NATS connection flags of `weir run`. */
+interface NatsCliOptions {
+  nats?: string;
+  node?: string;
+  nodes?: string;
+  subjectPrefix?: string;
+  user?: string;
+  password?: string;
+  token?: string;
+  nkey?: string;
+  creds?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command().name('weir').description('Stream processing for TypeScript, built as supervised actors').version(pkg.version);
@@ -21,7 +37,14 @@ program
   .option('--parallelism <n>', 'default parallelism of the job (overrides the job file; keyed state is redistributed on restore)')
   .option('--savepoint-dir <dir>', "where savepoints go; 'weir savepoint <pid>' takes one")
   .option('--from-savepoint <dir>', 'start from the newest savepoint in this directory (possibly at another parallelism)')
-  .action(async (job: string, opts: { traceSample?: string; metrics?: boolean; consoleTelemetry?: boolean; parallelism?: string; savepointDir?: string; fromSavepoint?: string }) => {
+  .option('--nats <urls>', 'run this process\'s share of the job and reach the other nodes over NATS (comma-separated server URLs)')
+  .option('--node <name>', 'with --nats: this node\'s name')
+  .option('--nodes <names>', 'with --nats: every node running the job, comma-separated, the same on each node')
+  .option('--subject-prefix <prefix>', 'with --nats: subject prefix of the job\'s channels (default weir)')
+  .option('--user <user>', 'NATS user').option('--password <password>', 'NATS password').option('--token <token>', 'NATS token')
+  .option('--nkey <file>', 'NATS nkey seed file').option('--creds <file>', 'NATS credentials file')
+  .option('--tls-ca <file>', 'CA certificate for TLS to NATS').option('--tls-cert <file>', 'client certificate').option('--tls-key <file>', 'client key')
+  .action(async (job: string, opts: { traceSample?: string; metrics?: boolean; consoleTelemetry?: boolean; parallelism?: string; savepointDir?: string; fromSavepoint?: string } & NatsCliOptions) => {
     const rate = opts.traceSample === undefined ? 0 : Number(opts.traceSample);
     if (!(rate >= 0 && rate <= 1)) program.error(`--trace-sample must be a number between 0 and 1, got '${opts.traceSample}'`);
     const { environmentDefaults, environmentOverrides, activeJobs } = await import('../internal.ts');
@@ -48,6 +71,18 @@ program
       }
       answerSavepointSignals(activeJobs, resolve(savepoints));
     }
+    let nc: Awaited<ReturnType<typeof import('../cluster/nats-connect.ts').connectNats>> | undefined;
+    if (opts.nats) {
+      if (!opts.node || !opts.nodes) program.error('--nats needs --node <name> and --nodes <a,b,...>');
+      const { connectNats } = await import('../cluster/nats-connect.ts');
+      const { natsDistribution } = await import('../cluster/nats-distribution.ts');
+      try {
+        nc = await connectNats({ servers: opts.nats.split(','), name: `weir-${opts.node}`, user: opts.user, password: opts.password, token: opts.token, nkeySeedFile: opts.nkey, credsFile: opts.creds, tls: opts.tlsCa || opts.tlsCert ? { caFile: opts.tlsCa, certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined });
+      } catch (error) {
+        program.error((error as Error).message);
+      }
+      environmentOverrides.distribution = natsDistribution({ nc: nc!, node: opts.node!, nodes: opts.nodes!.split(','), subjectPrefix: opts.subjectPrefix });
+    }
     let shutdown: (() => Promise<void>) | undefined;
     if (rate > 0 || opts.metrics) {
       const { setupTelemetry } = await import('./telemetry.ts');
@@ -62,6 +97,7 @@ program
       console.log(`job stopped: ${(error as Error).message}`);
     } finally {
       await shutdown?.();
+      await nc?.drain();
     }
   });
 

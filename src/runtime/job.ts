@@ -19,6 +19,7 @@ import type { TwoPhaseCommitSink } from '../connectors/sink.ts';
 import { JobCancelledError, JobFailedError, InvalidJobError } from '../errors.ts';
 import { CheckpointCoordinator, type CheckpointConfig, type CheckpointMetadata } from '../checkpoint/coordinator.ts';
 import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
+import { toDeadLetter } from './dead-letter.ts';
 import { RecordTracer } from '../telemetry/record-tracer.ts';
 import { instrumentJob } from '../telemetry/job-metrics.ts';
 import { traceLifecycle } from '../telemetry/lifecycle-spans.ts';
@@ -44,6 +45,21 @@ export interface JobRuntimeOptions {
   restoreFrom?: CheckpointMetadata;
   /** Share of source records followed with spans (0 or absent: no record tracing at all). */
   traceSampleRate?: number;
+  /** Run only this process's share of the subtasks, connected to the others over a network (absent: all subtasks, in process). */
+  distribution?: Distribution;
+}
+
+/**
+ * Where subtasks run when a job spans several processes: this process runs the subtasks for
+ * which `isLocal` is true; an edge whose other end is elsewhere gets a network channel.
+ */
+export interface Distribution {
+  /** Called once with the plan before any other method. */
+  bind(plan: PhysicalPlan, job: string): void;
+  isLocal(chain: number, subtask: number): boolean;
+  output(id: string, edge: number, from: number, to: number): OutputChannel;
+  /** `deadLetter` receives frames that cannot be used; `fail` a loss the job must roll back from. */
+  input(id: string, edge: number, from: number, to: number, capacity: number, deadLetter: (error: Error, raw: Uint8Array, source: string) => void, fail: (error: Error) => void): InputChannel;
 }
 
 /** What a finished job reports. */
@@ -154,7 +170,17 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     return { rescaleFrom: old.map((a) => meta.actors[a]!) };
   };
 
-  // Channels: one per (edge, sending subtask, receiving subtask).
+  // Channels: one per (edge, sending subtask, receiving subtask); over the network when only one end runs here.
+  const dist = options.distribution;
+  dist?.bind(plan, name);
+  const isLocal = (chain: number, subtask: number) => dist === undefined || dist.isLocal(chain, subtask);
+  const frameLetter = (error: Error, raw: Uint8Array, source: string) => {
+    deadLetterCount++;
+    const letter = toDeadLetter(error, raw, { job: name, operator: `channel ${source}`, subtask: -1, source });
+    if (deadLetters.length < options.deadLetterMemory) deadLetters.push(letter);
+    options.onDeadLetter?.(letter);
+    system.inspection.emit({ type: 'deadLetter', job: name, letter: { operator: letter.operator, subtask: -1, reason: letter.reason, code: letter.code } });
+  };
   const inputsOf = new Map<string, Array<{ channel: InputChannel; logicalInput: number }>>();
   const routesOf = new Map<string, Map<string, Array<{ channels: OutputChannel[]; partitioning: Partitioning }>>>();
   plan.edges.forEach((edge, e) => {
@@ -162,24 +188,35 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     const to = plan.chains[edge.to]!;
     for (let s = 0; s < from.parallelism; s++) {
       const targets = edge.partitioning.kind === 'forward' ? [s] : range(to.parallelism);
+      const senderHere = isLocal(from.index, s);
       const channels = targets.map((r) => {
-        const ch = new LocalChannel(`${name}.${e}.${s}.${r}`, options.channelCapacity);
-        const key = `${to.index}/${r}`;
-        if (!inputsOf.has(key)) inputsOf.set(key, []);
-        inputsOf.get(key)!.push({ channel: ch, logicalInput: edge.logicalInput });
-        return ch;
+        const id = `${name}.${e}.${s}.${r}`;
+        const receiverHere = isLocal(to.index, r);
+        let input: InputChannel | undefined;
+        let output: OutputChannel | undefined;
+        if (senderHere && receiverHere) input = output = new LocalChannel(id, options.channelCapacity);
+        else if (senderHere) output = dist!.output(id, e, s, r);
+        else if (receiverHere) input = dist!.input(id, e, s, r, options.channelCapacity, frameLetter, (error) => fail(error));
+        if (input) {
+          const key = `${to.index}/${r}`;
+          if (!inputsOf.has(key)) inputsOf.set(key, []);
+          inputsOf.get(key)!.push({ channel: input, logicalInput: edge.logicalInput });
+        }
+        return output;
       });
+      if (!senderHere) continue;
       const fromKey = `${from.index}/${s}`;
       if (!routesOf.has(fromKey)) routesOf.set(fromKey, new Map());
       const byTag = routesOf.get(fromKey)!;
       const tag = edge.sideTag ?? '';
       if (!byTag.has(tag)) byTag.set(tag, []);
-      byTag.get(tag)!.push({ channels, partitioning: edge.partitioning });
+      byTag.get(tag)!.push({ channels: channels as OutputChannel[], partitioning: edge.partitioning });
     }
   });
 
   for (const chain of plan.chains) {
     for (let s = 0; s < chain.parallelism; s++) {
+      if (!isLocal(chain.index, s)) continue;
       const routes = routesOf.get(`${chain.index}/${s}`) ?? new Map();
       const sideOutputs = new Map<string, OutputGate>();
       for (const [tag, r] of routes) if (tag !== '') sideOutputs.set(tag, new OutputGate(r, options.batchSize));

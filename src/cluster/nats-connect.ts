@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { ConnectionError } from '../errors.ts';
+
+/** How to reach and authenticate to NATS (what `weir run --nats …` and `weir node` accept). */
+export interface NatsConnectOptions {
+  servers: string[];
+  name?: string;
+  user?: string;
+  password?: string;
+  token?: string;
+  /** A file holding an nkey seed (SU…). */
+  nkeySeedFile?: string;
+  /** A `.creds` file (JWT + seed). */
+  credsFile?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** Give up connecting after this long (default 5 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Connects to NATS with every security option passed through. A wrong password, a TLS mismatch
+ * or an unreachable server ends in a {@link ConnectionError} naming the servers and the cause
+ * within the timeout, never an endless retry; once connected, the client reconnects forever.
+ */
+export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
+  const options: NodeConnectionOptions = {
+    servers: o.servers,
+    name: o.name,
+    timeout: o.timeoutMs ?? 5000,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    user: o.user,
+    pass: o.password,
+    token: o.token,
+  };
+  if (o.credsFile) options.authenticator = credsAuthenticator(readFileSync(o.credsFile));
+  else if (o.nkeySeedFile) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(o.nkeySeedFile, 'utf8').trim()));
+  if (o.tls) options.tls = { caFile: o.tls.caFile, certFile: o.tls.certFile, keyFile: o.tls.keyFile };
+  try {
+    return await connect(options);
+  } catch (error) {
+    throw new ConnectionError(`cannot connect to NATS at ${o.servers.join(', ')}`, error);
+  }
+}
