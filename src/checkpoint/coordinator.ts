@@ -9,8 +9,10 @@ import { WeirError, causeText } from '../errors.ts';
 
 /** When and how a job checkpoints. */
 export interface CheckpointConfig {
-  /** Time between the end of one checkpoint and the start of the next. */
+  /** Time from the start of one checkpoint to the start of the next (Flink's checkpoint interval). */
   intervalMs: number;
+  /** At least this long between the end of one checkpoint and the start of the next, so slow checkpoints leave room for work (default 0). */
+  minPauseMs?: number;
   /** A checkpoint not complete after this long is aborted (default 60 s). */
   timeoutMs?: number;
   /** Consecutive failed checkpoints tolerated before the job fails (default 3). */
@@ -62,7 +64,7 @@ export class CheckpointCoordinator implements CheckpointListener {
     private readonly onTooManyFailures: (error: Error) => void,
     firstId = 1,
   ) {
-    this.config = { timeoutMs: 60_000, tolerableFailures: 3, retain: 3, ...config };
+    this.config = { timeoutMs: 60_000, tolerableFailures: 3, retain: 3, minPauseMs: 0, ...config };
     this.lastId = firstId - 1;
     this.machine = startCheckpointMachine();
   }
@@ -175,12 +177,18 @@ export class CheckpointCoordinator implements CheckpointListener {
     this.completedIds = this.completedIds.slice(old.length);
   }
 
+  private lastEndAt = -Infinity;
+
+  /** The next periodic checkpoint: an interval after the last one started, and at least the minimum pause after it ended. */
   private schedule(): void {
     if (this.stopped) return;
     this.clock.clearTimeout(this.timer);
+    const now = this.clock.now();
+    if (this.startedAt > 0) this.lastEndAt = now;
+    const at = Math.max((this.startedAt || now) + this.config.intervalMs, this.lastEndAt + this.config.minPauseMs);
     this.timer = this.clock.setTimeout(() => {
       if (this.stopped || this.actors.some((a) => a.state() === 'finished')) return;
       this.trigger(false).catch(() => {});
-    }, this.config.intervalMs);
+    }, Math.max(0, at - now));
   }
 }

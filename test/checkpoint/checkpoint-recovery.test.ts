@@ -211,4 +211,23 @@ test('a transactional sink whose write throws rolls the job back (not a one-acto
   assert.equal(cmp, { lost: 0, duplicated: 0, mismatch: undefined });
 });
 
+test('minimum pause: the next checkpoint starts no sooner than minPauseMs after the previous one ended', async () => {
+  const inspection = new InspectionBus();
+  const events: Array<[string, number]> = [];
+  inspection.subscribe((e) => {
+    if (e.type === 'checkpoint.started' || e.type === 'checkpoint.completed' || e.type === 'checkpoint.aborted') events.push([e.type, performance.now()]);
+  });
+  const env = StreamEnvironment.create({ inspection, checkpointing: { intervalMs: 1, minPauseMs: 25 } });
+  env.fromGenerator((i) => i, { count: 20_000, ratePerSecond: 100_000 }).keyBy((i) => i % 7).reduce((a, b) => a + b).sinkTo(new TransactionalCollectSink<number>());
+  await env.execute('min-pause');
+  const starts = events.filter((e) => e[0] === 'checkpoint.started');
+  assert.ok(starts.length >= 2, `several checkpoints (${starts.length})`);
+  for (let i = 1; i < events.length; i++) {
+    if (events[i]![0] !== 'checkpoint.started') continue;
+    const ended = events[i - 1]!;
+    assert.ok(ended[0] !== 'checkpoint.started', 'one checkpoint at a time');
+    assert.ok(events[i]![1] - ended[1] >= 24, `pause ${(events[i]![1] - ended[1]).toFixed(1)} ms >= 25 ms`);
+  }
+});
+
 test.run();
