@@ -45,7 +45,6 @@ for (const s of selected) {
     const latency = row.extra?.p99LatencyMs !== undefined ? `, p99 latency ${row.extra.p99LatencyMs} ms` : '';
     console.log(`${label} ${events.toLocaleString('en')} events: ${row.eventsPerSec.toLocaleString('en')} ev/s, ${row.seconds}s, rss peak ${row.rssPeakMb} MB (start ${row.rssStartMb})${latency}`);
   }
-  if (s.name.startsWith('nexmark-q')) console.log(`${s.name.padEnd(18)} weir-nats-p2 skipped: distributed execution over NATS is not available yet`);
 }
 
 /** Runs one system in a fresh process; shows a progress bar (TTY) while it reports `@progress n` on stderr. */

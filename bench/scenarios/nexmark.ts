@@ -1,4 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
+import { spawn } from 'node:child_process';
+import { startNatsServer } from '../../test/support/nats-server.ts';
 import type { Sink } from '../../src/index.ts';
 import type { Scenario, SystemRun } from '../scenario.ts';
 import { queries } from '../nexmark/queries/index.ts';
@@ -83,6 +85,27 @@ function handLoop(name: string): SystemRun {
   };
 }
 
+/**
+ * The query at parallelism 2 on two `weir run --nats` processes (one per core) connected through a
+ * nats-server this run starts; the time includes starting both processes (about half a second).
+ */
+function natsP2(name: string): SystemRun {
+  return async (n) => {
+    await using server = await startNatsServer();
+    const node = (id: string) =>
+      new Promise<number>((resolve, reject) => {
+        const child = spawn(process.execPath, ['bin/weir.js', 'run', 'bench/nexmark/node-job.ts', '--parallelism', '2', '--nats', server.url, '--node', id, '--nodes', 'a,b'], { env: { ...process.env, QUERY: name, EVENTS: String(n) }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (err += d));
+        child.on('close', (code) => (code === 0 ? resolve((JSON.parse(out.trim().split('\n').pop()!) as { outputs: number }).outputs) : reject(new Error(`node ${id} failed: ${err.slice(-1000)}`))));
+      });
+    const [a, b] = await Promise.all([node('a'), node('b')]);
+    return { handled: n, extra: { outputs: a + b } };
+  };
+}
+
 /** One scenario per query (`nexmark-q5`…) with `weir` and `hand-loop`, plus the generator alone. */
 export const nexmarkScenarios: Scenario[] = [
   {
@@ -103,7 +126,7 @@ export const nexmarkScenarios: Scenario[] = [
     name: `nexmark-${q.name}`,
     events: 5_000_000,
     quickEvents: 500_000,
-    note: `${q.description}; weir-nats-p2 needs distributed execution over NATS, which is not available yet`,
-    systems: { weir: weir(q.name), 'hand-loop': handLoop(q.name) },
+    note: q.name === 'q5' || q.name === 'q7' ? `${q.description}; weir-nats-p2: parallelism 2 on two processes over NATS, process start-up included` : q.description,
+    systems: { weir: weir(q.name), 'hand-loop': handLoop(q.name), ...(q.name === 'q5' || q.name === 'q7' ? { 'weir-nats-p2': natsP2(q.name) } : {}) },
   })),
 ];

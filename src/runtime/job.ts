@@ -151,6 +151,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     coordinator?.stop();
     for (const a of actors) a.stop();
     await Promise.allSettled(actors.map((a) => a.close()));
+    for (const c of allChannels) c.close();
     system.inspection.emit({ type: 'job.finished', job: name, status: error ? (error instanceof JobCancelledError ? 'cancelled' : 'failed') : 'completed', error });
     if (error) rejectDone(error);
     else resolveDone({ name, status: 'completed', recordsIn: recordsIn(), recordsOut: recordsOut(), restarts: restarts(), deadLetters, deadLetterCount, durationMs: options.clock.now() - startedAt });
@@ -181,6 +182,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     options.onDeadLetter?.(letter);
     system.inspection.emit({ type: 'deadLetter', job: name, letter: { operator: letter.operator, subtask: -1, reason: letter.reason, code: letter.code } });
   };
+  const allChannels: Array<InputChannel | OutputChannel> = [];
   const inputsOf = new Map<string, Array<{ channel: InputChannel; logicalInput: number }>>();
   const routesOf = new Map<string, Map<string, Array<{ channels: OutputChannel[]; partitioning: Partitioning }>>>();
   plan.edges.forEach((edge, e) => {
@@ -197,6 +199,8 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
         if (senderHere && receiverHere) input = output = new LocalChannel(id, options.channelCapacity);
         else if (senderHere) output = dist!.output(id, e, s, r);
         else if (receiverHere) input = dist!.input(id, e, s, r, options.channelCapacity, frameLetter, (error) => fail(error));
+        if (input) allChannels.push(input);
+        if (output && (output as unknown) !== input) allChannels.push(output);
         if (input) {
           const key = `${to.index}/${r}`;
           if (!inputsOf.has(key)) inputsOf.set(key, []);

@@ -79,7 +79,7 @@ export class NatsOutputChannel implements OutputChannel {
 
   close(): void {
     this.listener = undefined;
-    this.sub.unsubscribe();
+    if (!this.nc.isClosed()) this.sub.unsubscribe();
   }
 }
 
@@ -117,8 +117,15 @@ export class NatsInputChannel implements InputChannel {
     void nc.flush().then(() => this.grant());
   }
 
+  private closed = false;
+
   private grant(): void {
-    this.nc.publish(`${this.subject}.credit`, encoder.encode(String(this.polled + this.capacity)));
+    if (this.closed || this.nc.isClosed()) return;
+    try {
+      this.nc.publish(`${this.subject}.credit`, encoder.encode(String(this.polled + this.capacity)));
+    } catch {
+      // The connection is closing or reconnecting: the keep-alive grants again.
+    }
   }
 
   private onFrame(data: Uint8Array): void {
@@ -175,8 +182,10 @@ export class NatsInputChannel implements InputChannel {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.keepAlive);
     this.listener = undefined;
-    this.sub.unsubscribe();
+    if (!this.nc.isClosed()) this.sub.unsubscribe();
   }
 }
