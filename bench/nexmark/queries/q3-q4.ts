@@ -1,4 +1,4 @@
-import { ValueStateDescriptor, ListStateDescriptor, type KeyedCoProcessFunction } from '../../../src/index.ts';
+import { ValueStateDescriptor, ListStateDescriptor, type KeyedCoProcessFunction, type ValueState, type RuntimeContext, type KeyedProcessContext, type OnTimerContext, type ProcessCollector } from '../../../src/index.ts';
 import type { NexmarkQuery } from '../query.ts';
 import type { Auction, Bid, Person } from '../model.ts';
 import { q3Reference, q4Reference, type LocalItem, type CategoryAverage } from '../references/q3-q4.ts';
@@ -34,41 +34,47 @@ export const q3: NexmarkQuery<LocalItem> = {
   row: (r) => `${r.id}|${r.name}|${r.city}|${r.state}`,
 };
 
-const auctionState = new ValueStateDescriptor<Auction>('auction');
-const maxPrice = new ValueStateDescriptor<number>('max-price');
-const earlyBids = new ListStateDescriptor<Bid>('bids-before-auction');
-const closed = new ValueStateDescriptor<boolean>('closed');
+/** Per auction: the auction once seen, its highest valid bid, bids that came before it, and whether it closed. */
+interface AuctionBids {
+  auction?: Auction;
+  max?: number;
+  early?: Bid[];
+  closed?: boolean;
+}
 
 /** Winning bid per auction: the highest bid between its start and expiry, emitted when it expires (event time). */
-const winningBid: KeyedCoProcessFunction<number, Auction, Bid, { category: number; price: number }> = {
-  processElement1(a, ctx) {
-    ctx.getState(auctionState).update(a);
-    let max = ctx.getState(maxPrice).value();
-    for (const b of ctx.getListState(earlyBids).get()) if (b.dateTime >= a.dateTime && b.dateTime <= a.expires && (max === undefined || b.price > max)) max = b.price;
-    ctx.getListState(earlyBids).clear();
-    if (max !== undefined) ctx.getState(maxPrice).update(max);
+class WinningBid implements KeyedCoProcessFunction<number, Auction, Bid, { category: number; price: number }> {
+  private state!: ValueState<AuctionBids>;
+
+  open(ctx: RuntimeContext): void {
+    this.state = ctx.getState(new ValueStateDescriptor<AuctionBids>('auction-bids'));
+  }
+
+  processElement1(a: Auction, ctx: KeyedProcessContext<number>): void {
+    const s = this.state.value() ?? {};
+    let max = s.max;
+    for (const b of s.early ?? []) if (b.dateTime >= a.dateTime && b.dateTime <= a.expires && (max === undefined || b.price > max)) max = b.price;
+    this.state.update({ auction: a, max });
     ctx.timerService().registerEventTimeTimer(a.expires);
-  },
-  processElement2(b, ctx) {
-    if (ctx.getState(closed).value()) return;
-    const a = ctx.getState(auctionState).value();
-    if (!a) {
-      ctx.getListState(earlyBids).add(b);
+  }
+
+  processElement2(b: Bid): void {
+    const s = this.state.value();
+    if (s?.closed) return;
+    if (!s?.auction) {
+      this.state.update({ early: [...(s?.early ?? []), b] });
       return;
     }
-    if (b.dateTime < a.dateTime || b.dateTime > a.expires) return;
-    const max = ctx.getState(maxPrice).value();
-    if (max === undefined || b.price > max) ctx.getState(maxPrice).update(b.price);
-  },
-  onTimer(_t, ctx, out) {
-    const a = ctx.getState(auctionState).value()!;
-    const max = ctx.getState(maxPrice).value();
-    if (max !== undefined) out.collect({ category: a.category, price: max });
-    ctx.getState(auctionState).clear();
-    ctx.getState(maxPrice).clear();
-    ctx.getState(closed).update(true);
-  },
-};
+    if (b.dateTime < s.auction.dateTime || b.dateTime > s.auction.expires) return;
+    if (s.max === undefined || b.price > s.max) this.state.update({ auction: s.auction, max: b.price });
+  }
+
+  onTimer(_t: number, _ctx: OnTimerContext<number>, out: ProcessCollector<{ category: number; price: number }>): void {
+    const s = this.state.value()!;
+    if (s.max !== undefined) out.collect({ category: s.auction!.category, price: s.max });
+    this.state.update({ closed: true });
+  }
+}
 
 /** q4 average price per category: the mean winning bid of closed auctions (join + event-time close + running average). */
 export const q4: NexmarkQuery<CategoryAverage> = {
@@ -80,7 +86,7 @@ export const q4: NexmarkQuery<CategoryAverage> = {
     return auctions
       .connect(bids)
       .keyBy((a) => a.id, (b) => b.auction)
-      .process(winningBid, 'q4:winning-bids')
+      .process(new WinningBid(), 'q4:winning-bids')
       .map((w) => ({ category: w.category, sum: w.price, count: 1, average: w.price }), 'q4:seed')
       .keyBy((w) => w.category)
       .reduce((acc, w) => ({ category: acc.category, sum: acc.sum + w.sum, count: acc.count + w.count, average: (acc.sum + w.sum) / (acc.count + w.count) }), 'q4:average');
