@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { addClusterCommands } from './cluster-commands.ts';
 
 /**
  * The `weir` command. `weir run job.ts` runs a job file embedded in this process (the job calls
@@ -116,5 +117,7 @@ program
     }
     console.log(`asked process ${target} for a savepoint${opts.stop ? ' and to stop' : ''}; it prints where the savepoint went`);
   });
+
+addClusterCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** A `weir …` process started by a test: its output so far, a way to wait for a line, its exit. */
+export interface CliProcess {
+  child: ChildProcess;
+  exit: Promise<number | null>;
+  output(): string;
+  /** Resolves once the output contains `text` (or rejects when the process exits first). */
+  waitFor(text: string | RegExp): Promise<void>;
+}
+
+/** Starts `bin/weir.js <args>` with extra environment variables. */
+export function weir(args: string[], env: Record<string, string> = {}): CliProcess {
+  const child = spawn(process.execPath, ['bin/weir.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const waiters: Array<{ text: string | RegExp; resolve: () => void }> = [];
+  const seen = (t: string | RegExp) => (typeof t === 'string' ? out.includes(t) : t.test(out));
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters.splice(0)) (seen(w.text) ? w.resolve() : waiters.push(w));
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return {
+    child,
+    exit,
+    output: () => out,
+    waitFor: (text) =>
+      new Promise<void>((resolve, reject) => {
+        if (seen(text)) return resolve();
+        waiters.push({ text, resolve });
+        void exit.then((code) => (seen(text) ? resolve() : reject(new Error(`weir ${args[0]} exited (${code}) before printing ${text}:\n${out}`))));
+      }),
+  };
+}
+
+/** Runs `weir <args>` to the end. */
+export async function weirRun(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const p = weir(args, env);
+  const code = await p.exit;
+  return { code, output: p.output() };
+}
