@@ -27,7 +27,8 @@ export async function coordinate(state: ClusterState, jobs: JobRecord[], log: (l
           log(`weir: placed job '${job.name}' (parallelism ${job.parallelism}) on slots ${placed.slots.join(',')}`);
         }
       } else if (job.reason !== placed.reason) {
-        await updateJson<JobRecord>(state.jobs, jobKey(job.name), (cur) => (cur.status === 'submitted' ? { ...cur, reason: placed.reason, updatedAt: Date.now() } : undefined));
+        const written = await updateJson<JobRecord>(state.jobs, jobKey(job.name), (cur) => (cur.status === 'submitted' ? { ...cur, reason: placed.reason, updatedAt: Date.now() } : undefined));
+        if (written) log(`weir: job '${job.name}' waits: ${placed.reason}`);
       }
       continue;
     }
