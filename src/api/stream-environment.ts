@@ -10,7 +10,8 @@ import { systemClock } from '../time/clock.ts';
 import { defaultSupervision } from '../runtime/supervisor.ts';
 import { MemorySnapshotStore } from '../checkpoint/stores/memory-store.ts';
 import { buildPhysicalPlan } from '../graph/physical-plan.ts';
-import type { JobHandle, JobResult, Distribution } from '../runtime/job.ts';
+import type { JobHandle, JobResult, Distribution, JobRuntimeOptions } from '../runtime/job.ts';
+import { runClustered, type ClusterOptions } from '../cluster/cluster-job.ts';
 import { runWithRestarts } from '../checkpoint/job-recovery.ts';
 import type { CheckpointConfig, CheckpointMetadata } from '../checkpoint/coordinator.ts';
 import type { RestartStrategy } from '../checkpoint/restart-strategy.ts';
@@ -58,6 +59,8 @@ export interface EnvironmentOptions {
   traceSampleRate?: number;
   /** Run this process's share of the job and reach the rest over the network (see `natsDistribution`); absent: everything in this process. */
   distribution?: Distribution;
+  /** Run this node's part of a job spread over several nodes on NATS, with checkpoints and rollback across them (the `weir run --nats` CLI sets it). */
+  cluster?: ClusterOptions;
 }
 
 /**
@@ -91,7 +94,7 @@ export const activeJobs = new Set<JobHandle>();
  * ```
  */
 export class StreamEnvironment {
-  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'traceSampleRate' | 'distribution'>> & EnvironmentOptions;
+  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'traceSampleRate' | 'distribution' | 'cluster'>> & EnvironmentOptions;
   /** @internal The logical plan so far, in creation order. */
   readonly transformations: Transformation[] = [];
   private nextId = 1;
@@ -157,9 +160,9 @@ export class StreamEnvironment {
     if (sinks.length === 0) throw new InvalidJobError("the job has no sink: add one with stream.sinkTo(...) or stream.print() before execute()");
     const plan = buildPhysicalPlan(this.transformations, this.options.parallelism);
     const o = this.options;
-    if (o.distribution && o.checkpointing) throw new InvalidJobError('checkpoints of a job spread over several processes need the cluster coordinator, which is not available yet: run it embedded, or without checkpointing');
+    if (o.distribution && o.checkpointing) throw new InvalidJobError('a job placed with a bare distribution has no cluster coordinator for its checkpoints: use the cluster option (weir run --nats) instead');
     const strategy: RestartStrategy = o.restartStrategy ?? (o.checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 100 } : { kind: 'none' });
-    const handle = runWithRestarts(name, plan, {
+    const runtime: JobRuntimeOptions = {
       maxParallelism: o.maxParallelism,
       batchSize: o.batchSize,
       channelCapacity: o.channelCapacity,
@@ -176,7 +179,8 @@ export class StreamEnvironment {
       restoreFrom: o.restoreFrom,
       traceSampleRate: o.traceSampleRate,
       distribution: o.distribution,
-    }, strategy);
+    };
+    const handle = o.cluster ? runClustered(name, plan, runtime, strategy, o.cluster) : runWithRestarts(name, plan, runtime, strategy);
     activeJobs.add(handle);
     void handle.done.catch(() => {}).finally(() => activeJobs.delete(handle));
     return handle;

@@ -1,4 +1,15 @@
-import type { TaskActor, CheckpointListener } from '../runtime/task-actor.ts';
+/** What the coordinator needs of an actor (a local task actor, or a stand-in for one on another node). */
+export interface CheckpointParticipant {
+  readonly checkpointName: string;
+  readonly id: string;
+  state(): string;
+  notifyCheckpointComplete(checkpointId: number): Promise<void>;
+}
+
+/** A source actor: checkpoints start there. */
+export interface CheckpointSource extends CheckpointParticipant {
+  triggerCheckpoint(checkpointId: number, savepoint: boolean): void;
+}
 import type { SnapshotStore } from './stores/snapshot-store.ts';
 import type { Clock } from '../time/clock.ts';
 import type { InspectionBus } from '../runtime/inspection.ts';
@@ -38,11 +49,11 @@ export interface CheckpointMetadata {
  * never restored), tells every actor (2PC sinks commit then) and keeps the newest N.
  * Checkpoints stop once an actor finished (bounded input), as in Flink before 1.14.
  */
-export class CheckpointCoordinator implements CheckpointListener {
+export class CheckpointCoordinator {
   private readonly machine: CheckpointMachineActor;
   private readonly config: Required<CheckpointConfig>;
   private lastId = 0;
-  private pending = new Set<TaskActor>();
+  private pending = new Set<CheckpointParticipant>();
   private keys: Record<string, string> = {};
   private bytes = 0;
   private startedAt = 0;
@@ -55,8 +66,8 @@ export class CheckpointCoordinator implements CheckpointListener {
 
   constructor(
     private readonly job: string,
-    private readonly actors: TaskActor[],
-    private readonly sources: TaskActor[],
+    private readonly actors: CheckpointParticipant[],
+    private readonly sources: CheckpointSource[],
     private readonly store: SnapshotStore,
     private readonly clock: Clock,
     private readonly inspection: InspectionBus,
@@ -93,7 +104,7 @@ export class CheckpointCoordinator implements CheckpointListener {
     return done;
   }
 
-  acknowledge(actor: TaskActor, checkpointId: number, key: string, bytes: number): void {
+  acknowledge(actor: CheckpointParticipant, checkpointId: number, key: string, bytes: number): void {
     // A stopped job's late acknowledgements must not complete a checkpoint: its successor may already run.
     if (this.stopped || checkpointId !== this.current() || !this.pending.has(actor)) return;
     this.pending.delete(actor);
@@ -105,7 +116,7 @@ export class CheckpointCoordinator implements CheckpointListener {
     }
   }
 
-  decline(actor: TaskActor, checkpointId: number, error: unknown): void {
+  decline(actor: CheckpointParticipant, checkpointId: number, error: unknown): void {
     if (checkpointId !== this.current()) return;
     this.abort(checkpointId, `${actor.id} declined: ${causeText(error)}`);
   }

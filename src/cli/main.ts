@@ -22,6 +22,7 @@ interface NatsCliOptions {
   tlsCa?: string;
   tlsCert?: string;
   tlsKey?: string;
+  checkpointDir?: string;
 }
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -42,6 +43,7 @@ program
   .option('--node <name>', 'with --nats: this node\'s name')
   .option('--nodes <names>', 'with --nats: every node running the job, comma-separated, the same on each node')
   .option('--subject-prefix <prefix>', 'with --nats: subject prefix of the job\'s channels (default weir)')
+  .option('--checkpoint-dir <dir>', 'with --nats: a snapshot directory every node shares (checkpoints, rollback after a node is lost)')
   .option('--user <user>', 'NATS user').option('--password <password>', 'NATS password').option('--token <token>', 'NATS token')
   .option('--nkey <file>', 'NATS nkey seed file').option('--creds <file>', 'NATS credentials file')
   .option('--tls-ca <file>', 'CA certificate for TLS to NATS').option('--tls-cert <file>', 'client certificate').option('--tls-key <file>', 'client key')
@@ -76,13 +78,24 @@ program
     if (opts.nats) {
       if (!opts.node || !opts.nodes) program.error('--nats needs --node <name> and --nodes <a,b,...>');
       const { connectNats } = await import('../cluster/nats-connect.ts');
-      const { natsDistribution } = await import('../cluster/nats-distribution.ts');
       try {
         nc = await connectNats({ servers: opts.nats.split(','), name: `weir-${opts.node}`, user: opts.user, password: opts.password, token: opts.token, nkeySeedFile: opts.nkey, credsFile: opts.creds, tls: opts.tlsCa || opts.tlsCert ? { caFile: opts.tlsCa, certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined });
       } catch (error) {
         program.error((error as Error).message);
       }
-      environmentOverrides.distribution = natsDistribution({ nc: nc!, node: opts.node!, nodes: opts.nodes!.split(','), subjectPrefix: opts.subjectPrefix });
+      environmentOverrides.cluster = { nc: nc!, node: opts.node!, nodes: opts.nodes!.split(','), subjectPrefix: opts.subjectPrefix };
+      // Operators see rollbacks and skipped checkpoints in the node's log.
+      const { InspectionBus } = await import('../index.ts');
+      const bus = new InspectionBus();
+      bus.subscribe((e) => {
+        if (e.type === 'job.restarted') console.error(`weir: node ${opts.node} restarts job '${e.job}' (attempt ${e.attempt}) from checkpoint ${e.checkpointId}`);
+        if (e.type === 'checkpoint.skipped') console.error(`weir: checkpoint ${e.checkpointId} of job '${e.job}' skipped: ${e.reason}`);
+      });
+      environmentDefaults.inspection = bus;
+      if (opts.checkpointDir) {
+        const { DirectorySnapshotStore } = await import('../index.ts');
+        environmentOverrides.snapshotStore = new DirectorySnapshotStore(resolve(opts.checkpointDir));
+      }
     }
     let shutdown: (() => Promise<void>) | undefined;
     if (rate > 0 || opts.metrics) {

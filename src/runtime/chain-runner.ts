@@ -66,9 +66,10 @@ export class ChainRunner {
       if (tr !== undefined) tr = this.runTraced(op, v, t, k === from ? input : 0, out, tr);
       else op.processBatch(v, t, k === from ? input : 0, out);
       if (out.watermark !== undefined) {
-        this.run(out.values, out.timestamps, 0, k + 1, tr);
-        this.watermark(out.watermark, k + 1);
-        return;
+        const wm = out.watermark;
+        const r = this.run(out.values, out.timestamps, 0, k + 1, tr);
+        if (r instanceof Promise) return r.then(() => this.watermark(wm, k + 1));
+        return this.watermark(wm, k + 1);
       }
       v = out.values;
       t = out.timestamps;
@@ -108,13 +109,18 @@ export class ChainRunner {
   }
 
   /** Passes a watermark through operators `from`…end, then downstream. */
-  watermark(wm: number, from = 0): void {
+  watermark(wm: number, from = 0): void | Promise<void> {
     for (let k = from; k < this.ops.length; k++) {
       const op = this.ops[k]!;
       if (!op.onWatermark) continue;
       const out: BatchOut = { values: [], timestamps: [] };
       op.onWatermark(wm, out);
-      if (out.values.length > 0) void this.run(out.values, out.timestamps, 0, k + 1);
+      if (out.values.length > 0) {
+        // What the watermark fired may reach an asynchronous sink: the actor waits for it before
+        // taking the next input (a barrier must not overtake a write into the sink's transaction).
+        const r = this.run(out.values, out.timestamps, 0, k + 1);
+        if (r instanceof Promise) return r.then(() => this.watermark(wm, k + 1));
+      }
     }
     if (wm > this.currentWatermark) {
       this.currentWatermark = wm;

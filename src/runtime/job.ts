@@ -16,8 +16,8 @@ import { FusedTransform, type TransformStep } from '../../actors/chain/fused-tra
 import { SinkRunner } from '../../actors/sink.ts';
 import { TwoPhaseSinkRunner } from '../../actors/two-phase-sink.ts';
 import type { TwoPhaseCommitSink } from '../connectors/sink.ts';
-import { JobCancelledError, JobFailedError, InvalidJobError } from '../errors.ts';
-import { CheckpointCoordinator, type CheckpointConfig, type CheckpointMetadata } from '../checkpoint/coordinator.ts';
+import { JobCancelledError, JobFailedError, InvalidJobError, causeText } from '../errors.ts';
+import { CheckpointCoordinator, type CheckpointConfig, type CheckpointMetadata, type CheckpointParticipant, type CheckpointSource } from '../checkpoint/coordinator.ts';
 import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
 import { toDeadLetter } from './dead-letter.ts';
 import { RecordTracer } from '../telemetry/record-tracer.ts';
@@ -47,6 +47,26 @@ export interface JobRuntimeOptions {
   traceSampleRate?: number;
   /** Run only this process's share of the subtasks, connected to the others over a network (absent: all subtasks, in process). */
   distribution?: Distribution;
+  /** Checkpoints across processes: set by the cluster runner together with `distribution`. */
+  cluster?: ClusterHooks;
+}
+
+/**
+ * How a job's part on one node takes part in cluster-wide checkpoints: the leader's coordinator
+ * also drives stand-ins for the actors elsewhere; the other nodes report to it.
+ */
+export interface ClusterHooks {
+  leader: boolean;
+  remoteActors: CheckpointParticipant[];
+  remoteSources: CheckpointSource[];
+  /** Non-leaders: where local acknowledgements and declines go; every node: finished actors. */
+  report: {
+    acknowledge(name: string, checkpointId: number, key: string, bytes: number): void;
+    decline(name: string, checkpointId: number, reason: string): void;
+    finished(name: string): void;
+  };
+  /** Connects this node's actors (and the leader's coordinator) to the control plane; returns a detach function. */
+  attach(local: { actors: TaskActor[]; sources: TaskActor[]; coordinator: CheckpointCoordinator | undefined }): () => void;
 }
 
 /**
@@ -152,6 +172,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     for (const a of actors) a.stop();
     await Promise.allSettled(actors.map((a) => a.close()));
     for (const c of allChannels) c.close();
+    detachCluster?.();
     system.inspection.emit({ type: 'job.finished', job: name, status: error ? (error instanceof JobCancelledError ? 'cancelled' : 'failed') : 'completed', error });
     if (error) rejectDone(error);
     else resolveDone({ name, status: 'completed', recordsIn: recordsIn(), recordsOut: recordsOut(), restarts: restarts(), deadLetters, deadLetterCount, durationMs: options.clock.now() - startedAt });
@@ -173,6 +194,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
 
   // Channels: one per (edge, sending subtask, receiving subtask); over the network when only one end runs here.
   const dist = options.distribution;
+  const cluster = options.cluster;
   dist?.bind(plan, name);
   const isLocal = (chain: number, subtask: number) => dist === undefined || dist.isLocal(chain, subtask);
   const frameLetter = (error: Error, raw: Uint8Array, source: string) => {
@@ -255,9 +277,14 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
           options.onDeadLetter?.(letter);
         },
         fatal: (e) => fail(e),
-        checkpoints: options.checkpoint ? { acknowledge: (a, id, key, bytes) => coordinator?.acknowledge(a, id, key, bytes), decline: (a, id, e) => coordinator?.decline(a, id, e) } : undefined,
+        checkpoints: !options.checkpoint
+          ? undefined
+          : cluster && !cluster.leader
+            ? { acknowledge: (a, id, key, bytes) => cluster.report.acknowledge(a.checkpointName, id, key, bytes), decline: (a, id, e) => cluster.report.decline(a.checkpointName, id, causeText(e)) }
+            : { acknowledge: (a, id, key, bytes) => coordinator?.acknowledge(a, id, key, bytes), decline: (a, id, e) => coordinator?.decline(a, id, e) },
         ...restoreKeys(chain, s),
-        finished: () => {
+        finished: (a) => {
+          cluster?.report.finished(a.checkpointName);
           system.notifyFinished();
           if (actors.every((a) => a.state() === 'finished')) void finish();
         },
@@ -269,9 +296,12 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     }
   }
 
-  if (options.checkpoint) {
-    coordinator = new CheckpointCoordinator(name, actors, sourceActors, options.store, options.clock, system.inspection, options.checkpoint, (e) => fail(e), (options.restoreFrom?.id ?? 0) + 1);
+  if (options.checkpoint && (!cluster || cluster.leader)) {
+    const all: CheckpointParticipant[] = [...actors, ...(cluster?.remoteActors ?? [])];
+    const sources: CheckpointSource[] = [...sourceActors, ...(cluster?.remoteSources ?? [])];
+    coordinator = new CheckpointCoordinator(name, all, sources, options.store, options.clock, system.inspection, options.checkpoint, (e) => fail(e), (options.restoreFrom?.id ?? 0) + 1);
   }
+  const detachCluster = cluster?.attach({ actors, sources: sourceActors, coordinator });
   const stopTelemetry = [instrumentJob(name, () => handle.metrics(), system.inspection, () => options.clock.now()), traceLifecycle(name, system.inspection)];
   system.inspection.emit({ type: 'job.started', job: name });
   // Start receivers before senders so no credit or record arrives at an actor that is not ready.

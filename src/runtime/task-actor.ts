@@ -328,14 +328,18 @@ export class TaskActor implements Schedulable, SupervisedChild {
     switch (envelope.kind) {
       case 'watermark': {
         const wm = this.inputs.combinedWatermarkAdvance();
-        if (wm !== undefined) this.chain.watermark(wm);
+        if (wm !== undefined) return this.chain.watermark(wm);
         return;
       }
       case 'idle': {
         const wm = this.inputs.combinedWatermarkAdvance();
-        if (wm !== undefined) this.chain.watermark(wm);
+        const r = wm !== undefined ? this.chain.watermark(wm) : undefined;
         // Idleness travels on: an actor whose inputs are all idle is idle to its receivers (its next records end that).
-        if (envelope.idle && this.inputs.allIdle()) for (const gate of [this.cfg.gate, ...this.cfg.sideOutputs.values()]) gate.emitControl((seq) => ({ kind: 'idle', seq, idle: true }));
+        const idle = () => {
+          if (envelope.idle && this.inputs.allIdle()) for (const gate of [this.cfg.gate, ...this.cfg.sideOutputs.values()]) gate.emitControl((seq) => ({ kind: 'idle', seq, idle: true }));
+        };
+        if (r instanceof Promise) return r.then(idle);
+        idle();
         return;
       }
       case 'end': {
@@ -345,9 +349,10 @@ export class TaskActor implements Schedulable, SupervisedChild {
           if (r instanceof Promise) return r.then(() => this.processControl(_input, envelope));
         }
         const wm = this.inputs.combinedWatermarkAdvance();
-        if (wm !== undefined) this.chain.watermark(wm);
-        if (this.inputs.allEnded()) return this.finishInput();
-        return;
+        const r = wm !== undefined ? this.chain.watermark(wm) : undefined;
+        const then = () => (this.inputs.allEnded() ? this.finishInput() : undefined);
+        if (r instanceof Promise) return r.then(then);
+        return then();
       }
       case 'barrier': {
         // Aligned checkpoint: hold this input until every other open input delivered the barrier too.
@@ -362,7 +367,12 @@ export class TaskActor implements Schedulable, SupervisedChild {
 
   private finishInput(): void | Promise<void> {
     this.lifecycle.send({ type: 'FINISH' });
-    if (this.cfg.source) this.chain.watermark(Infinity);
+    const w = this.cfg.source ? this.chain.watermark(Infinity) : undefined;
+    if (w instanceof Promise) return w.then(() => this.endChain());
+    return this.endChain();
+  }
+
+  private endChain(): void | Promise<void> {
     const r = this.chain.end();
     const done = () => {
       for (const gate of [this.cfg.gate, ...this.cfg.sideOutputs.values()]) gate.emitControl((seq) => ({ kind: 'end', seq }));

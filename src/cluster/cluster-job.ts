@@ -1,0 +1,344 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { PhysicalPlan } from '../graph/physical-plan.ts';
+import type { CheckpointMetadata, CheckpointParticipant, CheckpointSource } from '../checkpoint/coordinator.ts';
+import type { TaskActor } from '../runtime/task-actor.ts';
+import { runJob, type ClusterHooks, type JobHandle, type JobResult, type JobRuntimeOptions } from '../runtime/job.ts';
+import { natsDistribution } from './nats-distribution.ts';
+import { latestCheckpoint } from '../checkpoint/job-recovery.ts';
+import { nextRestartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.ts';
+import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
+import { JobCancelledError, JobFailedError, WeirError } from '../errors.ts';
+
+/** Where a clustered job runs: this node among `nodes`, all on one NATS. */
+export interface ClusterOptions {
+  nc: NatsConnection;
+  node: string;
+  /** Every node of the job, the same list on each. */
+  nodes: string[];
+  subjectPrefix?: string;
+  /** Heartbeat period (default 250 ms); a node silent for `failAfterMs` (default 3000 ms) is lost. */
+  heartbeatMs?: number;
+  failAfterMs?: number;
+  /** A node never heard from counts as alive this long after start (default 15 s): processes start at different speeds. */
+  startupGraceMs?: number;
+}
+
+type Control =
+  | { t: 'hb'; node: string }
+  | { t: 'trigger'; attempt: number; id: number; savepoint: boolean }
+  | { t: 'complete'; attempt: number; id: number }
+  | { t: 'ack'; attempt: number; name: string; id: number; key: string; bytes: number }
+  | { t: 'decline'; attempt: number; name: string; id: number; reason: string }
+  | { t: 'finished'; attempt: number; name: string }
+  | { t: 'failed'; attempt: number; node: string; reason: string }
+  | { t: 'done'; attempt: number; node: string }
+  | { t: 'prepare'; attempt: number; members: string[] }
+  | { t: 'stopped'; attempt: number; node: string }
+  | { t: 'go'; attempt: number; members: string[]; checkpointId: number }
+  | { t: 'abort'; attempt: number; reason: string };
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/**
+ * Runs this node's part of a job that spans several processes, with checkpoints and rollback
+ * across them. The first live node coordinates checkpoints (its coordinator drives stand-ins for
+ * the other nodes' actors over `<prefix>.<job>.ctl`); nodes heartbeat; when a node fails or goes
+ * silent, the coordinator restarts the job on the nodes still alive from the last completed
+ * checkpoint (in a shared snapshot store), placing the lost node's subtasks on them. Each attempt
+ * uses its own channel subjects, so frames of an old attempt never reach a new one.
+ */
+export function runClustered(name: string, plan: PhysicalPlan, options: JobRuntimeOptions, strategy: RestartStrategy, cluster: ClusterOptions): JobHandle {
+  const { nc, node } = cluster;
+  const prefix = cluster.subjectPrefix ?? 'weir';
+  const jobSubject = name.replace(/[^A-Za-z0-9_-]/g, '_');
+  const ctl = `${prefix}.${jobSubject}.ctl`;
+  const heartbeatMs = cluster.heartbeatMs ?? 250;
+  const failAfterMs = cluster.failAfterMs ?? 3000;
+  const startupGraceMs = cluster.startupGraceMs ?? 15_000;
+  const publish = (m: Control) => {
+    if (!nc.isClosed()) nc.publish(ctl, enc.encode(JSON.stringify(m)));
+  };
+
+  let attempt = 0;
+  let members = cluster.nodes.slice();
+  let current: JobHandle | undefined;
+  let cancelled = false;
+  const lastSeen = new Map<string, number>();
+  const startedAt = Date.now();
+  const failures: number[] = [];
+  const done = new Map<number, Set<string>>();
+  let onControl: ((m: Control) => void) | undefined;
+  let wake: (() => void) | undefined;
+  /** A restart in progress: every survivor stops its run before any starts the next (no two owners of a subtask at once). */
+  let preparing: { attempt: number; members: string[]; since: number } | undefined;
+  let go: Extract<Control, { t: 'go' }> | undefined;
+  const stopped = new Map<number, Set<string>>();
+  let lastGo: Extract<Control, { t: 'go' }> | undefined;
+  /** The attempt whose local part finished (its `done` is repeated until every member finished). */
+  let finishedRun: number | undefined;
+  let aborted: Error | undefined;
+
+  const alive = (n: string) => {
+    if (n === node) return true;
+    const seen = lastSeen.get(n);
+    return seen === undefined ? Date.now() - startedAt < startupGraceMs : Date.now() - seen < failAfterMs;
+  };
+  const leader = () => members.find(alive);
+  const isLeader = () => leader() === node;
+
+  const sub: Subscription = nc.subscribe(ctl, {
+    callback: (_e, msg) => {
+      let m: Control;
+      try {
+        m = JSON.parse(dec.decode(msg.data)) as Control;
+      } catch {
+        return;
+      }
+      if (m.t === 'hb') {
+        lastSeen.set(m.node, Date.now());
+        return;
+      }
+      if (m.t === 'prepare' && m.attempt > attempt && (!preparing || m.attempt > preparing.attempt)) {
+        preparing = { attempt: m.attempt, members: m.members, since: Date.now() };
+        wake?.();
+        return;
+      }
+      if (m.t === 'stopped') {
+        if (!stopped.has(m.attempt)) stopped.set(m.attempt, new Set());
+        stopped.get(m.attempt)!.add(m.node);
+        void maybeGo(m.attempt);
+        return;
+      }
+      if (m.t === 'go' && m.attempt > attempt && (!go || m.attempt > go.attempt)) {
+        go = m;
+        wake?.();
+        return;
+      }
+      if (m.t === 'abort' && m.attempt >= attempt) {
+        aborted = new WeirError('WEIR_JOB_ABORTED', `the job was given up across the cluster: ${m.reason}`, { job: name });
+        wake?.();
+        return;
+      }
+      if (m.t === 'done' && m.attempt === attempt) {
+        if (!done.has(m.attempt)) done.set(m.attempt, new Set());
+        done.get(m.attempt)!.add(m.node);
+        wake?.();
+        return;
+      }
+      if ('attempt' in m && m.attempt !== attempt) return;
+      if (m.t === 'failed' && isLeader()) void restart(`node ${m.node} failed: ${m.reason}`);
+      onControl?.(m);
+    },
+  });
+  const beat = setInterval(() => {
+    publish({ t: 'hb', node });
+    // The coordinator watches for lost nodes.
+    if (isLeader() && current && !preparing) {
+      const lost = members.filter((n) => !alive(n));
+      if (lost.length > 0) void restart(`node(s) ${lost.join(', ')} stopped heartbeating`);
+    }
+    // A restart that stalls (its coordinator died meanwhile) is started again by the next one.
+    if (preparing && !go && Date.now() - preparing.since > 3 * failAfterMs && preparing.members.filter(alive)[0] === node) void restart('the previous restart stalled');
+    if (preparing) void maybeGo(preparing.attempt);
+    // Control messages are core NATS (at most once): the ones others wait for are repeated until they are no longer needed.
+    if (lastGo && lastGo.attempt >= attempt) publish(lastGo);
+    if (finishedRun !== undefined && finishedRun === attempt) publish({ t: 'done', attempt, node });
+  }, heartbeatMs);
+  beat.unref();
+
+  // Frames published while the connection was down are lost without a trace: a reconnect rolls the job back.
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'reconnect' && current) publish({ t: 'failed', attempt, node, reason: 'the connection to NATS was interrupted; frames sent meanwhile may be lost' });
+    }
+  })().catch(() => {});
+
+  let restarting = false;
+  /** Coordinator: asks the surviving nodes to stop; `maybeGo` starts them again once all stopped. */
+  const restart = async (reason: string) => {
+    if (restarting) return;
+    restarting = true;
+    try {
+      failures.push(Date.now());
+      const delay = options.checkpoint ? nextRestartDelay(strategy, failures) : undefined;
+      if (delay === undefined) {
+        publish({ t: 'abort', attempt, reason });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      const next = Math.max(attempt, preparing?.attempt ?? 0) + 1;
+      publish({ t: 'prepare', attempt: next, members: (preparing?.members ?? members).filter(alive) });
+    } finally {
+      restarting = false;
+    }
+  };
+  const announced = new Set<number>();
+  /** Coordinator: once every survivor of restart `a` has stopped, say from which checkpoint to go on. */
+  const maybeGo = async (a: number) => {
+    if (!preparing || preparing.attempt !== a || announced.has(a) || preparing.members.filter(alive)[0] !== node) return;
+    const waiting = preparing.members.filter(alive);
+    if (!waiting.every((n) => stopped.get(a)?.has(n))) return;
+    announced.add(a);
+    const meta = await latestCheckpoint(options.store, name, { verify: true });
+    lastGo = { t: 'go', attempt: a, members: waiting, checkpointId: meta?.id ?? 0 };
+    publish(lastGo);
+  };
+
+  /** The stand-ins and wiring of one attempt. */
+  const hooks = (plan: PhysicalPlan, placement: (chain: number, subtask: number) => boolean): ClusterHooks => {
+    const finished = new Set<string>();
+    const sent = new Set<string>();
+    const once = (m: Control & { id: number }) => {
+      const k = `${m.t}:${m.id}`;
+      if (sent.has(k)) return;
+      sent.add(k);
+      publish(m);
+    };
+    const remoteActors: CheckpointParticipant[] = [];
+    const remoteSources: CheckpointSource[] = [];
+    const byName = new Map<string, CheckpointParticipant>();
+    for (const chain of plan.chains) {
+      for (let s = 0; s < chain.parallelism; s++) {
+        if (placement(chain.index, s)) continue;
+        const checkpointName = actorCheckpointName(chain.name, s);
+        const proxy: CheckpointSource = {
+          checkpointName,
+          id: `${checkpointName}@remote`,
+          state: () => (finished.has(checkpointName) ? 'finished' : 'running'),
+          notifyCheckpointComplete: async (id) => once({ t: 'complete', attempt, id }),
+          triggerCheckpoint: (id, savepoint) => once({ t: 'trigger', attempt, id, savepoint }),
+        };
+        remoteActors.push(proxy);
+        if (chain.members.some((m) => m.kind === 'source')) remoteSources.push(proxy);
+        byName.set(checkpointName, proxy);
+      }
+    }
+    return {
+      leader: isLeader(),
+      remoteActors,
+      remoteSources,
+      report: {
+        acknowledge: (n, id, key, bytes) => publish({ t: 'ack', attempt, name: n, id, key, bytes }),
+        decline: (n, id, reason) => publish({ t: 'decline', attempt, name: n, id, reason }),
+        finished: (n) => publish({ t: 'finished', attempt, name: n }),
+      },
+      attach: ({ actors, sources, coordinator }) => {
+        const handled = new Set<string>();
+        onControl = (m) => {
+          if (m.t === 'finished') finished.add(m.name);
+          if (coordinator) {
+            if (m.t === 'ack') byName.get(m.name) && coordinator.acknowledge(byName.get(m.name)!, m.id, m.key, m.bytes);
+            if (m.t === 'decline') byName.get(m.name) && coordinator.decline(byName.get(m.name)!, m.id, new Error(m.reason));
+            return;
+          }
+          const k = `${m.t}:${'id' in m ? m.id : ''}`;
+          if (handled.has(k)) return;
+          handled.add(k);
+          if (m.t === 'trigger') for (const s of sources as TaskActor[]) s.triggerCheckpoint(m.id, m.savepoint);
+          if (m.t === 'complete') for (const a of actors) void a.notifyCheckpointComplete(m.id);
+        };
+        return () => {
+          onControl = undefined;
+        };
+      },
+    };
+  };
+
+  const result = (async (): Promise<JobResult> => {
+    let restoreFrom: CheckpointMetadata | undefined = options.restoreFrom;
+    for (;;) {
+      const dist = natsDistribution({ nc, node, nodes: members, subjectPrefix: `${prefix}-a${attempt}` });
+      dist.bind(plan, name);
+      const run = runJob(name, plan, { ...options, distribution: { ...dist, bind: () => {} }, cluster: hooks(plan, dist.isLocal), restoreFrom });
+      current = run;
+      let outcome: { ok: JobResult } | { error: Error } | undefined;
+      run.done.then(
+        (r) => {
+          outcome = { ok: r };
+          finishedRun = attempt;
+          publish({ t: 'done', attempt, node });
+          wake?.();
+        },
+        (e: Error) => {
+          outcome = { error: e };
+          if (!(e instanceof JobCancelledError)) publish({ t: 'failed', attempt, node, reason: e.message });
+          wake?.();
+        },
+      );
+      // Wait for: every member done, a restart, an abort, or cancellation.
+      for (;;) {
+        if (cancelled) {
+          await run.cancel();
+          throw new JobCancelledError(name);
+        }
+        if (aborted) {
+          await run.cancel();
+          throw aborted;
+        }
+        if (preparing && preparing.attempt > attempt) break;
+        if (outcome && 'ok' in outcome && members.every((m) => done.get(attempt)?.has(m))) {
+          clearInterval(beat);
+          sub.unsubscribe();
+          return outcome.ok;
+        }
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, heartbeatMs);
+        });
+      }
+      await run.cancel();
+      // Stopped: tell the coordinator, then wait for the go (a newer prepare may come first).
+      let next: Extract<Control, { t: 'go' }> | undefined;
+      for (;;) {
+        const prep = preparing!;
+        if (!prep.members.includes(node)) throw new JobFailedError(name, new Error(`this node (${node}) was left out of the restarted job`));
+        publish({ t: 'stopped', attempt: prep.attempt, node });
+        if (go && go.attempt >= prep.attempt) {
+          next = go;
+          break;
+        }
+        if (cancelled) throw new JobCancelledError(name);
+        if (aborted) throw aborted;
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, heartbeatMs);
+        });
+      }
+      preparing = undefined;
+      options.inspection?.emit({ type: 'job.restarted', job: name, attempt: next.attempt, checkpointId: next.checkpointId, cause: new Error('cluster restart') });
+      attempt = next.attempt;
+      members = next.members;
+      restoreFrom = next.checkpointId > 0 ? await checkpointById(options, name, next.checkpointId) : options.restoreFrom;
+      if (next.checkpointId > 0 && !restoreFrom) throw new JobFailedError(name, new Error(`checkpoint ${next.checkpointId} is not in ${options.store.describe()}: cluster nodes need a shared snapshot store`));
+    }
+  })();
+  void result.catch(() => {}).finally(() => {
+    clearInterval(beat);
+    if (!nc.isClosed()) sub.unsubscribe();
+  });
+
+  return {
+    name,
+    done: result,
+    get system() {
+      return current!.system;
+    },
+    cancel: async () => {
+      cancelled = true;
+      wake?.();
+      await result.catch(() => {});
+    },
+    metrics: () => current!.metrics(),
+    checkpoint: () => current!.checkpoint(),
+    savepoint: () => current!.savepoint(),
+  };
+}
+
+/** The metadata of checkpoint `id` of a job, when it is in the store. */
+async function checkpointById(options: JobRuntimeOptions, job: string, id: number): Promise<CheckpointMetadata | undefined> {
+  const { unpackValue } = await import('../state/snapshot-codec.ts');
+  const { checkpointMetadataKey } = await import('../checkpoint/checkpoint-keys.ts');
+  const bytes = await options.store.get(checkpointMetadataKey(job, id));
+  return bytes ? (unpackValue(bytes) as CheckpointMetadata) : undefined;
+}
