@@ -127,7 +127,7 @@ export function addClusterCommands(program: Command): void {
         const jobs = await c.jobs();
         if (jobs.length === 0) return console.log('no jobs');
         console.log(`${'JOB'.padEnd(24)} ${'STATUS'.padEnd(11)} ${'P'.padStart(3)}  SLOTS`);
-        for (const j of jobs) console.log(`${j.name.padEnd(24)} ${j.status.padEnd(11)} ${String(j.parallelism).padStart(3)}  ${(j.slots ?? []).join(',') || '-'}${j.reason ? `  (${j.reason})` : ''}`);
+        for (const j of jobs) console.log(`${j.name.padEnd(24)} ${j.status.padEnd(11)} ${String(j.parallelism).padStart(3)}  ${(j.slots ?? []).join(',') || '-'}${j.lost?.length ? `  (lost ${j.lost.join(',')})` : ''}${j.reason ? `  (${j.reason})` : ''}`);
       });
     });
 

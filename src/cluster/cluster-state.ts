@@ -26,6 +26,8 @@ export interface JobRecord {
   status: JobStatus;
   /** One node per slot once placed (slot i runs subtask i of every operator). */
   slots?: string[];
+  /** Nodes of `slots` lost while it ran (their subtasks were re-placed on the others). */
+  lost?: string[];
   /** Why it failed, or why it waits (not enough slots). */
   reason?: string;
   submittedAt: number;

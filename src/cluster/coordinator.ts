@@ -43,8 +43,17 @@ export async function coordinate(state: ClusterState, jobs: JobRecord[], log: (l
       const reasons = members.map((n) => (parts.get(n)?.reason ? `${n}: ${parts.get(n)!.reason}` : alive.has(n) ? undefined : `${n}: node lost`)).filter(Boolean);
       reason = next === 'failed' ? reasons.join('; ') || 'every part of the job stopped' : undefined;
     }
-    if (!next) continue;
+    if (!next) {
+      // Nodes lost while the job runs (it rolled back and re-placed their subtasks on the others): shown by weir jobs.
+      const lost = members.filter((n) => !alive.has(n));
+      if (lost.join() !== (job.lost ?? []).join()) await updateJson<JobRecord>(state.jobs, jobKey(job.name), (cur) => (active(cur) ? { ...cur, lost, updatedAt: Date.now() } : undefined));
+      continue;
+    }
     const written = await updateJson<JobRecord>(state.jobs, jobKey(job.name), (cur) => (active(cur) ? { ...cur, status: next!, reason, updatedAt: Date.now() } : undefined));
-    if (written) log(`weir: job '${job.name}' ${next}${reason ? `: ${reason}` : ''}`);
+    if (written) {
+      log(`weir: job '${job.name}' ${next}${reason ? `: ${reason}` : ''}`);
+      // Every node that runs a part has its own copy of the bundle by now.
+      await state.bundles.delete(job.bundle).catch(() => {});
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -40,6 +40,8 @@ const externalWeir: Plugin = {
  * ```
  */
 export async function bundleJob(file: string): Promise<Uint8Array> {
+  // esbuild is loaded only when bundling (weir submit), not by every process that imports Weir.
+  const { build } = await import('esbuild');
   try {
     const out = await build({
       entryPoints: [resolve(file)],
