@@ -82,7 +82,18 @@ export class CheckpointCoordinator {
 
   /** Starts the periodic schedule. */
   start(): void {
-    this.schedule();
+    // Ids continue after every checkpoint already in the store (an earlier attempt or run of this
+    // job): a new checkpoint never overwrites the files of an old one with the same id.
+    void this.store
+      .list(checkpointPrefix(this.job, 0).replace(/chk-0+$/, 'chk-'))
+      .then((keys) => {
+        for (const k of keys) {
+          const id = Number(/chk-(\d+)\//.exec(k)?.[1]);
+          if (id > this.lastId && this.machine.getSnapshot().value === 'idle') this.lastId = id;
+        }
+      })
+      .catch(() => {})
+      .finally(() => this.schedule());
   }
 
   /** Takes a checkpoint now (a savepoint when `savepoint`); resolves with its metadata when complete. */
