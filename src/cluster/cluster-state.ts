@@ -88,6 +88,11 @@ export async function openClusterState(nc: NatsConnection, prefix: string, timin
   }
 }
 
+/** Object store bucket holding a job's checkpoints when nodes share no snapshot directory. */
+export function snapshotBucket(prefix: string, job: string): string {
+  return `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_chk_${job}`;
+}
+
 /** Key of a job's record. */
 export const jobKey = (name: string) => `job.${name}`;
 /** Key of a node's part of a job. */

@@ -3,9 +3,12 @@
  * two additions. It exits at once when its node dies (its stdin, a pipe from the node, closes),
  * so a node killed with SIGKILL takes its job parts with it and the other nodes notice; and
  * SIGTERM cancels the job cleanly (`weir cancel`). NATS credentials come in the environment
- * variable `WEIR_NATS_AUTH` (JSON of CLI flags), not on the command line where `ps` shows them.
+ * variable `WEIR_NATS_AUTH` (JSON of CLI flags), not on the command line where `ps` shows them;
+ * `WEIR_SNAPSHOT_BUCKET` names the object store bucket for checkpoints when nodes share no directory.
  */
-import { activeJobs } from '../api/stream-environment.ts';
+import { activeJobs, environmentOverrides } from '../api/stream-environment.ts';
+import { connectNats } from './nats-connect.ts';
+import { openBucketSnapshotStore } from './bucket-snapshot-store.ts';
 
 process.stdin.on('end', () => process.exit(137));
 process.stdin.on('error', () => process.exit(137));
@@ -22,4 +25,19 @@ const auth = JSON.parse(process.env.WEIR_NATS_AUTH ?? '{}') as Record<string, st
 delete process.env.WEIR_NATS_AUTH;
 for (const [flag, value] of Object.entries(auth)) process.argv.push(`--${flag}`, value);
 
-await import('../cli/main.ts');
+// Without a shared checkpoint directory, checkpoints go to a JetStream object store bucket.
+const bucket = process.env.WEIR_SNAPSHOT_BUCKET;
+delete process.env.WEIR_SNAPSHOT_BUCKET;
+let snapshotsNc: Awaited<ReturnType<typeof connectNats>> | undefined;
+if (bucket) {
+  const servers = process.argv[process.argv.indexOf('--nats') + 1]!.split(',');
+  const nc = (snapshotsNc = await connectNats({ servers, name: `weir-snapshots-${process.pid}`, user: auth.user, password: auth.password, token: auth.token, nkeySeedFile: auth.nkey, credsFile: auth.creds, tls: auth['tls-ca'] || auth['tls-cert'] ? { caFile: auth['tls-ca'], certFile: auth['tls-cert'], keyFile: auth['tls-key'] } : undefined }));
+  environmentOverrides.snapshotStore = await openBucketSnapshotStore(nc, bucket);
+}
+
+try {
+  await import('../cli/main.ts');
+} finally {
+  // The job is over: this connection must not keep the process alive.
+  await snapshotsNc?.drain().catch(() => {});
+}

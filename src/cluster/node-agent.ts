@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { openClusterState, defaultTiming, runKey, readJson, listJson, checkName, type ClusterState, type ClusterTiming, type JobRecord, type RunRecord } from './cluster-state.ts';
+import { openClusterState, defaultTiming, runKey, snapshotBucket, readJson, listJson, checkName, type ClusterState, type ClusterTiming, type JobRecord, type RunRecord } from './cluster-state.ts';
 import { registerNode, type NodeRegistration } from './node-registry.ts';
 import { holdCoordinatorLease, type CoordinatorLease } from './coordinator-lease.ts';
 import { coordinate } from './coordinator.ts';
@@ -22,7 +22,7 @@ export interface NodeOptions {
   servers: string[];
   /** Subject prefix and bucket-name prefix (default `weir`); tenants use their own. */
   subjectPrefix?: string;
-  /** A snapshot directory shared by all nodes; each job checkpoints under `<dir>/<job>`. */
+  /** A snapshot directory shared by all nodes; each job checkpoints under `<dir>/<job>` (absent: a JetStream object store bucket per job). */
   checkpointDir?: string;
   /** NATS security flags handed to job processes (`user`, `password`, `token`, `nkey`, `creds`, `tls-ca`, …). */
   auth?: Record<string, string>;
@@ -94,7 +94,9 @@ export async function startNode(o: NodeOptions): Promise<NodeAgent> {
     }
     const args = ['--import', import.meta.resolve('tsx'), jobProcess, 'run', file, '--parallelism', String(job.parallelism), '--nats', o.servers.join(','), '--node', name, '--nodes', job.slots!.join(','), '--subject-prefix', `${prefix}.${job.name}`];
     if (o.checkpointDir) args.push('--checkpoint-dir', join(o.checkpointDir, job.name));
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, WEIR_NATS_AUTH: JSON.stringify(o.auth ?? {}) } });
+    const env: Record<string, string | undefined> = { ...process.env, WEIR_NATS_AUTH: JSON.stringify(o.auth ?? {}) };
+    if (!o.checkpointDir) env.WEIR_SNAPSHOT_BUCKET = snapshotBucket(prefix, job.name);
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let tail = '';
     const forward = (chunk: Buffer) => {
       const text = chunk.toString();
