@@ -86,6 +86,9 @@ test('a job needing more slots than the cluster has waits, saying why', async ()
     await Promise.race(nodes.map((n) => n.waitFor("job 'windowed-counts' waits")));
     const waiting = await weirRun(['jobs', '--nats', server.url]);
     assert.match(waiting.output, /windowed-counts\s+submitted\s+7\s+-\s+\(needs 7 free slots, the cluster has 6 .*start more nodes/);
+    // Another subject prefix is another cluster (tenant) on the same server: it sees neither job nor nodes.
+    assert.match((await weirRun(['jobs', '--nats', server.url, '--subject-prefix', 'tenant2'])).output, /no jobs/);
+    assert.match((await weirRun(['nodes', '--nats', server.url, '--subject-prefix', 'tenant2'])).output, /no nodes/);
     const cancel = await weirRun(['cancel', 'windowed-counts', '--nats', server.url]);
     assert.match(cancel.output, /job 'windowed-counts' cancelled/);
   } finally {
@@ -114,6 +117,18 @@ test('security passes through: wrong password → a clear error at once from wei
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
+});
+
+test('a token server: the wrong token is refused at once with a clear error, the right one joins', async () => {
+  await using server = await startNatsServer({ config: 'authorization { token: t0k3n }' });
+  const wrong = await weirRun(['nodes', '--nats', server.url, '--token', 'nope']);
+  assert.is.not(wrong.code, 0);
+  assert.match(wrong.output, /weir: cannot connect to NATS at .*[Aa]uthorization/);
+  const node = weir(['node', '--nats', server.url, '--name', 'a', '--token', 't0k3n']);
+  await node.waitFor('node a joined');
+  assert.match((await weirRun(['nodes', '--nats', server.url, '--token', 't0k3n'])).output, /^a\s+2 slots/m);
+  node.child.kill('SIGTERM');
+  assert.is(await node.exit, 0);
 });
 
 test.run();
