@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 
-/** NATS connection flags shared by `weir node`, `submit`, `jobs`, `cancel`, `nodes`. */
-interface ConnectionFlags {
+/** NATS connection flags shared by `weir node`, `submit`, `jobs`, `cancel`, `nodes` (and `weir run --nats`). */
+export interface ConnectionFlags {
   nats?: string;
   user?: string;
   password?: string;

@@ -2,26 +2,16 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
-import { addClusterCommands } from './cluster-commands.ts';
+import { addClusterCommands, type ConnectionFlags } from './cluster-commands.ts';
 
 /**
  * The `weir` command. `weir run job.ts` runs a job file embedded in this process (the job calls
  * `env.execute()` itself, exactly as with `tsx job.ts`).
  */
-/** NATS connection flags of `weir run`. */
-interface NatsCliOptions {
-  nats?: string;
+/** NATS flags of `weir run`: the connection flags plus where this node stands in the job. */
+interface NatsCliOptions extends ConnectionFlags {
   node?: string;
   nodes?: string;
-  subjectPrefix?: string;
-  user?: string;
-  password?: string;
-  token?: string;
-  nkey?: string;
-  creds?: string;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
   checkpointDir?: string;
 }
 
