@@ -199,6 +199,14 @@ export class ChainRunner {
     return side.out;
   }
 
+  /** Drops side-output records of a batch that failed half-way: a restored actor replays that batch and emits them again. */
+  discardSideOutputs(): void {
+    for (const side of this.sides.values()) {
+      side.out.values = [];
+      side.out.timestamps = [];
+    }
+  }
+
   /** Moves side-output records into their gates (records for a tag nobody consumes are discarded by design of the plan). */
   flushSideOutputs(): void {
     for (const side of this.sides.values()) {

@@ -219,6 +219,7 @@ export class OutputGate {
     this.pendingValues = this.channels.map(() => []);
     this.pendingTimestamps = this.channels.map(() => null);
     this.pendingOwned = this.channels.map(() => true);
+    this.pendingTrace = this.channels.map(() => undefined);
     this.sealed = this.channels.map(() => []);
     this.sealedCount = 0;
   }

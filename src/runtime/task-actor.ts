@@ -648,6 +648,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
   }
 
   private async applySnapshot(s: TaskSnapshot): Promise<void> {
+    this.chain.discardSideOutputs();
     for (let i = 0; i < this.cfg.operators.length; i++) {
       const op = this.cfg.operators[i]!;
       if (s.delta && op.restoreDelta) op.restoreDelta(s.operators[i]);

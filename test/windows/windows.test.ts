@@ -176,4 +176,33 @@ test('a record without a valid timestamp goes to dead letters with the reason; t
   assert.match(result.deadLetters[0]!.reason, /no valid timestamp/);
 });
 
+test('a crash in the batch that sent a record to the late side output: the late record arrives once', async () => {
+  const late = new OutputTag<Click>('late');
+  const lateSink = new CollectSink<Click>();
+  const sink = new CollectSink<number>();
+  let crashed = false;
+  // One batch: the watermark from the first batch makes the record at 50 late; the record at 5000 then fails once.
+  const env = StreamEnvironment.create({ batchSize: 4, supervision: { maxRestarts: 3, backoff: { initialMs: 1, maxMs: 1 } } });
+  const w = env
+    .fromCollection<Click>([{ page: 'a', at: 100, n: 1 }, { page: 'a', at: 1500, n: 1 }, { page: 'a', at: 1600, n: 1 }, { page: 'a', at: 1700, n: 1 }, { page: 'a', at: 50, n: 1 }, { page: 'a', at: 1800, n: 1 }, { page: 'a', at: 5000, n: 1 }, { page: 'a', at: 5100, n: 1 }])
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Click>().withTimestampAssigner((c) => c.at))
+    .disableChaining()
+    .keyBy((c) => c.page)
+    .window(TumblingEventTimeWindows.of(1000))
+    .sideOutputLateData(late)
+    .aggregate<number, number, number>({ ...sumAgg, add: (c, acc) => {
+      if (c.at === 5000 && !crashed) {
+        crashed = true;
+        throw new Error('injected crash after a late record in the same batch');
+      }
+      return acc + c.n;
+    } }, (_p, [n], _c, o) => o.emit(n!, NaN));
+  w.sinkTo(sink);
+  w.getSideOutput(late).sinkTo(lateSink);
+  const result = await env.execute('late-crash');
+  assert.ok(crashed && result.restarts >= 1, 'the window actor crashed and was restored');
+  assert.equal(lateSink.values.map((c) => c.at), [50], 'the late record once');
+  assert.is(sink.values.reduce((a, b) => a + b, 0), 7, 'every other record counted once');
+});
+
 test.run();
