@@ -16,10 +16,10 @@ export interface ClusterOptions {
   /** Every node of the job, the same list on each. */
   nodes: string[];
   subjectPrefix?: string;
-  /** Heartbeat period (default 250 ms); a node silent for `failAfterMs` (default 3000 ms) is lost. */
+  /** Heartbeat period (default 250 ms); a node silent for `failAfterMs` (default 5000 ms: event loops of busy machines stall) is lost. */
   heartbeatMs?: number;
   failAfterMs?: number;
-  /** A node never heard from counts as alive this long after start (default 15 s): processes start at different speeds. */
+  /** A node never heard from counts as alive this long after start (default 60 s): processes start at very different speeds on a busy machine. */
   startupGraceMs?: number;
 }
 
@@ -54,8 +54,8 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
   const jobSubject = name.replace(/[^A-Za-z0-9_-]/g, '_');
   const ctl = `${prefix}.${jobSubject}.ctl`;
   const heartbeatMs = cluster.heartbeatMs ?? 250;
-  const failAfterMs = cluster.failAfterMs ?? 3000;
-  const startupGraceMs = cluster.startupGraceMs ?? 15_000;
+  const failAfterMs = cluster.failAfterMs ?? 5000;
+  const startupGraceMs = cluster.startupGraceMs ?? 60_000;
   const publish = (m: Control) => {
     if (!nc.isClosed()) nc.publish(ctl, enc.encode(JSON.stringify(m)));
   };
