@@ -7,7 +7,8 @@ export type TransformStep =
   | { kind: 'filter'; name: string; fn: (value: any) => boolean }
   | { kind: 'flatMap'; name: string; fn: (value: any) => Iterable<unknown> };
 
-type BatchFn = (values: unknown[], timestamps: number[] | null, out: BatchOut, fns: Function[], fail: (step: number, i: number, e: unknown, record: unknown) => never, sampled?: number[], hits?: number[]) => void;
+/** Runs records [from, to) of a batch through the fused steps. */
+type BatchFn = (values: unknown[], timestamps: number[] | null, out: BatchOut, fns: Function[], fail: (step: number, i: number, e: unknown, record: unknown) => never, from: number, to: number) => void;
 
 /**
  * Fuses consecutive map/filter/flatMap steps into ONE generated loop (as Flink chains operators,
@@ -15,11 +16,11 @@ type BatchFn = (values: unknown[], timestamps: number[] | null, out: BatchOut, f
  * no intermediate array per step and monomorphic call sites per step. The code is generated once
  * per chain, not per record.
  */
-export function compileSteps(steps: TransformStep[], withOrigins = false): BatchFn {
+export function compileSteps(steps: TransformStep[]): BatchFn {
   // Generates the code of steps k… for value `v${k}`; `label` is the loop a filter continues.
   const gen = (k: number, label: string): string => {
     const v = `v${k}`;
-    if (k === steps.length) return `ov.push(${v}); if (ot !== null) ot.push(t);${withOrigins ? ' if (i === probe) hits.push(i, ov.length - 1);' : ''}`;
+    if (k === steps.length) return `ov.push(${v}); if (ot !== null) ot.push(t);`;
     const next = gen.bind(null, k + 1);
     switch (steps[k]!.kind) {
       case 'map':
@@ -38,16 +39,14 @@ export function compileSteps(steps: TransformStep[], withOrigins = false): Batch
   const fnDecls = steps.map((_, k) => `const f${k} = fns[${k}];`).join(' ');
   const src = `${fnDecls}
 const ov = out.values; const ot = out.timestamps;
-let step = 0; let i = 0;
+let step = 0; let i = from;
 try {
-  ${withOrigins ? 'let sp = 0; let probe = sampled.length > 0 ? sampled[0] : -1;' : ''}
-  outer: for (; i < values.length; i++) {
-    ${withOrigins ? 'while (probe !== -1 && probe < i) probe = ++sp < sampled.length ? sampled[sp] : -1;' : ''}
+  outer: for (; i < to; i++) {
     const v0 = values[i]; const t = timestamps === null ? NaN : timestamps[i];
     ${gen(0, 'outer')}
   }
 } catch (e) { fail(step, i, e, values[i]); }`;
-  return new Function('values', 'timestamps', 'out', 'fns', 'fail', 'sampled', 'hits', src) as BatchFn;
+  return new Function('values', 'timestamps', 'out', 'fns', 'fail', 'from', 'to', src) as BatchFn;
 }
 
 /**
@@ -72,18 +71,26 @@ export class FusedTransform implements Operator {
   }
 
   processBatch(values: unknown[], timestamps: number[] | null, _input: number, out: BatchOut): void {
-    this.batch(values, timestamps, out, this.fns, this.fail);
+    this.batch(values, timestamps, out, this.fns, this.fail, 0, values.length);
   }
 
   /**
    * The same, also recording where the sampled inputs (ascending indexes) went: `hits` receives
-   * pairs (input index, output index). One comparison per record; batches with traced records only.
+   * pairs (input index, output index). The batch runs in segments split at the sampled records,
+   * through the same loop as untraced batches (a second, traced loop would be colder and slower).
    */
   processBatchTraced(values: unknown[], timestamps: number[] | null, out: BatchOut, sampled: number[], hits: number[]): void {
-    (this.traced ??= compileSteps(this.steps, true))(values, timestamps, out, this.fns, this.fail, sampled, hits);
+    let from = 0;
+    for (const s of sampled) {
+      if (s < from || s >= values.length) continue;
+      this.batch(values, timestamps, out, this.fns, this.fail, from, s);
+      const before = out.values.length;
+      this.batch(values, timestamps, out, this.fns, this.fail, s, s + 1);
+      for (let o = before; o < out.values.length; o++) hits.push(s, o);
+      from = s + 1;
+    }
+    this.batch(values, timestamps, out, this.fns, this.fail, from, values.length);
   }
-
-  private traced: BatchFn | undefined;
 
   private readonly fail = (step: number, i: number, e: unknown, record: unknown): never => {
     throw new UserFunctionError(this.steps[step]!.name, i, record, e);

@@ -2,7 +2,7 @@ import type { BatchOut, Operator } from './operator.ts';
 import type { OutputGate } from './output-gate.ts';
 import type { EffectGuard } from './effect-guard.ts';
 import { InvalidJobError } from '../errors.ts';
-import type { RecordTracer, TraceEntries } from '../telemetry/record-tracer.ts';
+import { RecordTracer, type HopNames, type TraceEntries } from '../telemetry/record-tracer.ts';
 
 /** An operator that writes to the outside world; the runtime guards its writes against replay. */
 export interface SinkOperator {
@@ -28,10 +28,13 @@ export class ChainRunner {
   private traced: Map<number, string> | undefined;
   private readonly tracer: RecordTracer | undefined;
   private readonly subtask: number;
+  /** Names and attributes of this chain's spans (its name is its operators' names). */
+  private readonly hopNames: HopNames | undefined;
 
-  constructor(ops: Operator[], gate: OutputGate, sinkGuard: EffectGuard, tracer?: RecordTracer, subtask = 0) {
+  constructor(ops: Operator[], gate: OutputGate, sinkGuard: EffectGuard, tracer?: RecordTracer, subtask = 0, name = ops.map((op) => op.name).join(' -> ')) {
     this.tracer = tracer;
     this.subtask = subtask;
+    this.hopNames = tracer?.names(name, subtask);
     ops.forEach((op, i) => {
       if (isSink(op) && i !== ops.length - 1) throw new InvalidJobError(`sink '${op.name}' must be the last operator of its chain`);
     });
@@ -40,11 +43,29 @@ export class ChainRunner {
     this.sinkGuard = sinkGuard;
   }
 
-  /** Runs a batch through operators `from`…end. Returns a promise only when a sink writes asynchronously. */
+  /**
+   * Runs a batch through operators `from`…end. Returns a promise only when a sink writes
+   * asynchronously. A batch with sampled records gets one span per record for this actor hop.
+   */
   run(values: unknown[], timestamps: number[] | null, input: number, from = 0, trace?: TraceEntries): void | Promise<void> {
+    if (this.tracer === undefined || trace === undefined || trace.length === 0) return this.runOps(values, timestamps, input, from, undefined);
+    const tracer = this.tracer;
+    const hop = tracer.open(trace, this.hopNames!);
+    let r: void | Promise<void>;
+    try {
+      r = this.runOps(values, timestamps, input, from, hop.entries);
+    } catch (error) {
+      tracer.close(hop);
+      throw error;
+    }
+    if (r instanceof Promise) return r.finally(() => tracer.close(hop));
+    tracer.close(hop);
+  }
+
+  private runOps(values: unknown[], timestamps: number[] | null, input: number, from: number, trace: TraceEntries | undefined): void | Promise<void> {
     let v = values;
     let t = timestamps;
-    let tr = this.tracer ? trace : undefined;
+    let tr = trace;
     for (let k = from; k < this.ops.length; k++) {
       const op = this.ops[k]!;
       if (v.length === 0) return;
@@ -53,12 +74,9 @@ export class ChainRunner {
         if (skip > 0) {
           v = v.slice(skip);
           t = t ? t.slice(skip) : null;
-          tr = tr?.filter(([i]) => i >= skip).map(([i, tp]) => [i - skip, tp] as [number, string]);
           if (v.length === 0) return;
         }
-        const spans = tr && tr.length > 0 ? this.tracer!.begin(tr, op.name, this.subtask) : undefined;
         const r = op.processBatch(v, t, k === from ? input : 0, { values: [], timestamps: null });
-        if (spans) this.tracer!.end(spans, tr!, undefined, 0);
         this.flushSideOutputs();
         return r;
       }
@@ -67,7 +85,7 @@ export class ChainRunner {
       else op.processBatch(v, t, k === from ? input : 0, out);
       if (out.watermark !== undefined) {
         const wm = out.watermark;
-        const r = this.run(out.values, out.timestamps, 0, k + 1, tr);
+        const r = this.runOps(out.values, out.timestamps, 0, k + 1, tr);
         if (r instanceof Promise) return r.then(() => this.watermark(wm, k + 1));
         return this.watermark(wm, k + 1);
       }
@@ -78,21 +96,19 @@ export class ChainRunner {
     this.flushSideOutputs();
   }
 
-  /** A batch with sampled records: process spans around the operator, and where their records went. */
+  /** A batch with sampled records: which output indexes they went to (their hop span goes with them). */
   private runTraced(op: Operator, v: unknown[], t: number[] | null, input: number, out: BatchOut, tr: TraceEntries): TraceEntries | undefined {
-    const tracer = this.tracer!;
-    const spans = tracer.begin(tr, op.name, this.subtask);
     this.traced = tr.length === 1 ? new Map([tr[0]!]) : new Map(tr);
     try {
       const traceable = op as Operator & { processBatchTraced?: (v: unknown[], t: number[] | null, out: BatchOut, sampled: number[], hits: number[]) => void };
       if (traceable.processBatchTraced) {
         const hits: number[] = [];
         traceable.processBatchTraced(v, t, out, tr.map((e) => e[0]), hits);
-        return tracer.follow(spans, tr, hits);
+        return RecordTracer.follow(tr, hits);
       }
       op.processBatch(v, t, input, out);
       // One output per input (map-like, running reduce): records keep their index. Otherwise the record's path ends here.
-      return tracer.end(spans, tr, out.values.length === v.length ? 'same' : undefined, out.values.length);
+      return out.values.length === v.length ? tr : undefined;
     } finally {
       this.traced = undefined;
     }

@@ -46,4 +46,31 @@ test('a throwing step is reported with its own name, the record index and the re
   }
 });
 
+
+
+test('a traced batch gives the same output as an untraced one, and says where each sampled record went', () => {
+  const op = new FusedTransform([
+    { kind: 'map', name: 'inc', fn: (x: number) => x + 1 },
+    { kind: 'filter', name: 'odd', fn: (x: number) => x % 2 === 1 },
+    { kind: 'flatMap', name: 'twice', fn: (x: number) => (x % 3 === 0 ? [x, -x] : [x]) },
+  ]);
+  const values = Array.from({ length: 50 }, (_, i) => i);
+  const plain = { values: [] as unknown[], timestamps: null };
+  op.processBatch(values, null, 0, plain);
+  const traced = { values: [] as unknown[], timestamps: null };
+  const hits: number[] = [];
+  const sampled = [0, 1, 2, 8, 49];
+  op.processBatchTraced(values, null, traced, sampled, hits);
+  assert.equal(traced.values, plain.values);
+  const expected: number[] = [];
+  for (const s of sampled) {
+    const x = s + 1;
+    if (x % 2 !== 1) continue; // filtered: no hit
+    const outs = x % 3 === 0 ? [x, -x] : [x];
+    for (const o of outs) expected.push(s, plain.values.indexOf(o));
+  }
+  assert.equal(hits, expected);
+  assert.ok(hits.length >= 4, 'some sampled records survived, one into two outputs');
+});
+
 test.run();
