@@ -12,6 +12,12 @@ interface KeyGroupSnapshot {
   processingTimers: Array<[unknown, number]>;
 }
 
+/** Changed keys since the last local snapshot: full state of `full` keys, appended list elements of the others. */
+export interface KeyedDelta<K> {
+  full: Array<[K, Array<[string, unknown]>, number[], number[]]>;
+  appends: Array<[K, Array<[string, unknown[]]>]>;
+}
+
 /** Keyed state of one operator instance, written per key group so it can be rescaled. */
 export interface KeyedBackendSnapshot {
   maxParallelism: number;
@@ -32,6 +38,8 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   private pending = new Map<string, Map<unknown, unknown>>();
   /** Keys whose state or timers changed since the last local snapshot. */
   private dirty = new Set<K>();
+  /** List elements appended since the last local snapshot, per key (not dirty) and state. */
+  private appended = new Map<K, Map<string, unknown[]>>();
   private range: { start: number; end: number };
 
   constructor(
@@ -52,25 +60,47 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
     this.dirty.add(this.currentKey);
   }
 
+  markAppended(state: string, stored: unknown): void {
+    const k = this.currentKey;
+    if (this.dirty.has(k)) return;
+    let perState = this.appended.get(k);
+    if (!perState) this.appended.set(k, (perState = new Map()));
+    const items = perState.get(state);
+    if (items) items.push(stored);
+    else perState.set(state, [stored]);
+  }
+
   /** Every state and the timers of each key changed since the last call (or {@link KeyedStateBackend.clearDelta}). */
-  delta(): Array<[K, Array<[string, unknown]>, number[], number[]]> {
-    const out: Array<[K, Array<[string, unknown]>, number[], number[]]> = [];
+  delta(): KeyedDelta<K> {
+    const full: KeyedDelta<K>['full'] = [];
     for (const k of this.dirty) {
       const states: Array<[string, unknown]> = [];
       for (const [name, t] of this.tables) states.push([name, t.table.get(k)]);
-      out.push([k, states, this.eventTimers.timesOf(k), this.processingTimers.timesOf(k)]);
+      full.push([k, states, this.eventTimers.timesOf(k), this.processingTimers.timesOf(k)]);
     }
-    this.dirty.clear();
-    return out;
+    const appends: KeyedDelta<K>['appends'] = [];
+    // A key that became dirty after its appends is in `full` already, with the whole list.
+    for (const [k, perState] of this.appended) if (!this.dirty.has(k)) appends.push([k, [...perState]]);
+    this.clearDelta();
+    return { full, appends };
   }
 
   clearDelta(): void {
     this.dirty.clear();
+    this.appended.clear();
   }
 
   /** Applies a {@link KeyedStateBackend.delta} on top of the restored state. */
-  applyDelta(delta: Array<[K, Array<[string, unknown]>, number[], number[]]>): void {
-    for (const [k, states, eventTimes, processingTimes] of delta) {
+  applyDelta(delta: KeyedDelta<K>): void {
+    for (const [k, perState] of delta.appends) {
+      for (const [name, items] of perState) {
+        const target = this.tables.get(name)?.table ?? this.pendingTable(name);
+        const list = target.get(k) as unknown[] | undefined;
+        if (list) list.push(...items);
+        else target.set(k, items.slice());
+      }
+    }
+    for (const [k, states, eventTimes, processingTimes] of delta.full) {
       for (const [name, v] of states) {
         const target = this.tables.get(name)?.table ?? this.pendingTable(name);
         if (v === undefined) target.delete(k);
@@ -156,7 +186,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   restore(snapshots: Array<KeyedBackendSnapshot | null | undefined>): void {
     for (const t of this.tables.values()) t.table.clear();
     this.pending = new Map();
-    this.dirty.clear();
+    this.clearDelta();
     const eventTimers: Array<[K, number]> = [];
     const processingTimers: Array<[K, number]> = [];
     for (const s of snapshots) {

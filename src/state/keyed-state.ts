@@ -7,6 +7,8 @@ export interface KeyContext<K> {
   now(): number;
   /** The current key's state changed (for delta snapshots). */
   markDirty(): void;
+  /** `stored` was appended to list state `state` of the current key (a delta carries just the element). */
+  markAppended(state: string, stored: unknown): void;
 }
 
 /** A TTL-wrapped entry. */
@@ -126,11 +128,13 @@ export class ListTable<K, T> extends KeyedStateTable<K, unknown[]> implements Li
   }
 
   add(value: T): void {
-    this.ctx.markDirty();
     const k = this.ctx.currentKey;
     let list = this.table.get(k);
     if (!list) this.table.set(k, (list = []));
-    list.push(this.wrap(value));
+    const stored = this.wrap(value);
+    list.push(stored);
+    // Appends travel as appends: re-writing a long list in every delta would grow with its length.
+    this.ctx.markAppended(this.descriptor.name, stored);
   }
 
   addAll(values: Iterable<T>): void {
