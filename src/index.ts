@@ -57,6 +57,10 @@ export { TransactionalCollectSink } from './connectors/transactional-collect-sin
 export { fileSource, type FileSourceOptions } from './connectors/file-source.ts';
 export { fileSink, type FileSinkOptions } from './connectors/file-sink.ts';
 export { postgresSink, type PostgresSinkOptions } from './connectors/postgres-sink.ts';
+export { jetStreamSource, type JetStreamSourceOptions } from './connectors/jetstream-source.ts';
+export { jetStreamSink, type JetStreamSinkOptions } from './connectors/jetstream-sink.ts';
+export { natsSource, natsSink, type NatsSourceOptions, type NatsSinkOptions } from './connectors/nats-core.ts';
+export type { NatsConnectOptions } from './cluster/nats-connect.ts';
 export type { CheckpointConfig, CheckpointMetadata } from './checkpoint/coordinator.ts';
 export type { RestartStrategy } from './checkpoint/restart-strategy.ts';
 export { latestCheckpoint } from './checkpoint/job-recovery.ts';

@@ -26,8 +26,11 @@ export interface SourceReader<T> {
   read(out: T[], timestamps: number[] | null, max: number): number;
   /** Resolves when `read` may return records again; used after `read` returned 0. */
   whenAvailable?(): Promise<void>;
-  /** The reader's position, plain data; restored with {@link SourceReader.restore}. */
-  snapshot(): unknown;
+  /**
+   * The reader's position, plain data; restored with {@link SourceReader.restore}. `checkpointId`
+   * is given when the position belongs to that checkpoint (its completion is announced later).
+   */
+  snapshot(checkpointId?: number): unknown;
   /** Continues from a position `snapshot` returned. */
   restore(position: unknown): void;
   /** A checkpoint that covers everything read up to its barrier is complete (commit offsets now). */

@@ -142,7 +142,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.light = !cfg.operators.some((op) => op.stateful);
     this.inputs = new InputSet(cfg.inputs);
     this.log = new ReplayLog(cfg.replayLimit);
-    this.chain = new ChainRunner(cfg.operators, cfg.gate, this.sinkGuard, cfg.tracer, cfg.subtask);
+    this.chain = new ChainRunner(cfg.operators, cfg.gate, this.sinkGuard, cfg.tracer, cfg.subtask, cfg.name);
     this.lifecycle = startLifecycle();
     for (const ch of cfg.inputs) ch.onData(() => cfg.scheduler.schedule(this));
     for (const ch of cfg.gate.channels) ch.onCredit(() => cfg.scheduler.schedule(this));
@@ -300,7 +300,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.batchesSinceSnapshot++;
     const hasTimestamps = timestamps.length === values.length;
     const envelope: RecordsEnvelope = { kind: 'records', seq: this.readCount - n, values, timestamps: hasTimestamps ? timestamps : null };
-    if (this.cfg.tracer) envelope.trace = this.cfg.tracer.sample(n, this.cfg.name, this.cfg.subtask);
+    if (this.cfg.tracer) envelope.trace = this.cfg.tracer.sample(n);
     return this.processRecords(identity, envelope, 0);
   }
 
@@ -539,14 +539,14 @@ export class TaskActor implements Schedulable, SupervisedChild {
     return this.cfg.operators.some((op) => op.snapshotDelta !== undefined);
   }
 
-  private snapshotPayload(delta = false): TaskSnapshot {
+  private snapshotPayload(delta = false, checkpointId?: number): TaskSnapshot {
     return {
       delta,
       operators: this.cfg.operators.map((op) => (delta && op.snapshotDelta ? op.snapshotDelta() : op.snapshotState ? op.snapshotState() : null)),
       gate: this.cfg.gate.snapshot(),
       sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.snapshot()]),
       inputs: this.cfg.source ? null : this.inputs.snapshot(),
-      source: this.cfg.source ? this.cfg.source.snapshot() : null,
+      source: this.cfg.source ? this.cfg.source.snapshot(checkpointId) : null,
       readCount: this.readCount,
       sinkCount: this.sinkGuard.snapshot(),
       deadLetterCount: this.deadLetterGuard.snapshot(),
@@ -564,7 +564,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       this.sealPartials();
       let bytes: Uint8Array;
       try {
-        const payload = this.snapshotPayload();
+        const payload = this.snapshotPayload(false, id);
         this.cfg.operators.forEach((op, i) => op.stateful && assertSerializable(payload.operators[i], op.name));
         bytes = encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: savepoint ? 'savepoint' : 'checkpoint' });
       } catch (error) {

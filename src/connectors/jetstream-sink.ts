@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { headers } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { TwoPhaseCommitSink, TwoPhaseCommitWriter } from './sink.ts';
+import { connectNats, type NatsConnectOptions } from '../cluster/nats-connect.ts';
+import { packValue, unpackValue } from '../state/snapshot-codec.ts';
+import { ConnectionError, InvalidJobError } from '../errors.ts';
+
+/** Options of {@link jetStreamSink}. */
+export interface JetStreamSinkOptions<T> {
+  /** Where NATS is and how to authenticate. */
+  connection: NatsConnectOptions;
+  /** Target subject, or one per record; a stream with a duplicate window must capture it. */
+  subject: string | ((record: T) => string);
+  /** Record to bytes (default: UTF-8 JSON). */
+  encode?: (record: T) => Uint8Array;
+  /** The stream that stages epochs until their checkpoint completes (created when missing, capturing `weir-staging.<its name>.>`; default `WEIR_STAGING`). */
+  stagingStream?: string;
+  /** Identifies this sink in staging subjects and message ids (default `<job>-<sink name>`). */
+  sinkId?: string;
+  name?: string;
+}
+
+/** An epoch being written: its staging subject and the staging stream sequences of its messages. */
+interface JsTxn {
+  epoch: number;
+  subject: string;
+  staged: number[];
+}
+
+/** What a checkpoint stores to commit an epoch later: staging subject, run, subtask, epoch, staged sequences. */
+type JsHandle = [string, string, number, number, number[]];
+
+const STAGE_BYTES = 512 * 1024;
+const IN_FLIGHT = 512;
+
+/**
+ * Publishes records to JetStream exactly once with checkpoints. An epoch's records are staged
+ * durably in a staging stream as they arrive (packed, one staging message per batch chunk); when
+ * the checkpoint completes, the epoch is republished to the target subjects with the header
+ * `Nats-Msg-Id = <sink>/<run>/<subtask>/<epoch>/<seq>` and the staging messages are purged. A
+ * commit repeated after a failure publishes the same ids, which the target stream drops as
+ * duplicates — so the target stream's `duplicate_window` must outlast the time between a
+ * checkpoint and its recovery (as Flink's Kafka sink needs a transaction timeout). Nothing of an
+ * epoch is held in memory.
+ * @example
+ * ```ts
+ * counts.sinkTo(jetStreamSink({ connection: { servers: ['nats://127.0.0.1:4222'] }, subject: 'counts' }))
+ * ```
+ */
+export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseCommitSink<T, JsTxn> {
+  const name = options.name ?? 'jetstream-sink';
+  const staging = options.stagingStream ?? 'WEIR_STAGING';
+  // Staging subjects: weir-staging.<staging stream>.<sink>.<run>.<subtask>.<epoch>
+  const root = `weir-staging.${staging}`;
+  const encode = options.encode ?? ((r: T) => new TextEncoder().encode(JSON.stringify(r)));
+  const subjectOf = typeof options.subject === 'string' ? () => options.subject as string : options.subject;
+  return {
+    name,
+    twoPhase: true,
+    createWriter: (subtask, parallelism): TwoPhaseCommitWriter<T, JsTxn> => {
+      let nc: NatsConnection;
+      let js: JetStreamClient;
+      let jsm: JetStreamManager;
+      let base = '';
+      const run = randomUUID().slice(0, 8);
+      const stageSubject = (r: string, s: number, epoch: number) => `${root}.${base}.${r}.${s}.${epoch}`;
+
+      const commit = async (handle: unknown) => {
+        const [subject, r, s, epoch, staged] = handle as JsHandle;
+        let seq = 0;
+        let pending: Promise<unknown>[] = [];
+        for (const at of staged) {
+          const m = await jsm.streams.getMessage(staging, { seq: at }).catch(() => null);
+          // The purge follows the last publish: a staged message gone means the epoch was committed.
+          if (m === null) return;
+          for (const [target, data] of unpackValue(m.data) as Array<[string, Uint8Array]>) {
+            const h = headers();
+            h.set('Nats-Msg-Id', `${base}/${r}/${s}/${epoch}/${seq++}`);
+            pending.push(js.publish(target, data, { headers: h }));
+            if (pending.length >= IN_FLIGHT) {
+              await Promise.all(pending);
+              pending = [];
+            }
+          }
+        }
+        await Promise.all(pending);
+        await jsm.streams.purge(staging, { filter: subject });
+      };
+
+      return {
+        open: async (ctx) => {
+          base = (options.sinkId ?? `${ctx.job}-${name}`).replace(/[^A-Za-z0-9_-]/g, '_');
+          nc = await connectNats({ name: `weir ${ctx.job}/${name}/${subtask}`, ...options.connection });
+          js = jetstream(nc);
+          jsm = await jetstreamManager(nc);
+          try {
+            await jsm.streams.info(staging).catch(async () => {
+              await jsm.streams.add({ name: staging, subjects: [`${root}.>`] });
+            });
+          } catch (error) {
+            throw new ConnectionError(`jetstream sink '${name}': cannot create the staging stream '${staging}'`, error);
+          }
+        },
+        beginTransaction: (epoch) => ({ epoch, subject: stageSubject(run, subtask, epoch), staged: [] }),
+        write: async (txn, values) => {
+          // One staging message per ~512 KB of records (below the usual 1 MB max_payload).
+          let chunk: Array<[string, Uint8Array]> = [];
+          let bytes = 0;
+          const acks: Array<Promise<{ seq: number }>> = [];
+          for (const v of values) {
+            const target = subjectOf(v);
+            if (!target) throw new InvalidJobError(`jetstream sink '${name}': no subject for record ${JSON.stringify(v)}`);
+            const data = encode(v);
+            chunk.push([target, data]);
+            bytes += data.length + target.length + 8;
+            if (bytes >= STAGE_BYTES) {
+              acks.push(js.publish(txn.subject, packValue(chunk)));
+              chunk = [];
+              bytes = 0;
+            }
+          }
+          if (chunk.length > 0) acks.push(js.publish(txn.subject, packValue(chunk)));
+          for (const ack of await Promise.all(acks)) txn.staged.push(ack.seq);
+        },
+        // Staged messages are acknowledged by the server as they are written: durable already.
+        preCommit: (txn): JsHandle => [txn.subject, run, subtask, txn.epoch, txn.staged],
+        commit,
+        abort: async (txn) => {
+          await jsm.streams.purge(staging, { filter: txn.subject });
+        },
+        recover: async (committable) => {
+          for (const handle of committable) await commit(handle);
+          // What remains staged for this subtask (any run), or for subtasks that no longer exist, never committed.
+          await jsm.streams.purge(staging, { filter: `${root}.${base}.*.${subtask}.*` });
+          if (subtask === 0) {
+            const info = await jsm.streams.info(staging, { subjects_filter: `${root}.${base}.>` });
+            for (const subject of Object.keys(info.state.subjects ?? {})) {
+              const s = Number(subject.split('.')[4]);
+              if (s >= parallelism) await jsm.streams.purge(staging, { filter: subject });
+            }
+          }
+        },
+        close: async () => {
+          await nc?.drain().catch(() => {});
+        },
+      };
+    },
+  };
+}
