@@ -56,8 +56,10 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
   const heartbeatMs = cluster.heartbeatMs ?? 250;
   const failAfterMs = cluster.failAfterMs ?? 5000;
   const startupGraceMs = cluster.startupGraceMs ?? 60_000;
+  // A checkpoint's store write can settle after the job ended and the connection began draining:
+  // such a late control message has nobody left to tell.
   const publish = (m: Control) => {
-    if (!nc.isClosed()) nc.publish(ctl, enc.encode(JSON.stringify(m)));
+    if (!nc.isClosed() && !nc.isDraining()) nc.publish(ctl, enc.encode(JSON.stringify(m)));
   };
 
   let attempt = 0;
