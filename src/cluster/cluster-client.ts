@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { openClusterState, jobKey, readJson, listJson, updateJson, checkName, type ClusterState, type JobRecord, type JobStatus, type RunRecord } from './cluster-state.ts';
+import { openClusterState, jobKey, readJson, listJson, listKeys, updateJson, checkName, type ClusterState, type JobRecord, type JobStatus, type RunRecord } from './cluster-state.ts';
 import { liveNodes } from './node-registry.ts';
 import { leaseHolder } from './coordinator-lease.ts';
 import { bundleJob, storeBundle } from './job-bundle.ts';
@@ -59,8 +59,7 @@ export async function connectCluster(nc: NatsConnection, subjectPrefix = 'weir')
       const code = await bundleJob(o.file);
       const bundle = await storeBundle(state.bundles, `${name}-${Date.now()}`, code);
       // A new run of a finished job starts afresh: forget its old parts.
-      const old = await state.jobs.keys(`run.${name}.*`);
-      for await (const k of old) await state.jobs.delete(k);
+      for (const k of await listKeys(state.jobs, `run.${name}.*`)) await state.jobs.delete(k);
       const record: JobRecord = { name, bundle, parallelism: o.parallelism, status: 'submitted', submittedAt: Date.now(), updatedAt: Date.now() };
       try {
         if (existing) await state.jobs.update(jobKey(name), JSON.stringify(record), existing.revision);

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import { Bucket, Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { WeirError, causeText } from '../errors.ts';
 
@@ -111,12 +111,28 @@ export async function readJson<T>(kv: KV, key: string): Promise<{ value: T; revi
   return { value: e.json<T>(), revision: e.revision };
 }
 
+/**
+ * The keys under a filter, read from the bucket stream's subject list. `kv.keys()` walks an
+ * ordered consumer and may end early while heartbeats rewrite entries (a live node went missing
+ * from listings on a busy machine); the stream's subject list is one consistent answer.
+ */
+export async function listKeys(kv: KV, filter: string): Promise<string[]> {
+  if (!(kv instanceof Bucket)) {
+    const names: string[] = [];
+    for await (const k of await kv.keys(filter)) names.push(k);
+    return names;
+  }
+  const prefix = `${kv.prefix}.`;
+  const info = await kv.jsm.streams.info(kv.stream, { subjects_filter: prefix + filter });
+  return Object.keys(info.state.subjects ?? {})
+    .filter((s) => s.startsWith(prefix))
+    .map((s) => s.slice(prefix.length));
+}
+
 /** Every live value under a key filter (e.g. `job.*`). */
 export async function listJson<T>(kv: KV, filter: string): Promise<T[]> {
   const out: T[] = [];
-  const keys = await kv.keys(filter);
-  const names: string[] = [];
-  for await (const k of keys) names.push(k);
+  const names = await listKeys(kv, filter);
   for (const k of names) {
     const e = await readJson<T>(kv, k);
     if (e) out.push(e.value);

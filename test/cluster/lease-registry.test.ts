@@ -67,4 +67,25 @@ test('node registry: names are unique while registered; a stopped node leaves th
   await nc.close();
 });
 
+test('node registry: every live node is listed while all of them heartbeat at once (kv.keys() missed rewritten keys)', async () => {
+  await using server = await startNatsServer();
+  const nc = await connect({ servers: server.url });
+  const state = await openClusterState(nc, 'weir', timing);
+  const names = ['a', 'b', 'c', 'd'];
+  const regs = await Promise.all(names.map((name) => registerNode(state.nodes, { name, slots: 1 }, timing.heartbeatMs)));
+  // Rewrites as fast as the connection allows, far more often than real heartbeats.
+  let writing = true;
+  const writer = (async () => {
+    while (writing) await Promise.all(names.map((n, i) => state.nodes.put(n, JSON.stringify(regs[i]!.record))));
+  })();
+  try {
+    for (let i = 0; i < 30; i++) assert.equal((await liveNodes(state.nodes)).map((n) => n.name), names, `listing ${i}`);
+  } finally {
+    writing = false;
+    await writer;
+    for (const r of regs) await r.stop();
+    await nc.close();
+  }
+});
+
 test.run();

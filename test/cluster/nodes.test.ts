@@ -43,7 +43,7 @@ test('weir submit: three weir nodes run the bundled job spread over their slots;
     assert.match(jobs.output, /windowed-counts\s+completed\s+3\s+a,b,c/);
     for (const [i, n] of nodes.entries()) assert.match(n.output(), `node ${'abc'[i]} runs its part of job 'windowed-counts'`);
     const listed = await weirRun(['nodes', '--nats', server.url]);
-    assert.match(listed.output, /^a\s+2 slots.*\nb\s+2 slots.*\nc\s+2 slots/m);
+    assert.match(listed.output, /^a\s+2 slots.*\nb\s+2 slots.*\nc\s+2 slots/m, listed.output);
     assert.match(listed.output, /\(coordinator\)/);
   } finally {
     assert.equal(await stopNodes(nodes), [0, 0, 0], logs(nodes));
