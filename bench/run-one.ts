@@ -20,7 +20,7 @@ const sampler = setInterval(() => {
 const started = performance.now();
 const result = await scenario.systems[system!]!(events);
 const handled = typeof result === 'number' ? result : result.handled;
-const seconds = (performance.now() - started) / 1000;
+const seconds = typeof result === 'object' && result.seconds !== undefined ? result.seconds : (performance.now() - started) / 1000;
 clearInterval(sampler);
 rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 const row: BenchRow = {

@@ -1,5 +1,8 @@
-/** What a system reports: records handled, or that plus extra figures (latency, outputs) for its row. */
-export type SystemResult = number | { handled: number; extra: Record<string, number | string> };
+/**
+ * What a system reports: records handled, or that plus extra figures (latency, outputs) for its row,
+ * and `seconds` when the system times its measured part itself (e.g. without starting processes).
+ */
+export type SystemResult = number | { handled: number; extra: Record<string, number | string>; seconds?: number };
 
 /** One system's implementation of a scenario: processes `events` records, returns how many it handled. */
 export type SystemRun = (events: number) => Promise<SystemResult> | SystemResult;
