@@ -1,9 +1,9 @@
-import { Packr } from 'msgpackr';
+import { Packr, Unpackr } from 'msgpackr';
 import type { Envelope, RecordsEnvelope } from './envelope.ts';
 import { BadFrameError } from '../errors.ts';
 
 /** Frame format version; a receiver rejects frames of another version (dead letter, channel goes on). */
-export const FRAME_VERSION = 1;
+export const FRAME_VERSION = 2;
 
 /**
  * One frame on a NATS data subject: `v` version, `s` frame sequence on the channel, `e` the
@@ -17,7 +17,12 @@ export interface Frame {
   m?: boolean;
 }
 
-const packr = new Packr({ moreTypes: true, useRecords: false });
+// Records (msgpackr's extension) write an object shape once per frame instead of its keys per
+// record: a third fewer bytes and faster both ways. No structures are shared between frames, so
+// each frame decodes on its own. Decoding has its own instance: it must not see the encoder's shapes.
+// Maps stay Maps (plain msgpack maps decode as Map in this mode, see decodeFrame).
+const packr = new Packr({ moreTypes: true });
+const unpackr = new Unpackr({ moreTypes: true });
 
 /** Encodes an envelope as frames no larger than `maxBytes`, splitting a records batch when needed. */
 export function encodeFrames(envelope: Envelope, firstSeq: number, maxBytes: number): Uint8Array[] {
@@ -40,7 +45,7 @@ export function encodeFrames(envelope: Envelope, firstSeq: number, maxBytes: num
 
 /** Re-encodes a frame with `m: true` (a sub-part that is not the last of its envelope). */
 function markMore(bytes: Uint8Array): Uint8Array {
-  const f = packr.unpack(bytes) as Frame;
+  const f = unpackr.unpack(bytes) as Frame;
   return packr.pack({ ...f, m: true });
 }
 
@@ -62,10 +67,12 @@ export function decodeFrame(bytes: Uint8Array, subject: string, maxBytes: number
   if (bytes.length > maxBytes) throw new BadFrameError(`frame of ${bytes.length} bytes exceeds the ${maxBytes} allowed`, { source: subject });
   let f: Frame;
   try {
-    f = packr.unpack(bytes) as Frame;
+    f = unpackr.unpack(bytes) as Frame;
   } catch (error) {
     throw new BadFrameError('not a msgpack frame', { source: subject }, error);
   }
+  // A frame that is a plain msgpack map (another encoder, or Weir before frame version 2).
+  if (f instanceof Map) f = Object.fromEntries(f) as Frame;
   if (typeof f !== 'object' || f === null || typeof f.v !== 'number') throw new BadFrameError('not a Weir frame (no version)', { source: subject });
   if (f.v !== FRAME_VERSION) throw new BadFrameError(`frame version ${f.v} is not supported (this Weir speaks ${FRAME_VERSION})`, { source: subject });
   if (typeof f.s !== 'number' || typeof f.e !== 'object' || f.e === null || typeof (f.e as { kind?: unknown }).kind !== 'string') throw new BadFrameError('frame without sequence number or envelope', { source: subject });
