@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
 import { startNatsServer } from '../support/nats-server.ts';
 import { NatsInputChannel, NatsOutputChannel, channelSubject } from '../../src/transport/nats-channel.ts';
-import { FRAME_VERSION } from '../../src/transport/frame-codec.ts';
+import { encodeFrames } from '../../src/transport/frame-codec.ts';
 import type { Envelope, RecordsEnvelope } from '../../src/transport/envelope.ts';
 import { BadFrameError, type SequenceGapError } from '../../src/errors.ts';
 
@@ -109,7 +109,7 @@ test('garbage bytes, a frame of another version and an oversize frame go to dead
   assert.ok(bad.every((b) => b.error instanceof BadFrameError && b.subject === subject));
   assert.match(bad.map((b) => b.error.message).join('\n'), /not a msgpack frame[\s\S]*version 99 is not supported[\s\S]*exceeds the 65536 allowed/, bad.map((b) => b.error.message).join('\n'));
   // A frame from further ahead than expected: frames were lost.
-  nc.publish(subject, new Packr({ moreTypes: true, useRecords: false }).pack({ v: FRAME_VERSION, s: 50, e: { kind: 'end', seq: 5 } }));
+  nc.publish(subject, encodeFrames({ kind: 'end', seq: 5 }, 50, 64 * 1024)[0]!);
   await gapReported;
   assert.is(gaps.length, 1);
   assert.match(gaps[0]!.message, /expected sequence 2 but got 50/);
