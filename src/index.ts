@@ -60,7 +60,10 @@ export { postgresSink, type PostgresSinkOptions } from './connectors/postgres-si
 export { jetStreamSource, type JetStreamSourceOptions } from './connectors/jetstream-source.ts';
 export { jetStreamSink, type JetStreamSinkOptions } from './connectors/jetstream-sink.ts';
 export { natsSource, natsSink, type NatsSourceOptions, type NatsSinkOptions } from './connectors/nats-core.ts';
-export type { NatsConnectOptions } from './cluster/nats-connect.ts';
+export { connectNats, type NatsConnectOptions } from './cluster/nats-connect.ts';
+export { startNode, type NodeOptions, type NodeAgent } from './cluster/node-agent.ts';
+export { connectCluster, type ClusterClient, type SubmitOptions } from './cluster/cluster-client.ts';
+export type { JobRecord, JobStatus, NodeRecord, RunRecord } from './cluster/cluster-state.ts';
 export type { CheckpointConfig, CheckpointMetadata } from './checkpoint/coordinator.ts';
 export type { RestartStrategy } from './checkpoint/restart-strategy.ts';
 export { latestCheckpoint } from './checkpoint/job-recovery.ts';

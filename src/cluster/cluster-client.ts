@@ -10,13 +10,15 @@ import { WeirError } from '../errors.ts';
 /** Statuses after which a job does nothing more. */
 export const finalStatuses: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 
-/** Options of {@link submitJob}. */
+/** Options of {@link ClusterClient.submit}. */
 export interface SubmitOptions {
   /** The job file (TypeScript or JavaScript) that builds the job and calls `env.execute()`. */
   file: string;
   /** Job name in the cluster (default: the file name without extension and `.job`). */
   name?: string;
+  /** Subtasks per operator; the job takes this many slots. */
   parallelism: number;
+  /** Subject prefix of the cluster (default `weir`); set on {@link connectCluster} instead. */
   subjectPrefix?: string;
 }
 
@@ -32,9 +34,13 @@ export interface SubmitOptions {
 export interface ClusterClient {
   /** Bundles the job file with esbuild, stores it, and submits the job; returns its record. */
   submit(o: Omit<SubmitOptions, 'subjectPrefix'>): Promise<JobRecord>;
+  /** Every job the cluster knows, oldest first. */
   jobs(): Promise<JobRecord[]>;
+  /** The parts of a job (one per node running it). */
   runs(job: string): Promise<RunRecord[]>;
+  /** The live nodes, by name. */
   nodes(): Promise<NodeRecord[]>;
+  /** The node holding the coordinator lease, if any. */
   coordinator(): Promise<string | undefined>;
   /** Asks the nodes to stop the job; returns its record after the request. */
   cancel(job: string): Promise<JobRecord>;

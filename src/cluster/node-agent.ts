@@ -9,7 +9,7 @@ import { registerNode, type NodeRegistration } from './node-registry.ts';
 import { holdCoordinatorLease, type CoordinatorLease } from './coordinator-lease.ts';
 import { coordinate } from './coordinator.ts';
 import { materializeBundle } from './job-bundle.ts';
-import { causeText } from '../errors.ts';
+import { WeirError, causeText } from '../errors.ts';
 
 /** Options of {@link startNode}. */
 export interface NodeOptions {
@@ -33,6 +33,7 @@ export interface NodeOptions {
 
 /** A running node. */
 export interface NodeAgent {
+  /** The node's name in the registry. */
   readonly name: string;
   /** Leaves the cluster: stops its job processes, releases the lease, deregisters. */
   stop(): Promise<void>;
@@ -61,7 +62,7 @@ const jobProcess = fileURLToPath(new URL('./job-process.ts', import.meta.url));
  */
 export async function startNode(o: NodeOptions): Promise<NodeAgent> {
   const name = checkName('node', o.name);
-  if (!Number.isInteger(o.slots) || o.slots < 1) throw new Error(`--slots must be a positive integer, got ${o.slots}`);
+  if (!Number.isInteger(o.slots) || o.slots < 1) throw new WeirError('WEIR_INVALID_NODE', `slots must be a positive integer, got ${o.slots}`);
   const prefix = o.subjectPrefix ?? 'weir';
   const timing: ClusterTiming = { ...defaultTiming, ...o.timing };
   const log = o.log ?? ((line: string) => console.log(line));
