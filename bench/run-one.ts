@@ -1,9 +1,11 @@
 import { scenarios } from './scenarios/index.ts';
-import type { BenchRow } from './scenario.ts';
+import { warmupEvents, type BenchRow } from './scenario.ts';
 
 /**
  * Runs one system of one scenario in this process and prints its row as JSON on the last line.
- * Each system gets a fresh process so JIT state and heap of one do not colour another.
+ * Each system gets a fresh process so JIT state and heap of one do not colour another. A warm-up
+ * run of a tenth of the events comes first (unless the system starts its own processes), so every
+ * system is measured in its steady state, not while V8 still compiles its code.
  */
 const [scenarioName, system, eventsArg] = process.argv.slice(2);
 const scenario = scenarios.find((s) => s.name === scenarioName);
@@ -12,6 +14,9 @@ if (!scenario || !scenario.systems[system!]) {
   process.exit(2);
 }
 const events = Number(eventsArg);
+if (!scenario.coldSystems?.includes(system!)) {
+  await scenario.systems[system!]!(warmupEvents(events));
+}
 const rssStart = process.memoryUsage.rss();
 let rssPeak = rssStart;
 const sampler = setInterval(() => {

@@ -16,7 +16,15 @@ export interface Scenario {
   systems: Record<string, SystemRun>;
   /** What the figures of interest are (rssPeakMb instead of eventsPerSec, say). */
   note?: string;
+  /**
+   * Systems measured without the warm-up run: those that start their own processes (each process
+   * is cold anyway, and a warm-up would only start them twice).
+   */
+  coldSystems?: string[];
 }
+
+/** Events of the warm-up run that precedes the measured one in the same process: a tenth, 10k to 500k. */
+export const warmupEvents = (events: number): number => Math.min(events, 500_000, Math.max(10_000, Math.round(events / 10)));
 
 /** The row written to bench/results/latest.json for one system in one scenario. */
 export interface BenchRow {

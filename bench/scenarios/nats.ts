@@ -107,4 +107,5 @@ export const natsMap: Scenario = {
   quickEvents: 2_000_000,
   note: 'records/s from first to last record received (start-up excluded); p50/p99 end-to-end latency at half that rate',
   systems: { weir: measured(weirPair), 'nats-raw': measured(rawPair) },
+  coldSystems: ['weir', 'nats-raw'],
 };

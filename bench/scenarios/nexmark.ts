@@ -128,5 +128,6 @@ export const nexmarkScenarios: Scenario[] = [
     quickEvents: 500_000,
     note: q.name === 'q5' || q.name === 'q7' ? `${q.description}; weir-nats-p2: parallelism 2 on two processes over NATS, process start-up included` : q.description,
     systems: { weir: weir(q.name), 'hand-loop': handLoop(q.name), ...(q.name === 'q5' || q.name === 'q7' ? { 'weir-nats-p2': natsP2(q.name) } : {}) },
+    coldSystems: ['weir-nats-p2'],
   })),
 ];
