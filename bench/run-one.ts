@@ -28,12 +28,13 @@ const handled = typeof result === 'number' ? result : result.handled;
 const seconds = typeof result === 'object' && result.seconds !== undefined ? result.seconds : (performance.now() - started) / 1000;
 clearInterval(sampler);
 rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+const processed = typeof result === 'object' && result.events !== undefined ? result.events : events;
 const row: BenchRow = {
   scenario: scenario.name,
   system: system!,
-  events,
+  events: processed,
   seconds: round(seconds, 3),
-  eventsPerSec: Math.round(events / seconds),
+  eventsPerSec: Math.round(processed / seconds),
   rssPeakMb: round(rssPeak / 1e6, 1),
   rssStartMb: round(rssStart / 1e6, 1),
   extra: { handled, ...(typeof result === 'number' ? {} : result.extra) },

@@ -43,7 +43,7 @@ for (const s of selected) {
     }
     rows.push(row);
     const latency = row.extra?.p99LatencyMs !== undefined ? `, p99 latency ${row.extra.p99LatencyMs} ms` : '';
-    console.log(`${label} ${events.toLocaleString('en')} events: ${row.eventsPerSec.toLocaleString('en')} ev/s, ${row.seconds}s, rss peak ${row.rssPeakMb} MB (start ${row.rssStartMb})${latency}`);
+    console.log(`${label} ${row.events.toLocaleString('en')} events: ${row.eventsPerSec.toLocaleString('en')} ev/s, ${row.seconds}s, rss peak ${row.rssPeakMb} MB (start ${row.rssStartMb})${latency}`);
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * What a system reports: records handled, or that plus extra figures (latency, outputs) for its row,
- * and `seconds` when the system times its measured part itself (e.g. without starting processes).
+ * and `seconds` when the system times its measured part itself (e.g. without starting processes),
+ * `events` when it processed fewer events than asked (a very slow variant on a share of the input).
  */
-export type SystemResult = number | { handled: number; extra: Record<string, number | string>; seconds?: number };
+export type SystemResult = number | { handled: number; extra: Record<string, number | string>; seconds?: number; events?: number };
 
 /** One system's implementation of a scenario: processes `events` records, returns how many it handled. */
 export type SystemRun = (events: number) => Promise<SystemResult> | SystemResult;
