@@ -19,8 +19,9 @@ test('weir run --savepoint-dir, weir savepoint <pid> --stop, then weir run --fro
   const out1 = join(base, 'out1');
   const out2 = join(base, 'out2');
   try {
-    // Run 1: stopped with a savepoint once it is under way.
-    const first = spawn(process.execPath, ['bin/weir.js', 'run', JOB, '--savepoint-dir', savepoints], { env: { ...process.env, OUT: out1 }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Run 1: stopped with a savepoint once it is under way. At 8k events/s it lasts 7.5 s: starting
+    // `weir savepoint` on a loaded machine took long enough for a 2 s run to end before the signal.
+    const first = spawn(process.execPath, ['bin/weir.js', 'run', JOB, '--savepoint-dir', savepoints], { env: { ...process.env, OUT: out1, RATE: '8000' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     let errors = '';
     first.stderr.on('data', (d) => (errors += d));
@@ -32,7 +33,7 @@ test('weir run --savepoint-dir, weir savepoint <pid> --stop, then weir run --fro
     const ask = spawnSync(process.execPath, ['bin/weir.js', 'savepoint', String(first.pid), '--stop'], { encoding: 'utf8' });
     assert.is(ask.status, 0, ask.stderr);
     assert.is(await exited, 0, errors);
-    assert.match(log, /savepoint \d+ of job 'windowed-counts' written to/);
+    assert.match(log, /savepoint \d+ of job 'windowed-counts' written to/, log);
     assert.match(log, /job stopped/);
 
     // Run 2: restored at parallelism 3 (key groups redistributed), runs to the end.
