@@ -99,7 +99,7 @@ export class DataStream<T> {
 
   /** Writes to a sink. */
   sinkTo(sink: Sink<T> | TwoPhaseCommitSink<T, any>, name?: string): StreamSink {
-    return new StreamSink(this.env.add({ name: name ?? sink.name, kind: 'sink', inputs: [this.input()], chaining: 'default', sink: sink as Sink<unknown> }));
+    return new StreamSink(this.env.add({ name: name ?? sink.name, kind: 'sink', inputs: [this.input()], chaining: 'default', sink: sink as Sink<unknown> }), this.env.options.maxParallelism);
   }
 
   /** Prints every record on stdout (subtask-prefixed when parallel). */
@@ -122,9 +122,7 @@ export class DataStream<T> {
 
   /** Parallelism of the last operator. */
   setParallelism(parallelism: number): this {
-    if (!Number.isInteger(parallelism) || parallelism < 1) throw new InvalidJobError(`setParallelism: expected a positive integer, got ${parallelism}`);
-    if (parallelism > this.env.options.maxParallelism) throw new InvalidJobError(`setParallelism(${parallelism}) exceeds maxParallelism ${this.env.options.maxParallelism}`);
-    this.node.parallelism = parallelism;
+    this.node.parallelism = checkParallelism(parallelism, this.env.options.maxParallelism);
     return this;
   }
 
@@ -166,7 +164,10 @@ export class StreamSink {
   /** @internal */
   readonly node: Transformation;
 
-  constructor(node: Transformation) {
+  constructor(
+    node: Transformation,
+    private readonly maxParallelism: number,
+  ) {
     this.node = node;
   }
 
@@ -184,8 +185,7 @@ export class StreamSink {
 
   /** Parallelism of the sink. */
   setParallelism(parallelism: number): this {
-    if (!Number.isInteger(parallelism) || parallelism < 1) throw new InvalidJobError(`setParallelism: expected a positive integer, got ${parallelism}`);
-    this.node.parallelism = parallelism;
+    this.node.parallelism = checkParallelism(parallelism, this.maxParallelism);
     return this;
   }
 
@@ -194,4 +194,11 @@ export class StreamSink {
     this.node.chaining = 'never';
     return this;
   }
+}
+
+/** A parallelism the job can run: a positive integer no larger than the maximum (the key groups). */
+function checkParallelism(parallelism: number, maxParallelism: number): number {
+  if (!Number.isInteger(parallelism) || parallelism < 1) throw new InvalidJobError(`setParallelism: expected a positive integer, got ${parallelism}`);
+  if (parallelism > maxParallelism) throw new InvalidJobError(`setParallelism(${parallelism}) exceeds maxParallelism ${maxParallelism}`);
+  return parallelism;
 }
