@@ -67,6 +67,11 @@ export class OutputGate {
           break;
         }
         case 'hash':
+          // One receiver owns every key group: no record needs hashing.
+          if (route.count === 1) {
+            this.append(route.offset, values, timestamps, trace);
+            break;
+          }
           this.partitionByKey(values, timestamps, p.key, p.maxParallelism, route.offset, route.count);
           if (trace !== undefined && trace.length > 0) this.traceByKey(values, trace, p.key, p.maxParallelism, route.offset, route.count);
       }

@@ -483,8 +483,16 @@ export class TaskActor implements Schedulable, SupervisedChild {
     if (!delta) for (const op of this.cfg.operators) op.clearDelta?.();
     let bytes: Uint8Array;
     try {
-      this.cfg.operators.forEach((op, i) => op.stateful && assertSerializable(payload.operators[i], op.name));
-      bytes = encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: 'local' });
+      // The full walk runs on full snapshots (and checkpoints); a delta holds only values changed since,
+      // which the next full snapshot or checkpoint walks, and a function fails its packing at once.
+      const walk = () => this.cfg.operators.forEach((op, i) => op.stateful && assertSerializable(payload.operators[i], op.name));
+      if (!delta) walk();
+      try {
+        bytes = encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: 'local' });
+      } catch (error) {
+        walk(); // names the path of what failed the packing
+        throw error;
+      }
     } catch (error) {
       this.running = false;
       this.cfg.fatal(error instanceof Error ? error : new Error(String(error)));

@@ -12,7 +12,15 @@ const HEADER = 14; // magic 4 + version 2 + body length 4 + crc32 4
  * One msgpackr configuration for snapshots: Map, Set, Date, bigint, typed arrays and undefined
  * round-trip. (`structuredClone` would add cycles but packs ~7× slower; state has no cycles.)
  */
-const packr = new Packr({ moreTypes: true });
+const packr = new Packr({
+  moreTypes: true,
+  // A function is never packed silently as nil, even where assertSerializable did not walk (deltas).
+  writeFunction: () => {
+    throw new StateNotSerializableError(packing.operator, 'state', 'a function (found while packing)');
+  },
+});
+/** Who is packing now, for the error above. */
+const packing = { operator: '?' };
 
 /** Packs a value with the snapshot configuration (reused by transports that carry state-like values). */
 export function packValue(value: unknown): Uint8Array {
@@ -40,6 +48,7 @@ export interface SnapshotMeta {
  * ```
  */
 export function encodeSnapshot(payload: unknown, meta: SnapshotMeta): Uint8Array {
+  packing.operator = meta.operator;
   const body = packr.pack({ meta, payload });
   const out = new Uint8Array(HEADER + body.length);
   const view = new DataView(out.buffer);

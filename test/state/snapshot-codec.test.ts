@@ -65,4 +65,15 @@ test('assertSerializable names the path of a function, a class instance or a pro
   assertSerializable(state, 'op');
 });
 
+test('packing a function fails loudly even without the walk (deltas are not walked)', () => {
+  try {
+    encodeSnapshot({ delta: [['k', { n: 1, onChange: () => {} }]] }, meta);
+    assert.unreachable('a function was packed');
+  } catch (error) {
+    assert.instance(error, StateNotSerializableError);
+    assert.match((error as Error).message, /a function/);
+    assert.is((error as StateNotSerializableError).site.operator, 'count');
+  }
+});
+
 test.run();
