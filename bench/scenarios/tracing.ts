@@ -14,7 +14,7 @@ function installSdk(): () => number {
     },
     shutdown: async () => {},
   };
-  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 65_536, maxExportBatchSize: 4096 })] });
+  const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 65_536, maxExportBatchSize: 512 })] });
   trace.setGlobalTracerProvider(provider);
   return () => exported;
 }

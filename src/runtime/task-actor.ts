@@ -299,8 +299,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.readCount += n;
     this.batchesSinceSnapshot++;
     const hasTimestamps = timestamps.length === values.length;
-    const envelope: RecordsEnvelope = { kind: 'records', seq: this.readCount - n, values, timestamps: hasTimestamps ? timestamps : null };
-    if (this.cfg.tracer) envelope.trace = this.cfg.tracer.sample(n);
+    // One object shape whether or not this batch has sampled records (a field added later made the hot path polymorphic).
+    const envelope: RecordsEnvelope = { kind: 'records', seq: this.readCount - n, values, timestamps: hasTimestamps ? timestamps : null, trace: this.cfg.tracer ? this.cfg.tracer.sample(n) : undefined };
     return this.processRecords(identity, envelope, 0);
   }
 
