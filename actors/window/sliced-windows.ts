@@ -104,9 +104,8 @@ export class SlicedWindows<T, K, ACC, OUT> {
       if (end - 1 <= watermark) continue; // complete: the regular firing takes it
       const crossed = Math.floor((watermark - start + 1) / every) > Math.floor((Math.max(this.lastAdvance, start - 1) - start + 1) / every);
       if (!crossed) continue;
-      const merged = this.merge(start, end);
-      if (merged.size === 0) continue;
-      for (const [key, acc] of merged) this.emitter.emit(key, acc, { start, end }, watermark, out);
+      if (!this.holdsData(start, end)) continue;
+      this.emitWindow(start, end, watermark, out);
       this.firings++;
       if (this.purgeOnFire) this.purgeSlice(start);
     }
@@ -119,13 +118,11 @@ export class SlicedWindows<T, K, ACC, OUT> {
   }
 
   private fireWindow(start: number, end: number, watermark: number, out: Collector<OUT>): void {
-    const merged = this.merge(start, end);
-    if (merged.size === 0) return;
+    if (!this.holdsData(start, end)) return;
     const life = this.lifecycles.get(end) ?? startWindowLifecycle(start, end);
     this.lifecycles.set(end, life);
     life.send({ type: 'FIRE' });
-    const window = { start, end };
-    for (const [key, acc] of merged) this.emitter.emit(key, acc, window, watermark, out);
+    this.emitWindow(start, end, watermark, out);
     if (this.purgeOnFire) this.purgeSlice(start);
     if (this.links.size > 0 && this.onTracedFiring) {
       const links: string[] = [];
@@ -143,6 +140,45 @@ export class SlicedWindows<T, K, ACC, OUT> {
     life?.send({ type: 'FIRE' });
     this.emitter.emit(key, acc, { start, end }, watermark, out);
     life?.send({ type: 'FIRED' });
+  }
+
+  /** Whether some slice of [start, end) holds a key. */
+  private holdsData(start: number, end: number): boolean {
+    for (let s = start; s < end; s += this.sliceSize) if ((this.slices.get(s)?.size ?? 0) > 0) return true;
+    return false;
+  }
+
+  /**
+   * Emits each key's merge of the slices in [start, end), oldest slice first. No merged map is
+   * built: a key is emitted from the first slice that holds it, looking its later slices up, so
+   * a firing costs lookups but no map growth or garbage (it was most of a sliding window's cost).
+   */
+  private emitWindow(start: number, end: number, watermark: number, out: Collector<OUT>): void {
+    const window = { start, end };
+    const emitter = this.emitter;
+    if (this.sliceSize === this.size) {
+      const slice = this.slices.get(start);
+      if (slice) slice.forEach((acc, key) => emitter.emit(key, acc, window, watermark, out));
+      return;
+    }
+    const agg = emitter.aggregate;
+    const slices: Array<Map<K, ACC>> = [];
+    for (let s = start; s < end; s += this.sliceSize) {
+      const slice = this.slices.get(s);
+      if (slice !== undefined && slice.size > 0) slices.push(slice);
+    }
+    for (let j = 0; j < slices.length; j++) {
+      slices[j]!.forEach((first, key) => {
+        for (let i = 0; i < j; i++) if (slices[i]!.has(key)) return; // emitted from an earlier slice
+        // merge may reuse its first argument, so the slice's own accumulator is never passed first.
+        let acc = agg.merge(agg.createAccumulator(), first);
+        for (let i = j + 1; i < slices.length; i++) {
+          const next = slices[i]!.get(key);
+          if (next !== undefined) acc = agg.merge(acc, next);
+        }
+        emitter.emit(key, acc, window, watermark, out);
+      });
+    }
   }
 
   /** Per key, the merge of the slices in [start, end); tumbling windows use their one slice as is. */
