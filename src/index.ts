@@ -43,6 +43,10 @@ export {
 export { WatermarkStrategy, type TimestampAssigner, type WatermarkGenerator } from './time/watermark-strategy.ts';
 export { TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows, GlobalWindows, TumblingProcessingTimeWindows, SlidingProcessingTimeWindows, ProcessingTimeSessionWindows, type WindowAssigner, type TimeWindow } from './windows/assigners/window-assigner.ts';
 export type { AggregateFunction, ProcessWindowFunction, WindowContext } from './windows/window-function.ts';
+export type { Evictor, TimestampedValue } from './windows/evictors/evictor.ts';
+export { CountEvictor } from './windows/evictors/count-evictor.ts';
+export { TimeEvictor } from './windows/evictors/time-evictor.ts';
+export { DeltaEvictor } from './windows/evictors/delta-evictor.ts';
 export type { Collector } from './runtime/collector.ts';
 export type { JobHandle, JobResult, JobMetrics, Distribution } from './runtime/job.ts';
 export { natsDistribution, type NatsDistributionOptions } from './cluster/nats-distribution.ts';

@@ -138,6 +138,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     if (acc === undefined) return;
     const life = this.lifecycles.get(end);
     life?.send({ type: 'FIRE' });
+    if (this.emitter.mutatesOnFire && this.sliceSize === this.size) this.touched.add(start);
     this.emitter.emit(key, acc, { start, end }, watermark, out);
     life?.send({ type: 'FIRED' });
   }
@@ -157,6 +158,8 @@ export class SlicedWindows<T, K, ACC, OUT> {
     const window = { start, end };
     const emitter = this.emitter;
     if (this.sliceSize === this.size) {
+      // An evictor removes elements from the window's own (one) slice: the next delta must carry it.
+      if (emitter.mutatesOnFire) this.touched.add(start);
       const slice = this.slices.get(start);
       if (slice) slice.forEach((acc, key) => emitter.emit(key, acc, window, watermark, out));
       return;

@@ -2,7 +2,7 @@ import type { BatchOut, Operator, OperatorContext } from '../../src/runtime/oper
 import type { WindowAssigner } from '../../src/windows/assigners/window-assigner.ts';
 import type { AggregateFunction, ProcessWindowFunction } from '../../src/windows/window-function.ts';
 import { gcd } from '../../src/windows/assigners/window-assigner.ts';
-import { WindowEmitter } from './window-emitter.ts';
+import { WindowEmitter, type Evicting } from './window-emitter.ts';
 import { SlicedWindows } from './sliced-windows.ts';
 import { SessionWindows, CountWindows } from './session-windows.ts';
 import { BatchCollector } from '../collector-adapter.ts';
@@ -26,6 +26,8 @@ export interface WindowSpec<T, K, ACC, R, OUT> {
   continuousMs?: number;
   /** Clear window contents whenever it fires. */
   purging?: boolean;
+  /** Keep timestamped elements and evict some when the window fires; `aggregate` then collects `{ value, timestamp }`. */
+  evicting?: Evicting;
 }
 
 type Windows<T, K, OUT> = {
@@ -60,7 +62,7 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
   constructor(name: string, spec: WindowSpec<T, K, ACC, R, OUT>) {
     this.name = name;
     this.spec = spec;
-    const emitter = new WindowEmitter<T, ACC, unknown, OUT, K>(spec.aggregate as AggregateFunction<T, ACC, unknown>, spec.process as ProcessWindowFunction<unknown, OUT, K> | undefined, spec.elementsAreResult);
+    const emitter = new WindowEmitter<T, ACC, unknown, OUT, K>(spec.aggregate as AggregateFunction<T, ACC, unknown>, spec.process as ProcessWindowFunction<unknown, OUT, K> | undefined, spec.elementsAreResult, spec.evicting);
     const a = spec.assigner;
     if (a.kind !== 'sliding' && (spec.continuousMs !== undefined || spec.purging)) throw new InvalidJobError(`window '${name}': continuous and purging triggers apply to tumbling and sliding windows`);
     if (a.kind === 'sliding') {
@@ -69,7 +71,12 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
       sliced.earlyEveryMs = spec.continuousMs;
       sliced.purgeOnFire = spec.purging === true;
       this.windows = sliced;
-    } else if (a.kind === 'session') this.windows = new SessionWindows(a.dynamicGap ?? (() => a.gap), spec.allowedLatenessMs, emitter);
+    } else if (a.kind === 'session') {
+      const dynamic = a.dynamicGap;
+      // An evicting window holds { value, timestamp }: the gap function still sees the value.
+      const gap = dynamic === undefined ? () => a.gap : spec.evicting ? (e: T) => dynamic((e as unknown as { value: unknown }).value) : dynamic;
+      this.windows = new SessionWindows(gap, spec.allowedLatenessMs, emitter);
+    }
     else {
       if (!spec.count) throw new InvalidJobError(`window '${name}': the global window never fires by itself; add .countTrigger(n)`);
       this.windows = new CountWindows(spec.count, emitter);
@@ -100,12 +107,15 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
         if (tp !== undefined && timestamps !== null) this.windows.addLink(timestamps[j]!, tp);
       }
     }
+    const evicting = this.spec.evicting !== undefined;
     let i = 0;
     try {
       for (; i < values.length; i++) {
         const v = values[i]!;
         const ts = timestamps === null ? NaN : timestamps[i]!;
-        if (this.windows.add(v, ts, this.spec.key(v), this.watermark, c)) continue;
+        // An evicting window keeps each element with its timestamp (the evictors read it).
+        const kept = evicting ? ({ value: v, timestamp: ts } as unknown as T) : v;
+        if (this.windows.add(kept, ts, this.spec.key(v), this.watermark, c)) continue;
         this.lateRecords++;
         if (late) {
           late.values.push(v);
@@ -135,7 +145,10 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
     const now = this.ctx.clock.now();
     let i = 0;
     try {
-      for (; i < values.length; i++) this.windows.add(values[i]!, now, this.spec.key(values[i]!), this.watermark, c);
+      for (; i < values.length; i++) {
+        const v = values[i]!;
+        this.windows.add(this.spec.evicting ? ({ value: v, timestamp: now } as unknown as T) : v, now, this.spec.key(v), this.watermark, c);
+      }
     } catch (e) {
       throw new UserFunctionError(this.name, i, values[i], e);
     }

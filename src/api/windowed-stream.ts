@@ -3,6 +3,7 @@ import type { DataStream } from './data-stream.ts';
 import type { WindowAssigner } from '../windows/assigners/window-assigner.ts';
 import type { AggregateFunction, ProcessWindowFunction } from '../windows/window-function.ts';
 import type { OutputTag } from './output-tag.ts';
+import type { Evictor, TimestampedValue } from '../windows/evictors/evictor.ts';
 import { reduceAsAggregate, listAggregate } from '../windows/window-function.ts';
 import { WindowOperator } from '../../actors/window/window-operator.ts';
 import { InvalidJobError } from '../errors.ts';
@@ -21,6 +22,7 @@ export class WindowedStream<T, K> {
   private count: number | undefined;
   private continuousMs: number | undefined;
   private purging = false;
+  private evictorFn: Evictor<T> | undefined;
 
   constructor(
     private readonly keyed: KeyedStream<T, K>,
@@ -63,6 +65,20 @@ export class WindowedStream<T, K> {
     return this;
   }
 
+  /**
+   * Keeps each window's elements and lets `evictor` remove some when it fires, before or after the
+   * window function (Flink's evictors: {@link CountEvictor}, {@link TimeEvictor}, {@link DeltaEvictor}).
+   * There is no pre-aggregation then: reduce and aggregate run over the remaining elements at firing.
+   * @example
+   * ```ts
+   * clicks.keyBy((c) => c.page).window(GlobalWindows.create()).countTrigger(10).evictor(CountEvictor.of(3)).process(lastThree)
+   * ```
+   */
+  evictor(evictor: Evictor<T>): this {
+    this.evictorFn = evictor;
+    return this;
+  }
+
   /** Reduces each window incrementally; with `process`, the window function gets the one reduced value. */
   reduce<OUT = T>(fn: (a: T, b: T) => T, process?: ProcessWindowFunction<T, OUT, K>, name = 'window-reduce'): DataStream<OUT> {
     return this.build<T | undefined, T, OUT>(name, reduceAsAggregate(fn), process, false);
@@ -82,6 +98,12 @@ export class WindowedStream<T, K> {
     const a = this.assigner;
     if ((this.purging || this.continuousMs !== undefined) && a.kind !== 'sliding') throw new InvalidJobError(`window '${name}': continuous and purging triggers apply to tumbling and sliding windows`);
     if (this.purging && a.kind === 'sliding' && a.slide !== a.size) throw new InvalidJobError(`window '${name}': a purging trigger needs tumbling windows (sliding windows share their slices)`);
+    if (this.evictorFn) {
+      // Elements are kept as { value, timestamp }; the user's function runs over what the evictor leaves.
+      const evicting = { evictor: this.evictorFn as Evictor<unknown>, fold: elementsAreResult ? undefined : (aggregate as AggregateFunction<unknown, unknown, unknown>) };
+      const spec = { assigner: a, key: this.keyed.key, aggregate: listAggregate<TimestampedValue<T>>() as unknown as AggregateFunction<T, ACC, R>, process, elementsAreResult: true, allowedLatenessMs: this.latenessMs, lateTag: this.lateTag?.id, count: this.count, continuousMs: this.continuousMs, purging: this.purging, evicting };
+      return this.keyed.keyedOperator<OUT>(name, () => new WindowOperator(name, spec));
+    }
     const spec = { assigner: this.assigner, key: this.keyed.key, aggregate, process, elementsAreResult, allowedLatenessMs: this.latenessMs, lateTag: this.lateTag?.id, count: this.count, continuousMs: this.continuousMs, purging: this.purging };
     return this.keyed.keyedOperator<OUT>(name, () => new WindowOperator(name, spec));
   }
