@@ -80,6 +80,12 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
   /** The attempt whose local part finished (its `done` is repeated until every member finished). */
   let finishedRun: number | undefined;
   let aborted: Error | undefined;
+  /**
+   * Coordinator: the trigger of the checkpoint in progress and the last completion, repeated on every heartbeat — a
+   * node that starts its part later than the coordinator subscribes after the first trigger, which would otherwise
+   * leave that checkpoint waiting for its timeout (60 s by default) and the job without any checkpoint meanwhile.
+   */
+  const repeated: { trigger?: Extract<Control, { t: 'trigger' }>; complete?: Extract<Control, { t: 'complete' }> } = {};
 
   const alive = (n: string) => {
     if (n === node) return true;
@@ -146,6 +152,7 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
     // Control messages are core NATS (at most once): the ones others wait for are repeated until they are no longer needed.
     if (lastGo && lastGo.attempt >= attempt) publish(lastGo);
     if (finishedRun !== undefined && finishedRun === attempt) publish({ t: 'done', attempt, node });
+    if (isLeader()) for (const m of [repeated.trigger, repeated.complete]) if (m && m.attempt === attempt) publish(m);
   }, heartbeatMs);
   beat.unref();
 
@@ -196,6 +203,11 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
       if (sent.has(k)) return;
       sent.add(k);
       publish(m);
+      if (m.t === 'trigger') repeated.trigger = m;
+      if (m.t === 'complete') {
+        repeated.complete = m;
+        if (repeated.trigger && repeated.trigger.id <= m.id) repeated.trigger = undefined;
+      }
     };
     const remoteActors: CheckpointParticipant[] = [];
     const remoteSources: CheckpointSource[] = [];
