@@ -8,7 +8,7 @@ import { weir, type CliProcess } from './cli-process.ts';
 import type { Reading } from './fixtures/jetstream-windows.job.ts';
 
 const JOB = 'test/cluster/fixtures/jetstream-windows.job.ts';
-const READINGS = 120_000;
+const READINGS = 60_000;
 const SUBJECTS = ['readings.0', 'readings.1', 'readings.2'];
 
 /** The seeded input: reading `i` goes to subject `i % 3`; each subject is in event-time order up to 300 ms. */
@@ -62,16 +62,24 @@ test('JetStream → keyed windows → JetStream on three weir nodes, one SIGKILL
   await nc.flush();
   assert.is((await jsm.streams.info('READINGS')).state.messages, READINGS, 'the stream holds the whole input');
 
-  // A completed checkpoint is visible on the wire: the source acknowledges its consumers up to the checkpoint's
-  // position ($JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.…). The kill waits for one past a third of the input,
-  // so the sink has committed windows before it (which the rollback must not publish twice).
+  // Completed checkpoints are visible on the wire: the source acknowledges its consumers up to the checkpoint's
+  // position ($JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.…), and the sink publishes the epoch's windows. The
+  // kill waits for an ack past a third of the input and for committed windows (which the rollback must not publish twice).
   let acked = 0;
-  let pastThird!: () => void;
-  const checkpointed = new Promise<void>((resolve) => (pastThird = resolve));
+  let published = 0;
+  let ready!: () => void;
+  const checkpointed = new Promise<void>((resolve) => (ready = resolve));
+  const check = () => acked > READINGS / 3 && published > 0 && ready();
   const acks = nc.subscribe('$JS.ACK.READINGS.>', {
     callback: (_e, m) => {
       acked = Math.max(acked, Number(m.subject.split('.')[5]));
-      if (acked > READINGS / 3) pastThird();
+      check();
+    },
+  });
+  const windows = nc.subscribe('windows', {
+    callback: () => {
+      published++;
+      check();
     },
   });
 
@@ -80,7 +88,10 @@ test('JetStream → keyed windows → JetStream on three weir nodes, one SIGKILL
   try {
     await Promise.all(nodes.map((p, i) => p.waitFor(`node ${'abc'[i]} joined`)));
     const submit = weir(['submit', JOB, '--parallelism', '3', '--wait', '--nats', server.url]);
-    await checkpointed;
+    // Without checkpoints reaching every node (the bug this guards: a trigger sent before a slower node subscribed was
+    // lost, and no checkpoint completed), the job ends before the signal and no kill happens.
+    const first = await Promise.race([checkpointed.then(() => 'checkpointed'), submit.exit.then(() => 'ended')]);
+    if (first === 'ended') assert.unreachable(`the job ended before a checkpoint past a third of the input completed (last ack at ${acked}, ${published} windows published): nothing was killed\n${submit.output()}${logs(nodes)}`);
     const coordinator = nodes.findIndex((n, i) => n.output().includes(`node ${'abc'[i]} is the coordinator`));
     const victim = (coordinator + 1) % 3;
     assert.match(nodes[victim]!.output(), `runs its part of job 'jetstream-windows'`);
@@ -100,6 +111,7 @@ test('JetStream → keyed windows → JetStream on three weir nodes, one SIGKILL
     assert.is((await jsm.streams.info('WEIR_STAGING')).state.messages, 0, 'nothing left staged');
   } finally {
     acks.unsubscribe();
+    windows.unsubscribe();
     for (const n of nodes) n.child.kill('SIGTERM');
     await Promise.all(nodes.map((n) => n.exit));
     await nc.drain();
