@@ -56,7 +56,8 @@ async function runSuite(file: string): Promise<Outcome> {
   const r = await run(name, process.execPath, ['--import', 'tsx', file]);
   const summary = parseUvuSummary(r.output);
   let passed = summary?.passed ?? 0;
-  let failed = summary ? summary.total - summary.passed - summary.skipped : 0;
+  // uvu's Total counts the tests that ran: skipped ones are neither passed nor failed.
+  let failed = summary ? summary.total - summary.passed : 0;
   if (r.timedOut) r.output += `\n[runner] ${name} exceeded ${suiteTimeoutMs} ms and was killed`;
   if (r.code !== 0 || !summary || r.timedOut) failed = Math.max(failed, 1);
   if (!summary && r.code === 0) r.output += `\n[runner] ${name} printed no uvu summary (did it call test.run()?)`;
