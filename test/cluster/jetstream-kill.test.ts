@@ -1,8 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { SeededRandom } from '../../src/index.ts';
+import { readAll } from '../support/jetstream-read.ts';
 import { startNatsServer } from '../support/nats-server.ts';
 import { weir, type CliProcess } from './cli-process.ts';
 import type { Reading } from './fixtures/jetstream-windows.job.ts';
@@ -34,16 +35,6 @@ function reference(input: Reading[]): string[] {
   return [...acc.values()].map((row) => JSON.stringify(row)).sort();
 }
 
-/** Every message of a stream, as text. */
-async function readAll(jsm: JetStreamManager, nc: NatsConnection, stream: string): Promise<string[]> {
-  const total = (await jsm.streams.info(stream)).state.messages;
-  if (total === 0) return [];
-  const ci = await jsm.consumers.add(stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All });
-  const consumer = await jetstream(nc).consumers.get(stream, ci.name);
-  const out: string[] = [];
-  while (out.length < total) for await (const m of await consumer.fetch({ max_messages: 1000, expires: 2000 })) out.push(m.string());
-  return out;
-}
 
 const logs = (nodes: CliProcess[]) => nodes.map((n, i) => `--- node ${'abc'[i]}\n${n.output()}`).join('\n');
 

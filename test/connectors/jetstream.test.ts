@@ -1,11 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import {
   StreamEnvironment, WatermarkStrategy, TumblingEventTimeWindows, SeededRandom, InspectionBus, MemorySnapshotStore,
   jetStreamSource, jetStreamSink, natsSource, natsSink,
 } from '../../src/index.ts';
+import { readAll } from '../support/jetstream-read.ts';
 import { startNatsServer, type NatsServerHandle } from '../support/nats-server.ts';
 
 interface Click { page: string; at: number }
@@ -30,17 +31,6 @@ function reference(clicks: Click[]): string[] {
   return [...m].map(([k, n]) => JSON.stringify([k.split('|')[0]!, Number(k.split('|')[1]), n])).sort();
 }
 
-/** Every message of a stream, in order, as text. */
-async function readAll(jsm: JetStreamManager, nc: NatsConnection, stream: string): Promise<string[]> {
-  const info = await jsm.streams.info(stream);
-  const total = info.state.messages;
-  if (total === 0) return [];
-  const ci = await jsm.consumers.add(stream, { ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All });
-  const consumer = await jetstream(nc).consumers.get(stream, ci.name);
-  const out: string[] = [];
-  while (out.length < total) for await (const m of await consumer.fetch({ max_messages: 1000, expires: 2000 })) out.push(m.string());
-  return out;
-}
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
