@@ -10,8 +10,12 @@ export interface NexmarkQuery<O = unknown> {
   name: string;
   description: string;
   build(events: DataStream<NexmarkEvent>): DataStream<O>;
-  /** The same result computed by a tight loop over the generator's events 0…count-1. */
-  reference(gen: NexmarkGenerator, count: number): O[];
+  /**
+   * The same result computed by a tight loop over the generator's events 0…count-1, handed to
+   * `emit` row by row (the hand-loop baseline counts them, as Weir's bench sink does, instead of
+   * keeping millions of rows).
+   */
+  reference(gen: NexmarkGenerator, count: number, emit: (row: O) => void): void;
   /** Canonical text of one output row; results compare as sorted lists of rows. */
   row(out: O): string;
   /** For updating results (running aggregates): reduces the output stream to its final rows. */

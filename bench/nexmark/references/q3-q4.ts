@@ -15,7 +15,7 @@ export interface CategoryAverage {
   average: number;
 }
 
-export function q3Reference(gen: NexmarkGenerator, count: number): LocalItem[] {
+export function q3Reference(gen: NexmarkGenerator, count: number, emit: (item: LocalItem) => void): void {
   const people = new Map<number, Person>();
   const auctions: Auction[] = [];
   for (let i = 0; i < count; i++) {
@@ -23,15 +23,13 @@ export function q3Reference(gen: NexmarkGenerator, count: number): LocalItem[] {
     if (e.kind === 0 && (e.person.state === 'OR' || e.person.state === 'ID' || e.person.state === 'CA')) people.set(e.person.id, e.person);
     else if (e.kind === 1 && e.auction.category === 10) auctions.push(e.auction);
   }
-  const out: LocalItem[] = [];
   for (const a of auctions) {
     const p = people.get(a.seller);
-    if (p) out.push({ name: p.name, city: p.city, state: p.state, id: a.id });
+    if (p) emit({ name: p.name, city: p.city, state: p.state, id: a.id });
   }
-  return out;
 }
 
-export function q4Reference(gen: NexmarkGenerator, count: number): CategoryAverage[] {
+export function q4Reference(gen: NexmarkGenerator, count: number, emit: (average: CategoryAverage) => void): void {
   const auctions = new Map<number, Auction>();
   const bids: Array<[number, number, number]> = [];
   for (let i = 0; i < count; i++) {
@@ -51,5 +49,5 @@ export function q4Reference(gen: NexmarkGenerator, count: number): CategoryAvera
     const s = perCategory.get(c) ?? [0, 0];
     perCategory.set(c, [s[0] + price, s[1] + 1]);
   }
-  return [...perCategory].map(([category, [sum, n]]) => ({ category, sum, count: n, average: sum / n }));
+  for (const [category, [sum, n]] of perCategory) emit({ category, sum, count: n, average: sum / n });
 }

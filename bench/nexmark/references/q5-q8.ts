@@ -20,7 +20,7 @@ export interface NewUser {
   windowStart: number;
 }
 
-export function q5Reference(gen: NexmarkGenerator, count: number): HotItem[] {
+export function q5Reference(gen: NexmarkGenerator, count: number, emit: (item: HotItem) => void): void {
   const perWindow = new Map<number, Map<number, number>>(); // window end → auction → bids
   for (let i = 0; i < count; i++) {
     const e = gen.event(i);
@@ -32,16 +32,14 @@ export function q5Reference(gen: NexmarkGenerator, count: number): HotItem[] {
       m.set(e.bid.auction, (m.get(e.bid.auction) ?? 0) + 1);
     }
   }
-  const out: HotItem[] = [];
   for (const [windowEnd, m] of perWindow) {
     let max = 0;
     for (const n of m.values()) if (n > max) max = n;
-    for (const [auction, n] of m) if (n === max) out.push({ auction, num: n, windowEnd });
+    for (const [auction, n] of m) if (n === max) emit({ auction, num: n, windowEnd });
   }
-  return out;
 }
 
-export function q7Reference(gen: NexmarkGenerator, count: number): HighestBid[] {
+export function q7Reference(gen: NexmarkGenerator, count: number, emit: (bid: HighestBid) => void): void {
   const best = new Map<number, HighestBid[]>(); // window end → highest bids
   for (let i = 0; i < count; i++) {
     const e = gen.event(i);
@@ -53,10 +51,10 @@ export function q7Reference(gen: NexmarkGenerator, count: number): HighestBid[] 
     if (!current || b.price > current[0]!.price) best.set(windowEnd, [row]);
     else if (b.price === current[0]!.price) current.push(row);
   }
-  return [...best.values()].flat();
+  for (const rows of best.values()) for (const row of rows) emit(row);
 }
 
-export function q8Reference(gen: NexmarkGenerator, count: number): Array<NewUser> {
+export function q8Reference(gen: NexmarkGenerator, count: number, emit: (user: NewUser) => void): void {
   const people = new Map<string, NewUser>(); // window|id → person
   const sellers = new Set<string>();
   for (let i = 0; i < count; i++) {
@@ -66,5 +64,5 @@ export function q8Reference(gen: NexmarkGenerator, count: number): Array<NewUser
       people.set(`${w}|${e.person.id}`, { id: e.person.id, name: e.person.name, windowStart: w });
     } else if (e.kind === 1) sellers.add(`${Math.floor(e.auction.dateTime / 10_000) * 10_000}|${e.auction.seller}`);
   }
-  return [...people].filter(([k]) => sellers.has(k)).map(([, p]) => p);
+  for (const [k, p] of people) if (sellers.has(k)) emit(p);
 }
