@@ -2,11 +2,19 @@ import type { BatchOut, Operator, OperatorContext } from '../src/runtime/operato
 import { InvalidJobError, UserFunctionError } from '../src/errors.ts';
 import { keyGroupOf, keyGroupRangeForOperator } from '../src/state/key-groups.ts';
 
-/** Keyed state written per key group, so it can be restored at another parallelism. */
+/**
+ * Keyed state written per key group, so it can be restored at another parallelism. Each group is
+ * columnar, `[group, keys, values]`: no pair array per entry to build or pack (snapshots of a
+ * running reduce are on the hot path of one-actor recovery). Earlier snapshots wrote
+ * `[group, [[key, value], …]]`; restore reads both.
+ */
 interface KeyedSnapshot<K, T> {
   maxParallelism: number;
-  groups: Array<[number, Array<[K, T]>]>;
+  groups: Array<[number, K[], T[]] | [number, Array<[K, T]>]>;
 }
+
+/** A delta: the keys changed since the previous local snapshot and their values, in two columns. */
+type KeyedDelta<K, T> = [K[], T[]];
 
 /**
  * A keyed running reduce (Flink's `KeyedStream.reduce`): for every record, combines it with the
@@ -78,26 +86,39 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
 
   /** Entries grouped by key group: the hot path never hashes, the snapshot does. */
   snapshotState(): KeyedSnapshot<K, T> {
-    const groups = new Map<number, Array<[K, T]>>();
-    for (const entry of this.state) {
-      const g = keyGroupOf(entry[0], this.maxParallelism);
-      let list = groups.get(g);
-      if (!list) groups.set(g, (list = []));
-      list.push(entry);
-    }
-    return { maxParallelism: this.maxParallelism, groups: [...groups] };
+    const groups = new Map<number, [number, K[], T[]]>();
+    const maxParallelism = this.maxParallelism;
+    this.state.forEach((v, k) => {
+      const g = keyGroupOf(k, maxParallelism);
+      let group = groups.get(g);
+      if (!group) groups.set(g, (group = [g, [], []]));
+      group[1].push(k);
+      group[2].push(v);
+    });
+    return { maxParallelism, groups: [...groups.values()] };
   }
 
-  snapshotDelta(): Array<[K, T]> {
-    const changed: Array<[K, T]> = this.allDirty ? [...this.state] : [];
-    if (!this.allDirty) for (const k of this.dirty) changed.push([k, this.state.get(k)!]);
+  snapshotDelta(): KeyedDelta<K, T> {
+    const keys: K[] = [];
+    const values: T[] = [];
+    if (this.allDirty)
+      this.state.forEach((v, k) => {
+        keys.push(k);
+        values.push(v);
+      });
+    else
+      for (const k of this.dirty) {
+        keys.push(k);
+        values.push(this.state.get(k)!);
+      }
     this.dirty.clear();
     this.allDirty = false;
-    return changed;
+    return [keys, values];
   }
 
   restoreDelta(delta: unknown): void {
-    for (const [k, v] of delta as Array<[K, T]>) this.state.set(k, v);
+    const [keys, values] = delta as KeyedDelta<K, T>;
+    for (let i = 0; i < keys.length; i++) this.state.set(keys[i]!, values[i]!);
   }
 
   clearDelta(): void {
@@ -118,7 +139,12 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     for (const s of states as Array<KeyedSnapshot<K, T> | null>) {
       if (!s) continue;
       if (s.maxParallelism !== this.maxParallelism) throw new InvalidJobError(`operator '${this.name}': state was written with maxParallelism ${s.maxParallelism} but the job now has ${this.maxParallelism}; key groups cannot be remapped`);
-      for (const [g, entries] of s.groups) if (g >= this.range.start && g <= this.range.end) for (const [k, v] of entries) this.state.set(k, v);
+      for (const group of s.groups) {
+        const g = group[0];
+        if (g < this.range.start || g > this.range.end) continue;
+        if (group.length === 3) for (let i = 0; i < group[1].length; i++) this.state.set(group[1][i]!, group[2][i]!);
+        else for (const [k, v] of group[1]) this.state.set(k, v);
+      }
     }
   }
 }
