@@ -49,8 +49,14 @@ export interface EnvironmentOptions {
   checkpointing?: CheckpointConfig;
   /** How the job restarts from its last checkpoint after a job-level failure (default with checkpointing: 3 attempts, 100 ms apart). */
   restartStrategy?: RestartStrategy;
-  /** Start from this completed checkpoint or savepoint (see `latestCheckpoint`). */
+  /**
+   * Start from this completed checkpoint or savepoint (see `latestCheckpoint`). State is matched
+   * by operator uid (see `DataStream.uid`), so a job may change its chaining, names and
+   * parallelism between runs; give stateful operators a `uid()` to rename them safely.
+   */
   restoreFrom?: CheckpointMetadata;
+  /** Restoring may drop state of operators the job no longer has (default false: such a restore fails and names them). */
+  allowNonRestoredState?: boolean;
   /**
    * Share of source records followed through the job with OpenTelemetry spans, e.g. 0.001
    * (default 0: no record tracing, nothing on the hot path). Spans and metrics go to whatever
@@ -94,7 +100,7 @@ export const activeJobs = new Set<JobHandle>();
  * ```
  */
 export class StreamEnvironment {
-  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'traceSampleRate' | 'distribution' | 'cluster'>> & EnvironmentOptions;
+  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'allowNonRestoredState' | 'traceSampleRate' | 'distribution' | 'cluster'>> & EnvironmentOptions;
   /** @internal The logical plan so far, in creation order. */
   readonly transformations: Transformation[] = [];
   private nextId = 1;
@@ -177,6 +183,7 @@ export class StreamEnvironment {
       inspection: o.inspection,
       checkpoint: o.checkpointing,
       restoreFrom: o.restoreFrom,
+      allowNonRestoredState: o.allowNonRestoredState,
       traceSampleRate: o.traceSampleRate,
       distribution: o.distribution,
     };

@@ -28,7 +28,8 @@ program
   .option('--console-telemetry', 'print spans and metrics to the console instead of sending OTLP')
   .option('--parallelism <n>', 'default parallelism of the job (overrides the job file; keyed state is redistributed on restore)')
   .option('--savepoint-dir <dir>', "where savepoints go; 'weir savepoint <pid>' takes one")
-  .option('--from-savepoint <dir>', 'start from the newest savepoint in this directory (possibly at another parallelism)')
+  .option('--from-savepoint <dir>', 'start from the newest savepoint in this directory (possibly at another parallelism; state is matched by operator uid)')
+  .option('--allow-non-restored-state', 'with --from-savepoint: drop state of operators the job no longer has instead of failing')
   .option('--nats <urls>', 'run this process\'s share of the job and reach the other nodes over NATS (comma-separated server URLs)')
   .option('--node <name>', 'with --nats: this node\'s name')
   .option('--nodes <names>', 'with --nats: every node running the job, comma-separated, the same on each node')
@@ -37,7 +38,7 @@ program
   .option('--user <user>', 'NATS user').option('--password <password>', 'NATS password').option('--token <token>', 'NATS token')
   .option('--nkey <file>', 'NATS nkey seed file').option('--creds <file>', 'NATS credentials file')
   .option('--tls-ca <file>', 'CA certificate for TLS to NATS').option('--tls-cert <file>', 'client certificate').option('--tls-key <file>', 'client key')
-  .action(async (job: string, opts: { traceSample?: string; metrics?: boolean; consoleTelemetry?: boolean; parallelism?: string; savepointDir?: string; fromSavepoint?: string } & NatsCliOptions) => {
+  .action(async (job: string, opts: { traceSample?: string; metrics?: boolean; consoleTelemetry?: boolean; parallelism?: string; savepointDir?: string; fromSavepoint?: string; allowNonRestoredState?: boolean } & NatsCliOptions) => {
     const rate = opts.traceSample === undefined ? 0 : Number(opts.traceSample);
     if (!(rate >= 0 && rate <= 1)) program.error(`--trace-sample must be a number between 0 and 1, got '${opts.traceSample}'`);
     const { environmentDefaults, environmentOverrides, activeJobs } = await import('../internal.ts');
@@ -60,6 +61,7 @@ program
         } catch (error) {
           program.error((error as Error).message);
         }
+        if (opts.allowNonRestoredState) environmentOverrides.allowNonRestoredState = true;
         console.log(`restoring savepoint ${environmentOverrides.restoreFrom!.id} of job '${environmentOverrides.restoreFrom!.job}'`);
       }
       answerSavepointSignals(activeJobs, resolve(savepoints));

@@ -19,6 +19,8 @@ import type { TwoPhaseCommitSink } from '../connectors/sink.ts';
 import { JobCancelledError, JobFailedError, InvalidJobError, causeText } from '../errors.ts';
 import { CheckpointCoordinator, type CheckpointConfig, type CheckpointMetadata, type CheckpointParticipant, type CheckpointSource } from '../checkpoint/coordinator.ts';
 import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
+import { assignState, operatorIds } from '../checkpoint/state-assignment.ts';
+import type { Transformation } from '../graph/transformation.ts';
 import { toDeadLetter } from './dead-letter.ts';
 import { RecordTracer } from '../telemetry/record-tracer.ts';
 import { instrumentJob } from '../telemetry/job-metrics.ts';
@@ -43,6 +45,8 @@ export interface JobRuntimeOptions {
   checkpoint?: CheckpointConfig;
   /** Start every actor from this completed checkpoint (job-level recovery, savepoints). */
   restoreFrom?: CheckpointMetadata;
+  /** Restoring `restoreFrom` may drop the state of operators the job no longer has (Flink's --allowNonRestoredState). */
+  allowNonRestoredState?: boolean;
   /** Share of source records followed with spans (0 or absent: no record tracing at all). */
   traceSampleRate?: number;
   /** Run only this process's share of the subtasks, connected to the others over a network (absent: all subtasks, in process). */
@@ -192,6 +196,19 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     return { rescaleFrom: old.map((a) => meta.actors[a]!) };
   };
 
+  const ids = operatorIds(plan);
+  const layouts = new Map(plan.chains.map((c) => [c, layoutOf(c, ids)] as const));
+  const chainOfActor = new Map<TaskActor, ChainPlan>();
+  /** Tells every local actor how it restores: exactly, by chain name (snapshots without uids), or from state assigned by operator uid. */
+  const assignRestores = async () => {
+    const assignment = await assignState(options.restoreFrom!, options.store, plan, layouts, options.allowNonRestoredState);
+    for (const a of actors) {
+      const chain = chainOfActor.get(a)!;
+      if (assignment.kind === 'byUid') a.restoreWith({ assigned: assignment.states.get(a.checkpointName)! });
+      else a.restoreWith(restoreKeys(chain, a.subtask));
+    }
+  };
+
   // Channels: one per (edge, sending subtask, receiving subtask); over the network when only one end runs here.
   const dist = options.distribution;
   const cluster = options.cluster;
@@ -282,13 +299,15 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
           : cluster && !cluster.leader
             ? { acknowledge: (a, id, key, bytes) => cluster.report.acknowledge(a.checkpointName, id, key, bytes), decline: (a, id, e) => cluster.report.decline(a.checkpointName, id, causeText(e)) }
             : { acknowledge: (a, id, key, bytes) => coordinator?.acknowledge(a, id, key, bytes), decline: (a, id, e) => coordinator?.decline(a, id, e) },
-        ...restoreKeys(chain, s),
+        uids: layouts.get(chain)!.uids,
+        sourceUid: layouts.get(chain)!.sourceUid,
         finished: (a) => {
           cluster?.report.finished(a.checkpointName);
           system.notifyFinished();
           if (actors.every((a) => a.state() === 'finished')) void finish();
         },
       });
+      chainOfActor.set(actor, chain);
       if (sinks.length > 0) sinkCounters.push(() => actor.recordsWritten);
       if (source) sourceActors.push(actor);
       root.add(actor);
@@ -307,6 +326,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   // Start receivers before senders so no credit or record arrives at an actor that is not ready.
   void (async () => {
     try {
+      if (options.restoreFrom) await assignRestores();
       for (const a of [...actors].reverse()) await system.spawn(a);
       coordinator?.start();
     } catch (e) {
@@ -367,6 +387,30 @@ function instantiate(chain: ChainPlan, subtask: number): { operators: Operator[]
   }
   flushSteps();
   return { operators, source };
+}
+
+/**
+ * The operator uids of a chain, one per operator {@link instantiate} makes (a run of fused steps
+ * is one stateless operator), and its source's uid.
+ */
+function layoutOf(chain: ChainPlan, ids: Map<Transformation, string>): { uids: string[]; sourceUid?: string } {
+  const uids: string[] = [];
+  let steps: string[] = [];
+  let sourceUid: string | undefined;
+  const flushSteps = () => {
+    if (steps.length > 0) uids.push(`steps(${steps.join(',')})`);
+    steps = [];
+  };
+  for (const t of chain.members) {
+    if (t.kind === 'source') sourceUid = ids.get(t);
+    else if (t.kind === 'step') steps.push(ids.get(t)!);
+    else {
+      flushSteps();
+      uids.push(ids.get(t)!);
+    }
+  }
+  flushSteps();
+  return { uids, sourceUid };
 }
 
 function range(n: number): number[] {

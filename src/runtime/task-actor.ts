@@ -13,6 +13,7 @@ import type { DeadLetter } from './dead-letter.ts';
 import { toDeadLetter } from './dead-letter.ts';
 import { EffectGuard } from './effect-guard.ts';
 import { ReplayLog } from './replay-log.ts';
+import type { AssignedState } from '../checkpoint/state-assignment.ts';
 import { startLifecycle, lifecycleState, type ActorLifecycle } from './actor-lifecycle.ts';
 import { InputSet } from './input-set.ts';
 import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
@@ -58,10 +59,19 @@ export interface TaskConfig {
   finished(actor: TaskActor): void;
   /** Checkpoint acks go here (absent: the job takes no checkpoints). */
   checkpoints?: CheckpointListener;
-  /** Restore from this snapshot key (a completed checkpoint) when starting. */
+  /** The uid of each operator (see `operatorIds`), written into snapshots so restores can match state by operator. */
+  uids?: string[];
+  sourceUid?: string;
+}
+
+/** How an actor restores when it starts (see {@link TaskActor.restoreWith}). */
+export interface RestoreInstruction {
+  /** Restore from this snapshot key (a completed checkpoint), channel positions included. */
   restoreFrom?: string;
   /** Restore at a new parallelism: the snapshots of every old subtask of this chain; operators keep their key groups. */
   rescaleFrom?: string[];
+  /** Restore each operator from the state of the old operator with its uid; channel positions start afresh. */
+  assigned?: AssignedState;
 }
 
 /** Where an actor reports the snapshot it took for a checkpoint. */
@@ -82,6 +92,9 @@ export interface TaskSnapshot {
   deadLetterCount: number;
   /** True when operator states are deltas over the previous local snapshot. */
   delta?: boolean;
+  /** Operator uids aligned with `operators` (absent in snapshots of earlier versions). */
+  uids?: string[];
+  sourceUid?: string;
 }
 
 /**
@@ -154,15 +167,24 @@ export class TaskActor implements Schedulable, SupervisedChild {
     const ctx = this.operatorContext();
     for (const op of this.cfg.operators) await op.open?.(ctx);
     if (this.cfg.source) await this.cfg.source.open({ ...ctx, deadLetter: (e, r, pos) => this.emitDeadLetter(e, r, pos) });
-    if (this.cfg.restoreFrom) await this.applySnapshot(await this.readSnapshot(this.cfg.restoreFrom));
-    else if (this.cfg.rescaleFrom) await this.applyRescaled(await Promise.all(this.cfg.rescaleFrom.map((k) => this.readSnapshot(k))));
+    const r = this.restoreInstruction;
+    if (r.restoreFrom) await this.applySnapshot(await this.readSnapshot(r.restoreFrom));
+    else if (r.rescaleFrom) await this.applyRescaled(await Promise.all(r.rescaleFrom.map((k) => this.readSnapshot(k))));
+    else if (r.assigned) await this.applyAssigned(r.assigned);
     // A fresh start still initializes state: a 2PC sink aborts transactions a failed run left behind.
     else for (const op of this.cfg.operators) await op.restoreState?.(null);
     this.takeSnapshot();
     this.running = true;
     this.lifecycle.send({ type: 'STARTED' });
-    this.cfg.inspection.emit({ type: 'actor.started', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, restored: this.cfg.restoreFrom !== undefined });
+    this.cfg.inspection.emit({ type: 'actor.started', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, restored: r.restoreFrom !== undefined || r.rescaleFrom !== undefined || r.assigned !== undefined });
     this.cfg.scheduler.schedule(this);
+  }
+
+  private restoreInstruction: RestoreInstruction = {};
+
+  /** Where this actor's state comes from when it starts (a job restored from a checkpoint or savepoint); call before it starts. */
+  restoreWith(instruction: RestoreInstruction): void {
+    this.restoreInstruction = instruction;
   }
 
   /** Lifecycle state name (for tests, status and metrics). */
@@ -551,6 +573,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
     return {
       delta,
       operators: this.cfg.operators.map((op) => (delta && op.snapshotDelta ? op.snapshotDelta() : op.snapshotState ? op.snapshotState() : null)),
+      uids: this.cfg.uids,
+      sourceUid: this.cfg.sourceUid,
       gate: this.cfg.gate.snapshot(),
       sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.snapshot()]),
       inputs: this.cfg.source ? null : this.inputs.snapshot(),
@@ -688,6 +712,24 @@ export class TaskActor implements Schedulable, SupervisedChild {
       else if (op.stateful) throw new InvalidJobError(`operator '${op.name}' keeps state that cannot be redistributed to a new parallelism`);
       else await op.restoreState?.(null);
     }
+  }
+
+  /**
+   * Restore by operator uid: each operator takes its state from the old operator with the same
+   * uid, wherever it was chained (keyed operators keep their key groups); the source resumes from
+   * the same subtask of the old source. Channel positions start at zero, as every channel does.
+   */
+  private async applyAssigned(assigned: AssignedState): Promise<void> {
+    for (let i = 0; i < this.cfg.operators.length; i++) {
+      const op = this.cfg.operators[i]!;
+      const states = assigned.operators[i]!;
+      if (states.length === 0) await op.restoreState?.(null);
+      else if (assigned.oldParallelism[i] === this.cfg.parallelism && !op.restoreRescaled) await op.restoreState?.(states[this.cfg.subtask]);
+      else if (op.restoreRescaled) await op.restoreRescaled(states);
+      else if (op.stateful) throw new InvalidJobError(`operator '${op.name}' keeps state that cannot be redistributed to a new parallelism (it ran at ${assigned.oldParallelism[i]}, now ${this.cfg.parallelism})`);
+      else await op.restoreState?.(null);
+    }
+    if (this.cfg.source && assigned.hasSource) this.cfg.source.restore(assigned.source);
   }
 
   private async readSnapshot(key: string): Promise<TaskSnapshot> {
