@@ -121,6 +121,8 @@ export interface JobMetrics {
     backpressuredMs: number;
     mailboxDepth: number;
     watermark: number;
+    /** Most input batches the actor held for replay at once (bounded by `replayLimit`). */
+    replayLogPeak: number;
   }>;
   recordsIn: number;
   recordsOut: number;

@@ -212,6 +212,22 @@ export class OutputGate {
     return false;
   }
 
+  /**
+   * The sealed envelopes waiting for credit, by reference (they are never changed once sealed):
+   * an in-memory snapshot of a stateless actor keeps them, so it can trim its replay log while
+   * its output waits. Duplicates sent again after a restore are dropped by receivers (records by
+   * sequence number, barriers by checkpoint id, end once).
+   */
+  waiting(): Envelope[][] {
+    return this.sealed.map((q) => q.slice());
+  }
+
+  /** Puts back the envelopes {@link OutputGate.waiting} returned, after a {@link OutputGate.restore}. */
+  restoreWaiting(waiting: Envelope[][]): void {
+    this.sealed = waiting.map((q) => q.slice());
+    this.sealedCount = this.sealed.reduce((n, q) => n + q.length, 0);
+  }
+
   /** Sequence positions and partitioner position, for the actor's snapshot (taken only when nothing waits). */
   snapshot(): { seqs: number[]; rebalance: number[] } {
     return { seqs: this.seqs.slice(), rebalance: this.routes.map((r) => r.rebalanceNext) };

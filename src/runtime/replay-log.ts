@@ -12,6 +12,8 @@ export class ReplayLog {
   private entries: LoggedInput[] = [];
   private cursor = 0;
   readonly limit: number;
+  /** Most entries ever held at once (a runtime counter: what replay retained at worst). */
+  peak = 0;
 
   constructor(limit: number) {
     this.limit = limit;
@@ -21,6 +23,7 @@ export class ReplayLog {
   append(entry: LoggedInput): void {
     this.entries.push(entry);
     this.cursor = this.entries.length;
+    if (this.cursor > this.peak) this.peak = this.cursor;
   }
 
   /** True while a restarted actor still has logged input to re-process. */

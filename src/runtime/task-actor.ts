@@ -139,6 +139,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
   /** Chains without state snapshot only positions: kept in memory after every batch, so nothing is retained. */
   private readonly light: boolean;
   private lightSnapshot: TaskSnapshot | undefined;
+  /** Output that waited for credit when the light snapshot was taken. */
+  private lightWaiting: { gate: Envelope[][]; sides: Array<[string, Envelope[][]]> } | undefined;
   private readonly aligner: BarrierAligner;
   /** Checkpoints the coordinator asked this source to start (injected at its next turn). */
   private readonly pendingBarriers: Array<{ id: number; savepoint: boolean }> = [];
@@ -491,12 +493,16 @@ export class TaskActor implements Schedulable, SupervisedChild {
   /** Snapshot state now (only when nothing waits to be sent) and trim the log once it is durable. */
   private takeSnapshot(): void {
     this.sealPartials();
-    if (!this.flushAll()) return;
+    // A stateless actor's snapshot stays in memory and keeps its waiting output by reference, so it
+    // need not wait for credit: otherwise, behind a slower receiver, its log would retain up to
+    // `replayLimit` full input batches (GC time) while holding nothing worth replaying.
+    if (!this.flushAll() && !this.light) return;
     const startedAt = performance.now();
     // A delta holds only what changed since the previous local snapshot; a chain of them sits on a full one.
     const delta = !this.light && this.deltaDue();
     const payload = this.snapshotPayload(delta);
     if (this.light) {
+      this.lightWaiting = { gate: this.cfg.gate.waiting(), sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.waiting()]) };
       this.lightSnapshot = payload;
       this.log.trim(this.log.mark());
       this.batchesSinceSnapshot = 0;
@@ -671,7 +677,14 @@ export class TaskActor implements Schedulable, SupervisedChild {
 
   private async restore(): Promise<number> {
     while (this.snapshotInFlight) await this.snapshotInFlight;
-    if (this.light) await this.applySnapshot(this.lightSnapshot!);
+    if (this.light) {
+      await this.applySnapshot(this.lightSnapshot!);
+      const waiting = this.lightWaiting;
+      if (waiting) {
+        this.cfg.gate.restoreWaiting(waiting.gate);
+        for (const [tag, w] of waiting.sides) this.cfg.sideOutputs.get(tag)?.restoreWaiting(w);
+      }
+    }
     else {
       await this.applySnapshot(await this.readSnapshot(this.snapshotKey));
       for (const key of this.localChain.slice(1)) await this.applySnapshot(await this.readSnapshot(key));
@@ -819,7 +832,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private blockedSince: number | undefined;
 
   /** Live figures for metrics: counters, back-pressure (including a period still going on), mailbox depth, watermark. */
-  figures(): { recordsIn: number; recordsOut: number; busyMs: number; backpressuredMs: number; mailboxDepth: number; watermark: number } {
+  figures(): { recordsIn: number; recordsOut: number; busyMs: number; backpressuredMs: number; mailboxDepth: number; watermark: number; replayLogPeak: number } {
     let depth = 0;
     for (const c of this.cfg.inputs) depth += c.size();
     return {
@@ -829,6 +842,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       backpressuredMs: this.backpressuredMs + (this.blockedSince === undefined ? 0 : performance.now() - this.blockedSince),
       mailboxDepth: depth,
       watermark: this.chain.currentWatermark,
+      replayLogPeak: this.log.peak,
     };
   }
 

@@ -38,6 +38,50 @@ test('a sink 100x slower than its source: no mailbox exceeds its capacity and th
   const bound = (2 * channelCapacity + 3) * batchSize;
   assert.ok(maxLag <= bound, `source ran ${maxLag} records ahead of the sink; bound ${bound}`);
   assert.ok(maxLag > 0);
+  // The stateless map between them keeps no input for replay while its output waits for credit (it used to hold up to
+  // replayLimit full batches, all live data for the garbage collector).
+  const map = job.metrics().actors.find((a) => a.operator === 'map')!;
+  assert.ok(map.replayLogPeak <= 2, `the stateless map retained ${map.replayLogPeak} input batches for replay`);
+});
+
+test('a stateless actor behind a slow receiver (its snapshots taken while output waits for credit) restarts after failures and loses or repeats nothing', async () => {
+  const total = 200_000;
+  const got: number[] = [];
+  const slow: Sink<number> = {
+    name: 'slow',
+    createWriter: () => ({
+      open() {},
+      write(values) {
+        for (const v of values) got.push(v);
+        return new Promise<void>((resolve) => setImmediate(resolve));
+      },
+      close() {},
+    }),
+  };
+  // Fails once at each of these records, while the slow sink keeps the map's output waiting for credit between turns.
+  const failAt = new Set([5_000, 77_777, 150_001]);
+  let failures = 0;
+  const env = StreamEnvironment.create({ batchSize: 512, channelCapacity: 2, supervision: { maxRestarts: 10, backoff: { initialMs: 1, maxMs: 1 } } });
+  env
+    .fromGenerator((i) => i, { count: total })
+    .map((x) => {
+      if (failAt.delete(x)) {
+        failures++;
+        throw new Error(`injected failure at ${x}`);
+      }
+      return x * 2;
+    })
+    .disableChaining()
+    .sinkTo(slow)
+    .disableChaining();
+  const job = env.executeAsync('stateless-restart');
+  const result = await job.done;
+  assert.is(failures, 3);
+  assert.is(result.restarts, 3);
+  assert.is(got.length, total, 'nothing lost or repeated');
+  for (let i = 0; i < total; i++) if (got[i] !== i * 2) assert.unreachable(`record ${i}: got ${got[i]}, expected ${i * 2}`);
+  const map = job.metrics().actors.find((a) => a.operator === 'map')!;
+  assert.ok(map.backpressuredMs > 0, 'the map waited for credit');
 });
 
 test.run();
