@@ -4,19 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamEnvironment, TransactionalCollectSink, MemorySnapshotStore, DirectorySnapshotStore, InspectionBus, ValueStateDescriptor, type SnapshotStore } from '../../src/index.ts';
-import { makeEvent, events, compareByKey, type Event } from '../runtime/fixtures.ts';
+import { makeEvent, compareByKey, runningSums, type Event } from '../runtime/fixtures.ts';
 
-function reference(count: number, seed: number): Event[] {
-  const state = new Map<string, Event>();
-  const out: Event[] = [];
-  for (const e of events(count, seed, 20)) {
-    const prev = state.get(e.key);
-    const next = prev ? { i: e.i, key: e.key, value: prev.value + e.value } : e;
-    state.set(e.key, next);
-    out.push(next);
-  }
-  return out;
-}
+const reference = (count: number, seed: number): Event[] => runningSums(count, seed, 20);
 
 // The directory store writes slowly (fsync), so checkpoints are still in flight when input ends or the job fails.
 for (const [storeName, makeStore] of [['memory', () => new MemorySnapshotStore()], ['directory', () => new DirectorySnapshotStore(mkdtempSync(join(tmpdir(), 'weir-rec-')))]] as Array<[string, () => SnapshotStore]>) {

@@ -1,37 +1,30 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StreamEnvironment, TransactionalCollectSink, MemorySnapshotStore, InvalidJobError } from '../../src/index.ts';
-import { makeEvent, events, compareByKey, type Event } from '../runtime/fixtures.ts';
+import { makeEvent, events, compareByKey, runningSums, type Event } from '../runtime/fixtures.ts';
 
 const COUNT = 120_000;
 const SEED = 12;
 
 /** Running sums per key, one output per input: the reference of every job below. */
-function reference(): Event[] {
-  const state = new Map<string, Event>();
-  const out: Event[] = [];
-  for (const e of events(COUNT, SEED, 20)) {
-    const prev = state.get(e.key);
-    const next = prev ? { i: e.i, key: e.key, value: prev.value + e.value } : e;
-    state.set(e.key, next);
-    out.push(next);
-  }
-  return out;
-}
+const reference = (): Event[] => runningSums(COUNT, SEED, 20);
 
 type Savepoint = Awaited<ReturnType<ReturnType<StreamEnvironment['executeAsync']>['savepoint']>>;
 const sum = (a: Event, b: Event): Event => ({ i: b.i, key: a.key, value: a.value + b.value });
 
-// The source runs at parallelism 1 throughout: per key, records then arrive in index order, as the reference takes them.
+/** The seeded input and a map, both at parallelism 1 throughout: per key, records arrive in index order, as the reference takes them. */
+function input(env: StreamEnvironment) {
+  return env
+    .fromGenerator((i, r) => makeEvent(i, r, 20), { count: COUNT, seed: SEED, ratePerSecond: 1_200_000 })
+    .setParallelism(1)
+    .map((e) => e, 'copy')
+    .setParallelism(1);
+}
 
 /** Version 1: the keyed sum at parallelism 2, chained with the sink. */
 function version1(store: MemorySnapshotStore, sink: TransactionalCollectSink<Event>) {
   const env = StreamEnvironment.create({ parallelism: 2, snapshotStore: store, checkpointing: { intervalMs: 60_000 } });
-  env
-    .fromGenerator((i, r) => makeEvent(i, r, 20), { count: COUNT, seed: SEED, ratePerSecond: 1_200_000 })
-    .setParallelism(1)
-    .map((e) => e, 'copy')
-    .setParallelism(1)
+  input(env)
     .keyBy((e) => e.key)
     .reduce(sum, 'sum')
     .uid('sums')
@@ -42,11 +35,7 @@ function version1(store: MemorySnapshotStore, sink: TransactionalCollectSink<Eve
 /** Version 2: the sum renamed and at parallelism 3, an operator added after it: its chain has neither its old name nor its old operators. */
 function version2(store: MemorySnapshotStore, sink: TransactionalCollectSink<Event>, restoreFrom: Savepoint, options: { uid?: string; allowNonRestoredState?: boolean } = {}) {
   const env = StreamEnvironment.create({ parallelism: 3, snapshotStore: store, checkpointing: { intervalMs: 60_000 }, restoreFrom, allowNonRestoredState: options.allowNonRestoredState });
-  env
-    .fromGenerator((i, r) => makeEvent(i, r, 20), { count: COUNT, seed: SEED, ratePerSecond: 1_200_000 })
-    .setParallelism(1)
-    .map((e) => e, 'copy')
-    .setParallelism(1)
+  input(env)
     .keyBy((e) => e.key)
     .reduce(sum, 'running sum')
     .uid(options.uid ?? 'sums')
@@ -88,7 +77,8 @@ test('state no operator claims fails the restore naming its uid, unless allowNon
   await version2(store, dropped, savepoint, { uid: 'totals', allowNonRestoredState: true }).done;
   const firstSeen = new Map<string, Event>();
   for (const e of dropped.committed) if (!firstSeen.has(e.key)) firstSeen.set(e.key, e);
-  const fresh = [...firstSeen.values()].filter((e) => e.value === events(COUNT, SEED, 20)[e.i]!.value);
+  const input = events(COUNT, SEED, 20);
+  const fresh = [...firstSeen.values()].filter((e) => e.value === input[e.i]!.value);
   assert.is(fresh.length, firstSeen.size, 'every key started from an empty sum');
 });
 

@@ -20,6 +20,19 @@ export function events(count: number, seed: number, keys = 100): Event[] {
   return out;
 }
 
+/** The reference of a keyed running sum over the seeded stream: one output per input, `value` summed per key. */
+export function runningSums(count: number, seed: number, keys = 100): Event[] {
+  const state = new Map<string, Event>();
+  const out: Event[] = [];
+  for (const e of events(count, seed, keys)) {
+    const prev = state.get(e.key);
+    const next = prev ? { i: e.i, key: e.key, value: prev.value + e.value } : e;
+    state.set(e.key, next);
+    out.push(next);
+  }
+  return out;
+}
+
 /** Compares outputs with a reference per key (order within a key must match): lost, duplicated, and the first difference. */
 export function compareByKey<T>(actual: T[], expected: T[], key: (v: T) => string, id: (v: T) => string): { lost: number; duplicated: number; mismatch?: string } {
   const group = (xs: T[]) => {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StreamEnvironment, CollectSink, SeededRandom } from '../../src/index.ts';
-import { makeEvent, events, compareByKey, type Event } from './fixtures.ts';
+import { makeEvent, events, compareByKey, runningSums, type Event } from './fixtures.ts';
 
 interface Total {
   key: string;
@@ -80,15 +80,7 @@ test('parallel keyed reduce (3 subtasks) with crashes: per-key results equal the
     })
     .sinkTo(sink);
   const result = await env.execute('parallel-crash');
-  const state = new Map<string, Event>();
-  const expected: Event[] = [];
-  for (const e of events(count, seed, 50)) {
-    const prev = state.get(e.key);
-    const next = prev ? { i: e.i, key: e.key, value: prev.value + e.value } : e;
-    state.set(e.key, next);
-    expected.push(next);
-  }
-  const cmp = compareByKey(sink.values, expected, (e) => e.key, (e) => `${e.i}:${e.value}`);
+  const cmp = compareByKey(sink.values, runningSums(count, seed, 50), (e) => e.key, (e) => `${e.i}:${e.value}`);
   assert.equal(cmp, { lost: 0, duplicated: 0, mismatch: undefined });
   assert.is(result.restarts, 4);
 });
