@@ -70,22 +70,27 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
       const commit = async (handle: unknown) => {
         const [subject, r, s, epoch, staged] = handle as JsHandle;
         let seq = 0;
-        let pending: Promise<unknown>[] = [];
-        for (const at of staged) {
-          const m = await jsm.streams.getMessage(staging, { seq: at }).catch(() => null);
-          // The purge follows the last publish: a staged message gone means the epoch was committed.
-          if (m === null) return;
-          for (const [target, data] of unpackValue(m.data) as Array<[string, Uint8Array]>) {
-            const h = headers();
-            h.set('Nats-Msg-Id', `${base}/${r}/${s}/${epoch}/${seq++}`);
-            pending.push(js.publish(target, data, { headers: h }));
-            if (pending.length >= IN_FLIGHT) {
-              await Promise.all(pending);
-              pending = [];
+        const pending: Promise<unknown>[] = [];
+        try {
+          for (const at of staged) {
+            // Null only when the message is not there; any other failure (e.g. a connection that closes
+            // while a failed job stops) fails the commit, which the restored job repeats.
+            const m = await jsm.streams.getMessage(staging, { seq: at });
+            // The purge follows the last publish: a staged message gone means the epoch was committed.
+            if (m === null) return;
+            for (const [target, data] of unpackValue(m.data) as Array<[string, Uint8Array]>) {
+              const h = headers();
+              h.set('Nats-Msg-Id', `${base}/${r}/${s}/${epoch}/${seq++}`);
+              pending.push(js.publish(target, data, { headers: h }));
+              if (pending.length >= IN_FLIGHT) await Promise.all(pending.splice(0));
             }
           }
+          await Promise.all(pending.splice(0));
+        } finally {
+          // Publishes still in flight when the commit failed: their failures belong to it, not to the process
+          // (an unobserved rejection ended the test process).
+          await Promise.allSettled(pending);
         }
-        await Promise.all(pending);
         await jsm.streams.purge(staging, { filter: subject });
       };
 
