@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Source, SourceContext, SourceReader } from './source.ts';
 import { ArrivalSignal } from './arrival-signal.ts';
 import { connectNats, type NatsConnectOptions } from '../cluster/nats-connect.ts';
@@ -24,6 +24,16 @@ export interface JetStreamSourceOptions<T> {
   bounded?: boolean;
   /** Prefix of the durable consumers' names (default `weir-<job>-<operator>`). */
   durablePrefix?: string;
+  /**
+   * Where a split's messages are told apart from the rest of the stream. `'server'`: its consumer
+   * has the split's filter subject. `'client'`: its consumer reads the whole stream and the reader
+   * passes over other subjects (so the stream is read once per split). Default: `'server'` from
+   * nats-server 2.9.15 on, `'client'` before — older servers recount a filtered consumer's pending
+   * messages with a scan of a message block for every message they deliver while the consumer is
+   * in the first half of the last block holding its subject (as after a rewind to a recent
+   * checkpoint); delivery then falls to a few hundred messages a second (issue 6).
+   */
+  filterOn?: 'server' | 'client';
   name?: string;
 }
 
@@ -58,10 +68,13 @@ export function jetStreamSource<T>(options: JetStreamSourceOptions<T>): Source<T
 /** One filter subject's consumer: messages fetched but not yet handed out, and where it stands. */
 interface Split {
   filter: string;
+  /** The consumer of the current generation; undefined until created (after a restore, after a failed pull). */
   consumer?: Consumer;
-  /** Sequence of the last message handed out. */
+  /** Sequence of the last message handed out (filtering on the client: or passed over as another subject's). */
   position: number;
-  /** Stream's last sequence at open (bounded mode); Infinity when unbounded. */
+  /** Sequence of the last message fetched into the buffer (≥ position): a new consumer starts after it. */
+  fetched: number;
+  /** The last sequence to read (bounded mode: the stream's last at open, or the last one left); Infinity when unbounded. */
   end: number;
   done: boolean;
   /** The last message handed out per checkpoint, to acknowledge when it completes. */
@@ -71,16 +84,29 @@ interface Split {
   fetchedPending?: number;
 }
 
+/**
+ * Life cycle: `open` connects and finds where to start, the first `read` (or a `restore`) starts
+ * pulling. One pull runs at a time (`pulling`), fetching for each split in turn; it runs on the
+ * event loop beside `read`, which hands out the buffer in fetch order. A restore starts a new
+ * generation: it stops the pull in flight, and a pull of an older generation returns at its next
+ * step without touching a split (it used to keep a consumer it created for the old position, and
+ * the new generation read on from there: the messages that old pull had taken were skipped).
+ */
 class JetStreamReader<T> implements SourceReader<T> {
   private nc!: NatsConnection;
   private jsm!: JetStreamManager;
   private ctx!: SourceContext;
   private readonly splits: Split[];
   private buffer: JsMsg[] = [];
+  /** The split each buffered message was fetched for (filtering on the client, its subject may be another split's). */
+  private owners: Split[] = [];
   private head = 0;
   /** Incremented by every restore: fetches of an older generation are dropped. */
   private generation = 0;
   private pulling: Promise<void> | undefined;
+  /** The fetch in flight, stopped by a restore or close rather than left to run to its expiry. */
+  private fetching: ConsumerMessages | undefined;
+  private clientFilter = false;
   private readonly arrival = new ArrivalSignal(WAIT_MS);
   private failure: unknown;
   private closed = false;
@@ -91,13 +117,14 @@ class JetStreamReader<T> implements SourceReader<T> {
     private readonly options: JetStreamSourceOptions<T>,
     private readonly name: string,
   ) {
-    this.splits = filters.map((filter) => ({ filter, position: 0, end: Infinity, done: false, toAck: new Map() }));
+    this.splits = filters.map((filter) => ({ filter, position: 0, fetched: 0, end: Infinity, done: false, toAck: new Map() }));
   }
 
   async open(ctx: SourceContext): Promise<void> {
     this.ctx = ctx;
     this.nc = await connectNats({ name: `weir ${ctx.job}/${this.name}/${ctx.subtask}`, ...this.options.connection });
     this.jsm = await jetstreamManager(this.nc);
+    this.clientFilter = (this.options.filterOn ?? (filtersEfficiently(this.nc.info?.version) ? 'server' : 'client')) === 'client';
     try {
       const info = await this.jsm.streams.info(this.options.stream);
       for (const s of this.splits) {
@@ -108,6 +135,7 @@ class JetStreamReader<T> implements SourceReader<T> {
     } catch (error) {
       throw new ConnectionError(`jetstream source '${this.name}': cannot read stream '${this.options.stream}' (does it exist?)`, error);
     }
+    // No pull yet: a restore usually follows, and the first read pulls from wherever that leaves the splits.
     this.rewind();
   }
 
@@ -117,8 +145,8 @@ class JetStreamReader<T> implements SourceReader<T> {
     const decode = this.options.decode ?? defaultDecode;
     const ts = this.options.timestamp;
     while (n < max && this.head < this.buffer.length) {
+      const split = this.owners[this.head]!;
       const m = this.buffer[this.head++]!;
-      const split = this.splitOf(m);
       const seq = m.info.streamSequence;
       if (seq <= split.position) continue; // redelivered: handed out already
       if (seq > split.end) {
@@ -127,7 +155,9 @@ class JetStreamReader<T> implements SourceReader<T> {
       }
       split.position = seq;
       split.last = m;
-      if (m.info.pending === 0 && this.options.bounded) split.done = true;
+      if (seq >= split.end || (m.info.pending === 0 && this.options.bounded)) split.done = true;
+      // Another split's subject on an unfiltered consumer: passed over, the position moves on.
+      if (this.clientFilter && !subjectMatches(split.filter, m.subject)) continue;
       let record: T;
       try {
         record = decode(m.data, m.subject);
@@ -148,6 +178,7 @@ class JetStreamReader<T> implements SourceReader<T> {
     }
     if (this.head >= this.buffer.length && this.head > 0) {
       this.buffer = [];
+      this.owners = [];
       this.head = 0;
     }
     if (n === 0 && this.splits.every((s) => s.done)) return -1;
@@ -180,8 +211,11 @@ class JetStreamReader<T> implements SourceReader<T> {
       s.position = p[s.filter] ?? 0;
       s.done = false;
       s.last = undefined;
+      // A checkpoint past the restored position belongs to the abandoned run: acknowledging it would claim too much.
+      for (const [id, m] of s.toAck) if (m.info.streamSequence > s.position) s.toAck.delete(id);
     }
     this.rewind();
+    this.pull();
   }
 
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
@@ -195,6 +229,9 @@ class JetStreamReader<T> implements SourceReader<T> {
 
   async close(): Promise<void> {
     this.closed = true;
+    // The pull in flight returns at its next step, as after a restore.
+    this.generation++;
+    this.fetching?.stop();
     this.arrival.notify();
     await this.pulling?.catch(() => {});
     await this.nc?.drain().catch(() => {});
@@ -206,18 +243,19 @@ class JetStreamReader<T> implements SourceReader<T> {
     return `${base}-${split}`.replace(/[^A-Za-z0-9_-]/g, '_');
   }
 
-  private splitOf(m: JsMsg): Split {
-    if (this.splits.length === 1) return this.splits[0]!;
-    return this.splits.find((s) => subjectMatches(s.filter, m.subject)) ?? this.splits[0]!;
-  }
-
-  /** Starts reading again after each split's position: the durable consumers are recreated there. */
+  /** Starts reading again after each split's position: the next pull recreates the durable consumers there. */
   private rewind(): void {
     this.generation++;
+    this.fetching?.stop();
+    this.fetching = undefined;
     this.buffer = [];
+    this.owners = [];
     this.head = 0;
-    for (const s of this.splits) s.consumer = undefined;
-    this.pull();
+    for (const s of this.splits) {
+      s.consumer = undefined;
+      s.fetched = s.position;
+      s.fetchedPending = undefined;
+    }
   }
 
   private pull(): void {
@@ -236,56 +274,81 @@ class JetStreamReader<T> implements SourceReader<T> {
 
   private async fetchMore(generation: number): Promise<void> {
     const js = jetstream(this.nc);
+    const bounded = this.options.bounded === true;
     for (const s of this.splits) {
-      if (s.done || generation !== this.generation) continue;
+      // Every await below may see a restore: an older generation then leaves the splits alone.
+      if (generation !== this.generation) return;
+      if (s.done) continue;
       if (s.position >= s.end) {
         s.done = true;
         continue;
       }
+      // Bounded: everything up to the end is in the buffer; asking for more would wait out the pull's expiry.
+      if (s.fetched >= s.end) continue;
       if (!s.consumer) {
         const durable = this.durable(s);
         await this.jsm.consumers.delete(this.options.stream, durable).catch(() => {});
-        await this.jsm.consumers.add(this.options.stream, {
+        if (generation !== this.generation) return;
+        const info = await this.jsm.consumers.add(this.options.stream, {
           durable_name: durable,
           ack_policy: AckPolicy.All,
           deliver_policy: DeliverPolicy.StartSequence,
-          opt_start_seq: s.position + 1,
-          ...(s.filter ? { filter_subject: s.filter } : {}),
+          opt_start_seq: s.fetched + 1,
+          ...(s.filter && !this.clientFilter ? { filter_subject: s.filter } : {}),
           ack_wait: 30 * 60 * 1e9,
           max_ack_pending: -1,
         });
         if (generation !== this.generation) return;
-        s.consumer = await js.consumers.get(this.options.stream, durable);
+        const consumer = await js.consumers.get(this.options.stream, durable);
+        if (generation !== this.generation) return;
+        s.consumer = consumer;
         s.fetchedPending = undefined;
-        // Bounded and nothing left for this filter: no message will ever say so.
-        if (s.end !== Infinity && (await s.consumer.info()).num_pending === 0) {
-          s.done = true;
+        // Bounded and nothing left for this consumer: no message will ever say so.
+        if (bounded && info.num_pending === 0) {
+          s.end = s.fetched;
+          if (s.position >= s.end) s.done = true;
           continue;
         }
       }
       try {
-        // Bounded: ask for no more than remain, or the pull would wait out its expiry at the end.
-        if (s.end !== Infinity && s.fetchedPending === 0) continue;
-        const max = s.end !== Infinity && s.fetchedPending !== undefined ? Math.min(FETCH, s.fetchedPending) : FETCH;
+        const max = bounded && s.fetchedPending !== undefined ? Math.min(FETCH, s.fetchedPending) : FETCH;
         const batch = await s.consumer.fetch({ max_messages: max, expires: 1000 });
+        if (generation !== this.generation) {
+          batch.stop();
+          return;
+        }
+        this.fetching = batch;
         for await (const m of batch) {
           if (generation !== this.generation) return;
           this.buffer.push(m);
+          this.owners.push(s);
+          s.fetched = m.info.streamSequence;
           s.fetchedPending = m.info.pending;
+          if (bounded && m.info.pending === 0) s.end = Math.min(s.end, s.fetched);
           // The reader may go on while the pull goes on.
           this.arrival.notify();
         }
+        if (this.fetching === batch) this.fetching = undefined;
         this.fetchErrors = 0;
       } catch (error) {
+        if (generation !== this.generation) return;
         // A busy event loop misses the pull's idle heartbeats; a reconnect ends a pull. Messages the
-        // failed pull delivered may be lost to us, so the consumer restarts after the last one handed
-        // out (copies of buffered ones that come again are skipped by sequence).
+        // failed pull delivered after the last one received are lost to this consumer, so it restarts
+        // after that one (the buffer keeps what was received: nothing is fetched twice).
         s.consumer = undefined;
         s.fetchedPending = undefined;
         if (++this.fetchErrors > 20) throw new ConnectionError(`jetstream source '${this.name}': pulling from '${this.options.stream}' failed ${this.fetchErrors} times in a row`, error);
       }
     }
   }
+}
+
+/** Whether a nats-server counts a filtered consumer's pending messages without a block scan per delivery (2.9.15 and later). */
+function filtersEfficiently(version: string | undefined): boolean {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return true;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return major > 2 || (major === 2 && (minor > 9 || (minor === 9 && patch >= 15)));
 }
 
 function defaultDecode(data: Uint8Array): never {

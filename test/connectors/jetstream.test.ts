@@ -1,10 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import {
   StreamEnvironment, WatermarkStrategy, TumblingEventTimeWindows, SeededRandom, InspectionBus, MemorySnapshotStore,
-  jetStreamSource, jetStreamSink, natsSource, natsSink,
+  jetStreamSource, jetStreamSink, natsSource, natsSink, type SourceReader,
 } from '../../src/index.ts';
 import { readAll } from '../support/jetstream-read.ts';
 import { startNatsServer, type NatsServerHandle } from '../support/nats-server.ts';
@@ -170,6 +170,79 @@ test('a restore rewinds the source to the sequence in the snapshot: records afte
   assert.ok(durable, 'a durable consumer exists');
   assert.is(durable!.ack_floor.stream_seq, 1000, 'checkpoint 1 acknowledged up to its position');
   assert.equal(dead, []);
+});
+
+const ctx = (job: string, dead: unknown[] = []) => ({ job, operator: 'src', subtask: 0, parallelism: 1, clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} }, deadLetter: (e: unknown) => void dead.push(e) });
+
+/** Reads `n` records (fewer at the end of a bounded source). */
+async function readRecords<T>(reader: SourceReader<T>, n: number): Promise<T[]> {
+  const out: T[] = [];
+  while (out.length < n) {
+    const got = reader.read(out, null, n - out.length);
+    if (got < 0) break;
+    if (got === 0) await reader.whenAvailable!();
+  }
+  return out;
+}
+
+/** Counts the consumer creations of a stream the server is asked for, from now on. */
+function countCreations(stream: string): { count(): number; stop(): void } {
+  let n = 0;
+  const sub = nc.subscribe(`$JS.API.CONSUMER.*.${stream}.>`, { callback: (_e, m) => void (m.subject.includes('CREATE') && n++) });
+  return { count: () => n, stop: () => sub.unsubscribe() };
+}
+
+/** Three subjects, interleaved, in one message block: `{ s: i % 3, i }` as message i + 1. */
+async function interleaved(stream: string, n: number): Promise<void> {
+  await jsm.streams.add({ name: stream, subjects: [`${stream.toLowerCase()}.>`] });
+  for (let i = 0; i < n; i++) {
+    nc.publish(`${stream.toLowerCase()}.${i % 3}`, JSON.stringify({ s: i % 3, i }));
+    if (i % 10_000 === 9_999) await nc.flush();
+  }
+  await nc.flush();
+}
+
+test('issue 6: a reader restored into the first half of the last message block reads on with one consumer (nats-server before 2.9.15 rescanned the block for each message a filtered consumer delivered: pulls expired half-done, ended in missed heartbeats, and each one re-created the consumer)', async () => {
+  await interleaved('SENSORS', 60_000);
+  const reader = jetStreamSource<{ s: number; i: number }>({ connection: { servers: [server.url] }, stream: 'SENSORS', subjects: ['sensors.0', 'sensors.1', 'sensors.2'], bounded: true }).createReader(1, 3);
+  const dead: unknown[] = [];
+  await reader.open(ctx('zone', dead));
+  const creations = countCreations('SENSORS');
+  // Message 25_001 holds i = 25_000; the first of subject 1 after it is i = 25_003.
+  reader.restore({ 'sensors.1': 25_001 });
+  const got = await readRecords(reader, 5000);
+  creations.stop();
+  await reader.close();
+  assert.equal(got.map((r) => r.i), Array.from({ length: 5000 }, (_, k) => 25_003 + 3 * k), 'subject 1 only, right after the restored position');
+  assert.is(creations.count(), 1, 'one consumer for the restored position, never re-created');
+  assert.equal(dead, []);
+});
+
+test('a restore while the first pull sets up its consumer, filtering on the server or in the reader: the new run reads right after the restored position (a pull of the old run could keep the consumer it made, and the new run lost what that pull took)', async () => {
+  await interleaved('RACE', 9000);
+  for (const filterOn of ['server', 'client'] as const) {
+    // Committed up to message 3000 by an earlier run: the reader starts there, and so does the checkpoint it restores.
+    const durable = `race-${filterOn}-race_2`;
+    await jsm.consumers.add('RACE', { durable_name: durable, ack_policy: AckPolicy.All, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 3001 });
+    const reader = jetStreamSource<{ s: number; i: number }>({ connection: { servers: [server.url] }, stream: 'RACE', subjects: ['race.0', 'race.1', 'race.2'], bounded: true, filterOn, durablePrefix: `race-${filterOn}` }).createReader(2, 3);
+    await reader.open(ctx('race'));
+    // The first pull looks its new consumer up right after creating it: the restore comes exactly then.
+    let restored!: () => void;
+    const done = new Promise<void>((resolve) => (restored = resolve));
+    const sub = nc.subscribe(`$JS.API.CONSUMER.INFO.RACE.${durable}`, {
+      callback: () => {
+        sub.unsubscribe();
+        reader.restore({ 'race.2': 3000 });
+        restored();
+      },
+    });
+    await nc.flush();
+    const first = readRecords(reader, 1);
+    await done;
+    const got = [...(await first), ...(await readRecords(reader, 3000))];
+    await reader.close();
+    assert.equal(got.map((r) => r.i), Array.from({ length: 2000 }, (_, k) => 3002 + 3 * k), `${filterOn}: every record of subject 2 after the restored position, once, in order`);
+  }
 });
 
 test('core NATS source and sink (at-most-once): records published while the job runs flow through; garbage is a dead letter', async () => {
