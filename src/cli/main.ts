@@ -76,6 +76,13 @@ program
         program.error((error as Error).message);
       }
       environmentOverrides.cluster = { nc: nc!, node: opts.node!, nodes: opts.nodes!.split(','), subjectPrefix: opts.subjectPrefix };
+      // A part started by `weir node`: a restart after a node loss re-places its slots by the cluster's free slots.
+      const placedBy = process.env.WEIR_CLUSTER ? (JSON.parse(process.env.WEIR_CLUSTER) as { prefix: string; job: string }) : undefined;
+      delete process.env.WEIR_CLUSTER;
+      if (placedBy) {
+        const { lostSlotReplacer } = await import('../cluster/lost-slots.ts');
+        environmentOverrides.cluster.replaceLost = lostSlotReplacer(nc!, placedBy.prefix, placedBy.job, (line) => console.error(line));
+      }
       // Operators see rollbacks and skipped checkpoints in the node's log.
       const { InspectionBus } = await import('../index.ts');
       const bus = new InspectionBus();

@@ -8,6 +8,7 @@ import { latestCheckpoint } from '../checkpoint/job-recovery.ts';
 import { nextRestartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.ts';
 import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
 import { JobCancelledError, JobFailedError, WeirError } from '../errors.ts';
+import { replaceLost } from './placement.ts';
 
 /** Where a clustered job runs: this node among `nodes`, all on one NATS. */
 export interface ClusterOptions {
@@ -21,6 +22,12 @@ export interface ClusterOptions {
   failAfterMs?: number;
   /** A node never heard from counts as alive this long after start (default 60 s): processes start at very different speeds on a busy machine. */
   startupGraceMs?: number;
+  /**
+   * Gives the slots of lost nodes to survivors when the job restarts without them: `slots` is the job's slot list
+   * (slot i runs subtask i), the result the new one. Default (and when it fails): {@link replaceLost} spreads them
+   * over the survivors without knowing their free slots. `weir node` counts free slots ({@link lostSlotReplacer}).
+   */
+  replaceLost?: (slots: string[], lost: string[]) => Promise<string[]>;
 }
 
 type Control =
@@ -45,7 +52,7 @@ const dec = new TextDecoder();
  * across them. The first live node coordinates checkpoints (its coordinator drives stand-ins for
  * the other nodes' actors over `<prefix>.<job>.ctl`); nodes heartbeat; when a node fails or goes
  * silent, the coordinator restarts the job on the nodes still alive from the last completed
- * checkpoint (in a shared snapshot store), placing the lost node's subtasks on them. Each attempt
+ * checkpoint (in a shared snapshot store), placing the lost node's subtasks on them ({@link ClusterOptions.replaceLost}). Each attempt
  * uses its own channel subjects, so frames of an old attempt never reach a new one.
  */
 export function runClustered(name: string, plan: PhysicalPlan, options: JobRuntimeOptions, strategy: RestartStrategy, cluster: ClusterOptions): JobHandle {
@@ -163,6 +170,17 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
     }
   })().catch(() => {});
 
+  const replaceSlots = async (slots: string[], lost: string[]): Promise<string[]> => {
+    if (cluster.replaceLost) {
+      try {
+        return await cluster.replaceLost(slots, lost);
+      } catch (error) {
+        console.error(`weir: job '${name}': re-placing the slots of ${lost.join(', ')} by free slots failed (${(error as Error).message}); spreading them over the survivors`);
+      }
+    }
+    const placed = replaceLost(slots, lost, [], new Map());
+    return placed.ok ? placed.slots : slots.filter((n) => !lost.includes(n));
+  };
   let restarting = false;
   /** Coordinator: asks the surviving nodes to stop; `maybeGo` starts them again once all stopped. */
   const restart = async (reason: string) => {
@@ -177,7 +195,10 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
       }
       await new Promise((r) => setTimeout(r, delay));
       const next = Math.max(attempt, preparing?.attempt ?? 0) + 1;
-      publish({ t: 'prepare', attempt: next, members: (preparing?.members ?? members).filter(alive) });
+      const slots = preparing?.members ?? members;
+      const lost = [...new Set(slots.filter((n) => !alive(n)))];
+      // Surviving slots keep their index (and so their subtasks); the lost ones move.
+      publish({ t: 'prepare', attempt: next, members: lost.length === 0 ? slots : (await replaceSlots(slots, lost)).filter(alive) });
     } finally {
       restarting = false;
     }

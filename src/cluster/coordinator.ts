@@ -45,7 +45,8 @@ export async function coordinate(state: ClusterState, jobs: JobRecord[], log: (l
     }
     if (!next) {
       // Nodes lost while the job runs (it rolled back and re-placed their subtasks on the others): shown by weir jobs.
-      const lost = members.filter((n) => !alive.has(n));
+      // The job's own restart moves lost slots to survivors and records the lost nodes; until then they are still in its slots.
+      const lost = [...new Set([...(job.lost ?? []), ...members.filter((n) => !alive.has(n))])];
       if (lost.join() !== (job.lost ?? []).join()) await updateJson<JobRecord>(state.jobs, jobKey(job.name), (cur) => (active(cur) ? { ...cur, lost, updatedAt: Date.now() } : undefined));
       continue;
     }

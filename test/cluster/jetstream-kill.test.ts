@@ -5,7 +5,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { SeededRandom } from '../../src/index.ts';
 import { readAll } from '../support/jetstream-read.ts';
 import { startNatsServer } from '../support/nats-server.ts';
-import { weir, type CliProcess } from './cli-process.ts';
+import { weir, weirRun, type CliProcess } from './cli-process.ts';
 import type { Reading } from './fixtures/jetstream-windows.job.ts';
 
 const JOB = 'test/cluster/fixtures/jetstream-windows.job.ts';
@@ -96,7 +96,12 @@ async function killScenario(victim: number | undefined): Promise<void> {
     assert.is(await submit.exit, 0, submit.output() + logs(nodes));
     assert.match(submit.output(), /job 'jetstream-windows' completed/);
     assert.ok(committed > 0, 'windows were committed before the kill');
-    if (victim !== undefined) assert.ok(nodes.some((n, i) => i !== victim && /restarts job 'jetstream-windows' \(attempt \d+\) from checkpoint [1-9]/.test(n.output())), `the survivors rolled back to a completed checkpoint\n${logs(nodes)}`);
+    if (victim !== undefined) {
+      assert.ok(nodes.some((n, i) => i !== victim && /restarts job 'jetstream-windows' \(attempt \d+\) from checkpoint [1-9]/.test(n.output())), `the survivors rolled back to a completed checkpoint\n${logs(nodes)}`);
+      // b's slot went to a survivor with a free slot (a and c have one each; a by name), and the job's record says so.
+      const jobs = await weirRun(['jobs', '--nats', server.url]);
+      assert.match(jobs.output, /jetstream-windows\s+completed\s+3\s+a,a,c\s+\(lost b\)/, jobs.output);
+    }
 
     const got = (await readAll(jsm, nc, 'WINDOWS')).sort();
     const expected = reference(input);
