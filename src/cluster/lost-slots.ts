@@ -4,6 +4,7 @@ import { Kvm } from '@nats-io/kv';
 import { bucketName, jobKey, listJson, updateJson, type JobRecord } from './cluster-state.ts';
 import { liveNodes } from './node-registry.ts';
 import { replaceLost, usedSlots } from './placement.ts';
+import { WeirError } from '../errors.ts';
 
 /**
  * For a job part started by a `weir node`: re-places the slots of lost nodes with
@@ -26,7 +27,7 @@ export function lostSlotReplacer(nc: NatsConnection, prefix: string, job: string
     const alive = new Set(nodes.map((n) => n.name));
     const others = (await listJson<JobRecord>(jobsKv, 'job.*')).filter((j) => j.name !== job && (j.status === 'running' || j.status === 'cancelling'));
     const placed = replaceLost(slots, lost, nodes, usedSlots(others.map((j) => (j.slots ?? []).filter((n) => alive.has(n)))));
-    if (!placed.ok) throw new Error(placed.reason);
+    if (!placed.ok) throw new WeirError('WEIR_NO_SURVIVORS', placed.reason, { job });
     if (placed.overcommitted.length > 0) {
       const per = [...usedSlots([placed.overcommitted])].map(([n, k]) => `${n} +${k}`).join(', ');
       log(`weir: job '${job}' lost ${lost.join(', ')}; too few free slots on the survivors, overcommitted: ${per} (the job goes on, slower; free slots or resubmit it)`);
