@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as assert from 'uvu/assert';
 
 /** A `weir …` process started by a test: its output so far, a way to wait for a line, its exit. */
 export interface CliProcess {
@@ -40,4 +43,25 @@ export async function weirRun(args: string[], env: Record<string, string> = {}):
   const p = weir(args, env);
   const code = await p.exit;
   return { code, output: p.output() };
+}
+
+/**
+ * Starts one `weir node` (slots 2) connecting with `connectArgs`, submits the windowed-counts fixture to it at
+ * parallelism 2 with the same arguments, waits for the job, stops the node and returns the rows the job wrote into
+ * `dir/out`: the job's processes connect as the node does.
+ */
+export async function runJobOnOneNode(url: string, dir: string, connectArgs: string[]): Promise<string[]> {
+  const out = join(dir, 'out');
+  const node = weir(['node', '--nats', url, '--name', 'a', '--slots', '2', ...connectArgs], { OUT: out });
+  try {
+    await node.waitFor('node a joined');
+    const submit = await weirRun(['submit', 'test/cli/fixtures/windowed-counts.job.ts', '--parallelism', '2', '--wait', '--nats', url, ...connectArgs]);
+    assert.is(submit.code, 0, submit.output + node.output());
+    return readdirSync(out)
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean));
+  } finally {
+    node.child.kill('SIGTERM');
+    assert.is(await node.exit, 0, node.output());
+  }
 }

@@ -1,11 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer } from '../support/nats-server.ts';
-import { weir, weirRun } from './cli-process.ts';
+import { runJobOnOneNode, weirRun } from './cli-process.ts';
 
 /** A throwaway CA and a server certificate for 127.0.0.1, made with openssl. */
 function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
@@ -25,17 +25,7 @@ test('TLS passes through: without the CA weir node fails at once with a clear er
     const untrusted = await weirRun(['node', '--nats', server.url, '--name', 'a']);
     assert.is.not(untrusted.code, 0);
     assert.match(untrusted.output, /weir: cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+: .*(certificate|self.signed)/i);
-    const node = weir(['node', '--nats', server.url, '--name', 'a', '--slots', '2', '--tls-ca', c.ca], { OUT: join(dir, 'out') });
-    try {
-      await node.waitFor('node a joined');
-      const submit = await weirRun(['submit', 'test/cli/fixtures/windowed-counts.job.ts', '--parallelism', '2', '--wait', '--nats', server.url, '--tls-ca', c.ca]);
-      assert.is(submit.code, 0, submit.output + node.output());
-      const rows = readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(join(dir, 'out', f), 'utf8').split('\n').filter(Boolean));
-      assert.is(rows.length, 300);
-    } finally {
-      node.child.kill('SIGTERM');
-      assert.is(await node.exit, 0, node.output());
-    }
+    assert.is((await runJobOnOneNode(server.url, dir, ['--tls-ca', c.ca])).length, 300);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
