@@ -240,7 +240,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
 
   snapshot(): unknown {
     return {
-      slices: [...this.slices].map(([s, m]) => [s, [...m]]),
+      slices: [...this.slices].map(([s, m]) => columns(s, m)),
       firedUpTo: this.firedUpTo,
       lifecycles: [...this.lifecycles].map(([end, life]) => [end, life.getPersistedSnapshot()]),
     };
@@ -248,10 +248,10 @@ export class SlicedWindows<T, K, ACC, OUT> {
 
   /** The slices updated since the last snapshot, which slices exist, and the (small) lifecycle state. */
   snapshotDelta(): unknown {
-    const changed: Array<[number, Array<[K, ACC]>]> = [];
+    const changed: Array<SliceColumns<K, ACC>> = [];
     for (const start of this.touched) {
       const slice = this.slices.get(start);
-      if (slice) changed.push([start, [...slice]]);
+      if (slice) changed.push(columns(start, slice));
     }
     this.touched.clear();
     if (this.lastSlice !== undefined) this.touched.add(this.lastSliceStart);
@@ -264,10 +264,10 @@ export class SlicedWindows<T, K, ACC, OUT> {
   }
 
   restoreDelta(delta: unknown): void {
-    const d = delta as { changed: Array<[number, Array<[K, ACC]>]>; present: number[]; firedUpTo: number; lifecycles: Array<[number, unknown]> };
+    const d = delta as { changed: Array<StoredSlice<K, ACC>>; present: number[]; firedUpTo: number; lifecycles: Array<[number, unknown]> };
     const present = new Set(d.present);
     for (const start of [...this.slices.keys()]) if (!present.has(start)) this.slices.delete(start);
-    for (const [start, entries] of d.changed) this.slices.set(start, new Map(entries));
+    for (const stored of d.changed) this.slices.set(stored[0], sliceOf(stored));
     this.firedUpTo = d.firedUpTo;
     for (const life of this.lifecycles.values()) life.stop();
     this.lifecycles = new Map(d.lifecycles.map(([end, snap]) => [end, startWindowLifecycle(end - this.size, end, snap)]));
@@ -277,13 +277,13 @@ export class SlicedWindows<T, K, ACC, OUT> {
 
   /** Restores from several old subtasks' snapshots (rescaling), keeping the keys this subtask owns. */
   restoreFiltered(states: unknown[], owns: (key: K) => boolean): void {
-    const parts = states as Array<{ slices: Array<[number, Array<[K, ACC]>]>; firedUpTo: number; lifecycles: Array<[number, unknown]> } | null>;
-    const slices: Array<[number, Array<[K, ACC]>]> = [];
+    const parts = states as Array<{ slices: Array<StoredSlice<K, ACC>>; firedUpTo: number; lifecycles: Array<[number, unknown]> } | null>;
+    const slices: Array<[number, Map<K, ACC>]> = [];
     const lifecycles = new Map<number, unknown>();
     let firedUpTo = -Infinity;
     for (const p of parts) {
       if (!p) continue;
-      for (const [start, entries] of p.slices) slices.push([start, entries.filter(([k]) => owns(k))]);
+      for (const stored of p.slices) slices.push([stored[0], sliceOf(stored, owns)]);
       for (const [end, snap] of p.lifecycles) if (!lifecycles.has(end)) lifecycles.set(end, snap);
       firedUpTo = Math.max(firedUpTo, p.firedUpTo);
     }
@@ -296,13 +296,38 @@ export class SlicedWindows<T, K, ACC, OUT> {
   }
 
   restore(state: unknown): void {
-    const s = state as { slices: Array<[number, Array<[K, ACC]>]>; firedUpTo: number; lifecycles: Array<[number, unknown]> } | null;
+    const s = state as { slices: Array<StoredSlice<K, ACC>>; firedUpTo: number; lifecycles: Array<[number, unknown]> } | null;
     for (const life of this.lifecycles.values()) life.stop();
-    this.slices = new Map((s?.slices ?? []).map(([start, entries]) => [start, new Map(entries)]));
+    this.slices = new Map((s?.slices ?? []).map((stored) => [stored[0], sliceOf(stored)]));
     this.firedUpTo = s?.firedUpTo ?? -Infinity;
     this.lifecycles = new Map((s?.lifecycles ?? []).map(([end, snap]) => [end, startWindowLifecycle(end - this.size, end, snap)]));
     this.lastSlice = undefined;
     this.lastSliceStart = NaN;
     this.touched.clear();
   }
+}
+
+/** A slice in a snapshot, columnar: its start, its keys and their accumulators (no pair array per key to build and pack). */
+type SliceColumns<K, ACC> = [number, K[], ACC[]];
+/** What restores read: the columnar layout, or the `[start, [[key, acc], …]]` pairs earlier snapshots wrote. */
+type StoredSlice<K, ACC> = SliceColumns<K, ACC> | [number, Array<[K, ACC]>];
+
+function columns<K, ACC>(start: number, slice: Map<K, ACC>): SliceColumns<K, ACC> {
+  const keys: K[] = [];
+  const accs: ACC[] = [];
+  slice.forEach((acc, key) => {
+    keys.push(key);
+    accs.push(acc);
+  });
+  return [start, keys, accs];
+}
+
+/** The slice a stored one holds, keeping only the keys `owns` accepts (rescaling). */
+function sliceOf<K, ACC>(stored: StoredSlice<K, ACC>, owns?: (key: K) => boolean): Map<K, ACC> {
+  const slice = new Map<K, ACC>();
+  if (stored.length === 3) {
+    const [, keys, accs] = stored;
+    for (let i = 0; i < keys.length; i++) if (!owns || owns(keys[i]!)) slice.set(keys[i]!, accs[i]!);
+  } else for (const [key, acc] of stored[1]) if (!owns || owns(key)) slice.set(key, acc);
+  return slice;
 }
