@@ -70,7 +70,8 @@ async function typecheck(): Promise<Outcome> {
   return { name: 'tsc --noEmit', passed: ok ? 1 : 0, failed: ok ? 0 : 1, seconds: r.seconds, output: r.output };
 }
 
-const suites = findSuites(join(root, 'test')).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+// Filters match the path below the repository (a checkout under /work/wt/creds must not match every suite for 'creds').
+const suites = findSuites(join(root, 'test')).filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)));
 const jobs: Array<() => Promise<Outcome>> = suites.map((f) => () => runSuite(f));
 if (filters.length === 0) jobs.push(typecheck);
 
