@@ -20,6 +20,7 @@ import { JobCancelledError, JobFailedError, InvalidJobError, causeText } from '.
 import { CheckpointCoordinator, type CheckpointConfig, type CheckpointMetadata, type CheckpointParticipant, type CheckpointSource } from '../checkpoint/coordinator.ts';
 import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
 import { assignState, operatorIds } from '../checkpoint/state-assignment.ts';
+import { SettlingStore } from '../checkpoint/stores/settling-store.ts';
 import type { Transformation } from '../graph/transformation.ts';
 import { toDeadLetter } from './dead-letter.ts';
 import { RecordTracer } from '../telemetry/record-tracer.ts';
@@ -157,6 +158,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   const tracer = options.traceSampleRate ? new RecordTracer(name, options.traceSampleRate) : undefined;
   const deadLetters: DeadLetter[] = [];
   let deadLetterCount = 0;
+  const store = new SettlingStore(options.store);
   let settled = false;
   let resolveDone!: (r: JobResult) => void;
   let rejectDone!: (e: Error) => void;
@@ -177,6 +179,9 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     coordinator?.stop();
     for (const a of actors) a.stop();
     await Promise.allSettled(actors.map((a) => a.close()));
+    // Snapshot writes and checkpoint clean-up still in flight finish before the job says it ended
+    // (bounded: a store behind a lost connection must not hold up a rollback).
+    await store.settled(2000);
     for (const c of allChannels) c.close();
     detachCluster?.();
     system.inspection.emit({ type: 'job.finished', job: name, status: error ? (error instanceof JobCancelledError ? 'cancelled' : 'failed') : 'completed', error });
@@ -203,7 +208,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   const chainOfActor = new Map<TaskActor, ChainPlan>();
   /** Tells every local actor how it restores: exactly, by chain name (snapshots without uids), or from state assigned by operator uid. */
   const assignRestores = async () => {
-    const assignment = await assignState(options.restoreFrom!, options.store, plan, layouts, options.allowNonRestoredState);
+    const assignment = await assignState(options.restoreFrom!, store, plan, layouts, options.allowNonRestoredState);
     for (const a of actors) {
       const chain = chainOfActor.get(a)!;
       if (assignment.kind === 'byUid') a.restoreWith({ assigned: assignment.states.get(a.checkpointName)! });
@@ -284,7 +289,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
         batchSize: options.batchSize,
         snapshotEvery: options.snapshotEvery,
         replayLimit: options.replayLimit,
-        store: options.store,
+        store,
         clock: options.clock,
         scheduler: system.scheduler,
         supervisor: root,
@@ -320,7 +325,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   if (options.checkpoint && (!cluster || cluster.leader)) {
     const all: CheckpointParticipant[] = [...actors, ...(cluster?.remoteActors ?? [])];
     const sources: CheckpointSource[] = [...sourceActors, ...(cluster?.remoteSources ?? [])];
-    coordinator = new CheckpointCoordinator(name, all, sources, options.store, options.clock, system.inspection, options.checkpoint, (e) => fail(e), (options.restoreFrom?.id ?? 0) + 1);
+    coordinator = new CheckpointCoordinator(name, all, sources, store, options.clock, system.inspection, options.checkpoint, (e) => fail(e), (options.restoreFrom?.id ?? 0) + 1);
   }
   const detachCluster = cluster?.attach({ actors, sources: sourceActors, coordinator });
   const stopTelemetry = [instrumentJob(name, () => handle.metrics(), system.inspection, () => options.clock.now()), traceLifecycle(name, system.inspection)];
