@@ -1,6 +1,11 @@
 /** The name of an actor in checkpoint keys: its chain name made path-safe, and its subtask. */
 export function actorCheckpointName(chain: string, subtask: number): string {
-  return `${chain.replace(/[^A-Za-z0-9_.-]/g, '_')}-${subtask}`;
+  return `${chainCheckpointName(chain)}-${subtask}`;
+}
+
+/** The chain part of {@link actorCheckpointName}: the chain name made path-safe. */
+export function chainCheckpointName(chain: string): string {
+  return chain.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
 /** Snapshot key of one actor's part of checkpoint `id`: `job/chk-000042/actor-0`. */

@@ -2,7 +2,7 @@ import type { PhysicalPlan, ChainPlan } from '../graph/physical-plan.ts';
 import type { Transformation } from '../graph/transformation.ts';
 import type { SnapshotStore } from './stores/snapshot-store.ts';
 import type { CheckpointMetadata } from './coordinator.ts';
-import { actorCheckpointName } from './checkpoint-keys.ts';
+import { actorCheckpointName, chainCheckpointName } from './checkpoint-keys.ts';
 import { decodeSnapshot } from '../state/snapshot-codec.ts';
 import { InvalidJobError } from '../errors.ts';
 
@@ -74,7 +74,7 @@ export async function assignState(meta: CheckpointMetadata, store: SnapshotStore
   const old = oldChains(meta);
   // Same chains at the same parallelism (the usual restart after a failure): restore exactly without reading anything.
   // (Chain names are made of operator names, so the same names mean the same operators.)
-  if (old.size === plan.chains.length && plan.chains.every((c) => old.get(base(c.name))?.parallelism === c.parallelism)) return { kind: 'exact' };
+  if (old.size === plan.chains.length && plan.chains.every((c) => old.get(chainCheckpointName(c.name))?.parallelism === c.parallelism)) return { kind: 'exact' };
   const read = async (key: string) => decodeSnapshot((await store.get(key)) ?? missing(key, meta), { job: meta.job, key }).payload as { operators: unknown[]; source: unknown } & SnapshotLayout;
   for (const c of old.values()) {
     const first = await read(c.keys[0]!);
@@ -124,11 +124,6 @@ export async function assignState(meta: CheckpointMetadata, store: SnapshotStore
     }
   }
   return { kind: 'byUid', states };
-}
-
-/** The chain part of an actor's checkpoint name (`map_-_window-2` → `map_-_window`). */
-function base(chainName: string): string {
-  return actorCheckpointName(chainName, 0).replace(/-0$/, '');
 }
 
 function oldChains(meta: CheckpointMetadata): Map<string, OldChain> {

@@ -18,7 +18,7 @@ import { TwoPhaseSinkRunner } from '../../actors/two-phase-sink.ts';
 import type { TwoPhaseCommitSink } from '../connectors/sink.ts';
 import { JobCancelledError, JobFailedError, InvalidJobError, causeText } from '../errors.ts';
 import { CheckpointCoordinator, type CheckpointConfig, type CheckpointMetadata, type CheckpointParticipant, type CheckpointSource } from '../checkpoint/coordinator.ts';
-import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
+import { actorCheckpointName, chainCheckpointName } from '../checkpoint/checkpoint-keys.ts';
 import { assignState, operatorIds } from '../checkpoint/state-assignment.ts';
 import { SettlingStore } from '../checkpoint/stores/settling-store.ts';
 import type { Transformation } from '../graph/transformation.ts';
@@ -197,7 +197,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   const restoreKeys = (chain: ChainPlan, subtask: number): { restoreFrom?: string; rescaleFrom?: string[] } => {
     const meta = options.restoreFrom;
     if (!meta) return {};
-    const old = Object.keys(meta.actors).filter((a) => a.replace(/-\d+$/, '') === actorCheckpointName(chain.name, 0).replace(/-0$/, ''));
+    const old = Object.keys(meta.actors).filter((a) => a.replace(/-\d+$/, '') === chainCheckpointName(chain.name));
     if (old.length === 0) throw new InvalidJobError(`checkpoint ${meta.id} has no state for '${chain.name}': was the job changed since it was taken (operators, names, or chaining: at another parallelism operators chain differently unless the source side keeps its parallelism with setParallelism)?`);
     if (old.length === chain.parallelism) return { restoreFrom: meta.actors[actorCheckpointName(chain.name, subtask)] };
     return { rescaleFrom: old.map((a) => meta.actors[a]!) };

@@ -502,7 +502,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
     const delta = !this.light && this.deltaDue();
     const payload = this.snapshotPayload(delta);
     if (this.light) {
-      this.lightWaiting = { gate: this.cfg.gate.waiting(), sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.waiting()]) };
+      // Usually nothing waits: then there is nothing to keep (no copy per batch).
+      this.lightWaiting = this.blocked() ? { gate: this.cfg.gate.waiting(), sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.waiting()]) } : undefined;
       this.lightSnapshot = payload;
       this.log.trim(this.log.mark());
       this.batchesSinceSnapshot = 0;
