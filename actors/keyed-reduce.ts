@@ -13,6 +13,12 @@ interface KeyedSnapshot<K, T> {
   groups: Array<[number, K[], T[]] | [number, Array<[K, T]>]>;
 }
 
+/**
+ * Reduce calls that must each return a new value before local snapshots keep values by reference:
+ * a reduce that changes its accumulator in place does so from its first calls.
+ */
+const BY_REFERENCE_PROBATION = 1024;
+
 /** A delta: the keys changed since the previous local snapshot and their values, in two columns. */
 type KeyedDelta<K, T> = [K[], T[]];
 
@@ -37,6 +43,13 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   private allDirty = false;
   private maxParallelism = 128;
   private range = { start: 0, end: 127 };
+  /**
+   * Reduce calls on a key that already had a value, each of which returned a new value, and
+   * whether one returned its accumulator (changed in place). Local snapshots keep values by
+   * reference only after a probation of such calls, and never once the reduce changed one.
+   */
+  private replacements = 0;
+  private changesInPlace = false;
 
   constructor(name: string, key: (value: T) => K, reduce: (acc: T, value: T) => T) {
     this.name = name;
@@ -62,7 +75,13 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
         const v = values[i]!;
         const k = key(v);
         const prev = state.get(k);
-        const next = prev === undefined ? v : reduce(prev, v);
+        let next: T;
+        if (prev === undefined) next = v;
+        else {
+          next = reduce(prev, v);
+          if (next === prev) this.changesInPlace = true;
+          else this.replacements++;
+        }
         state.set(k, next);
         if (!this.allDirty) {
           dirty.add(k);
@@ -98,10 +117,15 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     return { maxParallelism, groups: [...groups.values()] };
   }
 
-  snapshotDelta(): KeyedDelta<K, T> {
+  /** Values are only ever replaced (the reduce returned a new value on every call after a probation): see `Operator.snapshotByReference`. */
+  snapshotByReference(): boolean {
+    return !this.changesInPlace && this.replacements >= BY_REFERENCE_PROBATION;
+  }
+
+  snapshotDelta(all = false): KeyedDelta<K, T> {
     const keys: K[] = [];
     const values: T[] = [];
-    if (this.allDirty)
+    if (all || this.allDirty)
       this.state.forEach((v, k) => {
         keys.push(k);
         values.push(v);

@@ -22,10 +22,12 @@ let rssPeak = rssStart;
 const sampler = setInterval(() => {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 }, 20);
+const cpuStart = process.cpuUsage();
 const started = performance.now();
 const result = await scenario.systems[system!]!(events);
 const handled = typeof result === 'number' ? result : result.handled;
 const seconds = typeof result === 'object' && result.seconds !== undefined ? result.seconds : (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuStart);
 clearInterval(sampler);
 rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 const processed = typeof result === 'object' && result.events !== undefined ? result.events : events;
@@ -37,7 +39,8 @@ const row: BenchRow = {
   eventsPerSec: Math.round(processed / seconds),
   rssPeakMb: round(rssPeak / 1e6, 1),
   rssStartMb: round(rssStart / 1e6, 1),
-  extra: { handled, ...(typeof result === 'number' ? {} : result.extra) },
+  // CPU seconds of this process (all threads) for the measured run: steadier than wall time on a busy machine.
+  extra: { handled, cpuSeconds: round((cpu.user + cpu.system) / 1e6, 3), ...(typeof result === 'number' ? {} : result.extra) },
 };
 console.log(JSON.stringify(row));
 process.exit(0);

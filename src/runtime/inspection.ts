@@ -8,7 +8,8 @@ export type InspectionEvent =
   | { type: 'actor.failed'; job: string; actor: string; subtask: number; error: unknown; attempt: number }
   | { type: 'actor.restarted'; job: string; actor: string; subtask: number; attempt: number; replayed: number; backoffMs: number }
   | { type: 'actor.stopped'; job: string; actor: string; subtask: number }
-  | { type: 'actor.snapshot'; job: string; actor: string; subtask: number; bytes: number }
+  /** A local snapshot landed: `bytes` encoded, or kept as values in memory (`byReference`, bytes 0). */
+  | { type: 'actor.snapshot'; job: string; actor: string; subtask: number; bytes: number; byReference?: boolean }
   | { type: 'actor.snapshotFailed'; job: string; actor: string; subtask: number; error: unknown }
   | { type: 'deadLetter'; job: string; letter: DeadLetterSummary }
   | { type: 'window.fired'; job: string; actor: string; subtask: number; start: number; end: number; links: string[] }

@@ -61,9 +61,18 @@ export interface Operator<I = unknown, O = unknown> {
   snapshotState?(): unknown;
   /**
    * Changes since the last local snapshot (for frequent one-actor-recovery snapshots whose cost
-   * must not grow with the whole state), and forgets them. Absent: every local snapshot is full.
+   * must not grow with the whole state), and forgets them; with `all`, every entry in the same
+   * layout (applied with `restoreDelta` on a fresh state, it gives the whole state back).
+   * Absent: every local snapshot is full.
    */
-  snapshotDelta?(): unknown;
+  snapshotDelta?(all?: boolean): unknown;
+  /**
+   * True when a local snapshot may keep `snapshotDelta(true)` by reference instead of encoding it
+   * (only with a volatile store): the values it holds are replaced, never changed in place, from
+   * then on. Asked at every local snapshot and before restoring one; an operator that finds out
+   * late that its values are changed in place answers false from then on.
+   */
+  snapshotByReference?(): boolean;
   /** Applies a delta on top of the restored state (deltas come in the order they were taken). */
   restoreDelta?(delta: unknown): void;
   /** A full local snapshot was just taken: forget the changes tracked so far. */

@@ -9,6 +9,7 @@ import type { SnapshotStore } from './snapshot-store.ts';
  */
 export class MemorySnapshotStore implements SnapshotStore {
   private readonly blobs = new Map<string, Uint8Array>();
+  readonly volatile = true;
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     this.blobs.set(key, bytes.slice());

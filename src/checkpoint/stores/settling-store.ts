@@ -11,6 +11,10 @@ export class SettlingStore implements SnapshotStore {
 
   constructor(private readonly inner: SnapshotStore) {}
 
+  get volatile(): boolean | undefined {
+    return this.inner.volatile;
+  }
+
   put(key: string, bytes: Uint8Array): Promise<void> {
     return this.track(this.inner.put(key, bytes));
   }

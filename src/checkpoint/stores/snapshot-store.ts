@@ -13,4 +13,10 @@ export interface SnapshotStore {
   delete(key: string): Promise<void>;
   /** Human-readable location, for messages. */
   describe(): string;
+  /**
+   * True when blobs live only in this process's memory, so nothing put here outlives the
+   * process: an actor may then keep its local (one-actor recovery) snapshots as values instead
+   * of encoding them, where its operators allow it (see `Operator.snapshotByReference`).
+   */
+  readonly volatile?: boolean;
 }
