@@ -136,7 +136,9 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
         values.push(this.state.get(k)!);
       }
     this.dirty.clear();
-    this.allDirty = false;
+    // Everything was taken (a snapshot kept by reference): stop tracking keys one by one, as the
+    // next such snapshot takes everything again; a delta after it would hold the whole state.
+    this.allDirty = all;
     return [keys, values];
   }
 

@@ -593,8 +593,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
         return;
       }
     }
-    for (const op of this.cfg.operators) op.clearDelta?.();
-    // A packed chain taken before is obsolete; a later packed snapshot starts a new one with a full snapshot.
+    // A packed chain taken before is obsolete; a later packed snapshot starts a new one with a full
+    // snapshot (so no operator needs to track its changes meanwhile).
     for (const old of this.localChain.slice(1)) void this.cfg.store.delete(old).catch(() => {});
     this.localChain = [];
     this.referenceSnapshot = payload;
