@@ -31,14 +31,18 @@ export class KeyedStream<T, K> {
   /** A running reduce per key: emits the key's updated value for every record. */
   reduce(fn: (acc: T, value: T) => T, name = 'reduce'): DataStreamType<T> {
     const key = this.key;
-    return this.keyedOperator<T>(name, () => new KeyedReduce<T, K>(name, key, fn));
+    return this.keyedOperator<T>(name, () => new KeyedReduce<T, K>(name, key, fn), true);
   }
 
   /** Runs a keyed process function: keyed state (`ctx.getState`…) and event/processing-time timers. */
   process<R>(fn: KeyedProcessFunction<K, T, R>, name = 'keyed-process'): DataStreamType<R> {
+    return this.processKeyed(fn, name, false);
+  }
+
+  private processKeyed<R>(fn: KeyedProcessFunction<K, T, R>, name: string, recordDriven: boolean): DataStreamType<R> {
     const key = this.key as (v: unknown) => unknown;
     const spec = { fn: fn as unknown as ProcessHandlers, methods: ['processElement'], keys: [key] };
-    return this.keyedOperator<R>(name, () => new ProcessOperator(name, spec));
+    return this.keyedOperator<R>(name, () => new ProcessOperator(name, spec), recordDriven);
   }
 
   /** Connects another keyed stream (same key type) or a `broadcast()` stream. */
@@ -56,7 +60,7 @@ export class KeyedStream<T, K> {
   /** A running aggregate per key (Flink's `KeyedStream` rolling aggregation): emits the key's updated result for every record. */
   aggregate<ACC, R>(fn: AggregateFunction<T, ACC, R>, name = 'aggregate'): DataStreamType<R> {
     const state = new AggregatingStateDescriptor<T, ACC, R>(`${name}:acc`, fn);
-    return this.process<R>(
+    return this.processKeyed<R>(
       {
         processElement(value, ctx, out) {
           const acc = ctx.getAggregatingState(state);
@@ -65,6 +69,7 @@ export class KeyedStream<T, K> {
         },
       },
       name,
+      true,
     );
   }
 
@@ -73,11 +78,11 @@ export class KeyedStream<T, K> {
     return new WindowedStream<T, K>(this, assigner);
   }
 
-  /** @internal Adds a keyed operator reading this stream hash-partitioned by key. */
-  keyedOperator<R>(name: string, create: (subtask: number, parallelism: number) => import('../runtime/operator.ts').Operator): DataStreamType<R> {
+  /** @internal Adds a keyed operator reading this stream hash-partitioned by key (`recordDriven`: see `Transformation.recordDriven`). */
+  keyedOperator<R>(name: string, create: (subtask: number, parallelism: number) => import('../runtime/operator.ts').Operator, recordDriven = false): DataStreamType<R> {
     const env = this.stream.env;
     const partitioning = { kind: 'hash' as const, key: this.key as (v: unknown) => unknown, maxParallelism: env.options.maxParallelism };
-    const node = env.add({ name, kind: 'operator', inputs: [this.stream.input(partitioning)], chaining: 'default', createOperator: create });
+    const node = env.add({ name, kind: 'operator', inputs: [this.stream.input(partitioning)], chaining: 'default', createOperator: create, recordDriven });
     const Ctor = this.stream.constructor as new (e: typeof env, n: typeof node) => DataStreamType<R>;
     return new Ctor(env, node);
   }

@@ -42,7 +42,7 @@ const WAIT_MS = 200;
  */
 export function natsSource<T>(options: NatsSourceOptions<T>): Source<T> {
   const name = options.name ?? 'nats-source';
-  return { name, hasTimestamps: options.timestamp !== undefined, createReader: () => new NatsCoreReader<T>(options, name) };
+  return { name, hasTimestamps: options.timestamp !== undefined, replayable: false, createReader: () => new NatsCoreReader<T>(options, name) };
 }
 
 class NatsCoreReader<T> implements SourceReader<T> {

@@ -51,6 +51,12 @@ export interface Source<T> {
   name: string;
   /** True when the records carry event timestamps of their own (the reader fills `timestamps`). */
   hasTimestamps?: boolean;
+  /**
+   * False when a restored reader cannot read again what it read after the restored position
+   * (core NATS): the runtime then keeps the input of stateful operators itself instead of
+   * relying on the source to replay it. Default true, as `restore` promises.
+   */
+  replayable?: boolean;
   /** Creates the reader of one subtask. */
   createReader(subtask: number, parallelism: number): SourceReader<T>;
 }

@@ -48,7 +48,7 @@ export function buildPhysicalPlan(all: Transformation[], defaultParallelism: num
       input !== undefined &&
       upstream !== undefined &&
       input.sideTag === undefined &&
-      input.partitioning.kind === 'forward' &&
+      (input.partitioning.kind === 'forward' || keyedAtParallelismOne(node, input, p, upstream)) &&
       upstream.parallelism === p &&
       consumers.get(input.from) === 1 &&
       node.chaining === 'default' &&
@@ -74,6 +74,20 @@ export function buildPhysicalPlan(all: Transformation[], defaultParallelism: num
   }
   uniqueNames(chains);
   return { chains, edges };
+}
+
+/**
+ * A keyed edge between two chains of parallelism 1 moves every record to the one receiver, so it
+ * is a forward edge: a record-driven operator (a running reduce or aggregate) joins its
+ * producer's chain. It then recovers as the producer does (a source rewinds and reads again), so
+ * its input is not held a second time for replay, and the hop costs nothing. Not behind a source
+ * that cannot read again.
+ */
+function keyedAtParallelismOne(node: Transformation, input: Transformation['inputs'][number], p: number, upstream: ChainPlan | undefined): boolean {
+  const head = upstream?.members[0];
+  // A source that cannot read again (core NATS) would lose what the operator had not yet snapshotted.
+  const replays = head?.kind !== 'source' || head.source?.replayable !== false;
+  return input.partitioning.kind === 'hash' && p === 1 && node.recordDriven === true && replays;
 }
 
 /** Only nodes whose output reaches a sink run (as in Flink); the rest would compute for nobody. */

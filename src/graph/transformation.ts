@@ -28,6 +28,13 @@ export interface Transformation {
   inputs: TransformationInput[];
   /** 'never': not chained at all; 'head': starts a new chain but later nodes may join it. */
   chaining: 'default' | 'never' | 'head';
+  /**
+   * Its output depends only on the records it receives, in order: not on watermarks, timers,
+   * processing time or where batches start. Such a keyed operator may run in its producer's
+   * chain when both run at parallelism 1 (nothing to shuffle), since replaying the producer's
+   * input reproduces its output exactly.
+   */
+  recordDriven?: boolean;
   source?: Source<unknown>;
   step?: TransformStep;
   createOperator?: (subtask: number, parallelism: number) => Operator;

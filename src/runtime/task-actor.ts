@@ -487,6 +487,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private snapshotDue(): boolean {
     if (this.snapshotInFlight || this.log.replaying() || this.aligner.aligning()) return false;
     if (this.light || this.log.full()) return true;
+    // A stateful source chain replays by reading again from its snapshot's position: the same bound applies to how far back that is.
+    if (this.cfg.source && this.batchesSinceSnapshot >= this.cfg.replayLimit) return true;
     // The snapshot kept by reference may no longer be trusted (an operator found its values change in place): replace it now.
     if (this.referenceSnapshot !== undefined && !this.byReference()) return true;
     return this.batchesSinceSnapshot >= this.cfg.snapshotEvery && this.busyMsSinceSnapshot >= this.lastSnapshotMs * 20;

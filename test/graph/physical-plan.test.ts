@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { StreamEnvironment, CollectSink, InvalidJobError } from '../../src/index.ts';
+import { StreamEnvironment, CollectSink, InvalidJobError, TumblingEventTimeWindows, type Source } from '../../src/index.ts';
 import { buildPhysicalPlan } from '../../src/graph/physical-plan.ts';
 
 test('stateless steps chain with their source; keyBy and parallelism changes start new chains', () => {
@@ -24,6 +24,25 @@ test('stateless steps chain with their source; keyBy and parallelism changes sta
     [0, 1, 'hash'],
     [1, 2, 'rebalance'],
   ]);
+});
+
+test("at parallelism 1 a running reduce or aggregate joins its producer's chain; keyed process functions and windows do not", () => {
+  const env = StreamEnvironment.create();
+  env.fromCollection([1, 2, 3]).map((x) => x + 1, 'a').keyBy((x) => x % 2).reduce((x, y) => x + y, 'sum').map((x) => x * 2, 'c').sinkTo(new CollectSink<number>());
+  env.fromCollection([1]).keyBy((x) => x).aggregate({ createAccumulator: () => 0, add: (x, acc) => acc + x, getResult: (acc) => acc, merge: (a, b) => a + b }, 'agg').sinkTo(new CollectSink<number>());
+  env.fromCollection([4]).keyBy((x) => x).process({ processElement: (x, _ctx, out) => out.collect(x) }, 'proc').sinkTo(new CollectSink<number>());
+  env.fromCollection([5]).keyBy((x) => x).window(TumblingEventTimeWindows.of(10)).reduce((a, b) => a + b, undefined, 'win').sinkTo(new CollectSink<number>());
+  const plan = buildPhysicalPlan(env.transformations, 1);
+  assert.equal(plan.chains.map((c) => c.name), ['collection -> a -> sum -> c -> collect', 'collection -> agg -> collect', 'collection', 'proc -> collect', 'collection (2)', 'win -> collect']);
+  // At parallelism 2 the same keyed edge shuffles.
+  const env2 = StreamEnvironment.create({ parallelism: 2 });
+  env2.fromCollection([1]).keyBy((x) => x).reduce((x, y) => x + y, 'sum').sinkTo(new CollectSink<number>());
+  assert.equal(buildPhysicalPlan(env2.transformations, 2).chains.map((c) => c.name), ['collection', 'sum -> collect']);
+  // A source that cannot read again (core NATS) keeps the reduce in an actor that logs its input.
+  const env3 = StreamEnvironment.create();
+  const once: Source<number> = { name: 'once', replayable: false, createReader: () => ({ open() {}, read: () => -1, snapshot: () => null, restore() {}, close() {} }) };
+  env3.fromSource(once).keyBy((x) => x).reduce((x, y) => x + y, 'sum').sinkTo(new CollectSink<number>());
+  assert.equal(buildPhysicalPlan(env3.transformations, 1).chains.map((c) => c.name), ['once', 'sum -> collect']);
 });
 
 test('disableChaining puts an operator in an actor of its own', () => {

@@ -13,22 +13,31 @@ import { makeEvent, compareByKey, runningSums, events, type Event } from './fixt
 const count = 200_000;
 const seed = 21;
 
-/** Runs source → keyed running reduce (own actor) → sink with crashes at the given reduce calls; counts snapshots by kind. */
-async function run(reduce: (a: Event, b: Event) => Event, store?: SnapshotStore) {
+/**
+ * Runs source → keyed running reduce → sink with crashes at the given reduce calls; counts
+ * snapshots by kind. The reduce has an actor of its own (it replays its input from its log)
+ * unless `chained` (at parallelism 1 it joins the source's chain, which reads again instead).
+ */
+async function run(reduce: (a: Event, b: Event) => Event, store?: SnapshotStore, chained = false) {
   const inspection = new InspectionBus();
   const snapshots = { byReference: 0, encoded: 0 };
+  const actors = new Set<string>();
   inspection.subscribe((e) => {
-    if (e.type === 'actor.snapshot' && e.actor.startsWith('sum')) e.byReference ? snapshots.byReference++ : snapshots.encoded++;
+    if (e.type === 'actor.snapshot' && e.actor.includes('sum')) {
+      actors.add(e.actor);
+      e.byReference ? snapshots.byReference++ : snapshots.encoded++;
+    }
   });
   const env = StreamEnvironment.create({ inspection, snapshotEvery: 4, snapshotStore: store, supervision: { maxRestarts: 20, withinMs: 60_000, backoff: { initialMs: 1, maxMs: 2 } } });
   const sink = new CollectSink<Event>();
-  env
+  const sums = env
     .fromGenerator((i, r) => makeEvent(i, r), { count, seed })
     .keyBy((e) => e.key)
-    .reduce(reduce, 'sum')
-    .sinkTo(sink);
+    .reduce(reduce, 'sum');
+  if (!chained) sums.disableChaining();
+  sums.sinkTo(sink);
   const result = await env.execute('reference-snapshots');
-  return { sink, result, snapshots };
+  return { sink, result, snapshots, actors: [...actors] };
 }
 
 /** A reduce that fails once at each of `crashAt` (record indexes). */
@@ -44,6 +53,16 @@ const replacing = (a: Event, b: Event): Event => ({ i: b.i, key: a.key, value: a
 test('a reduce that returns new values: local snapshots are kept by reference and restarts give the reference output', async () => {
   const crashAt = new Set([30_000, 30_001, 90_000, 150_000, 199_000]);
   const { sink, result, snapshots } = await run(crashing(crashAt, replacing));
+  assert.equal(compareByKey(sink.values, runningSums(count, seed), (e) => e.key, (e) => `${e.i}:${e.value}`), { lost: 0, duplicated: 0, mismatch: undefined });
+  assert.is(crashAt.size, 0, 'every crash happened');
+  assert.is(result.restarts, 5);
+  assert.ok(snapshots.byReference > 10, `snapshots kept by reference: ${snapshots.byReference}`);
+});
+
+test('the reduce in its source chain (parallelism 1): snapshots kept by reference, the source reads again after each crash', async () => {
+  const crashAt = new Set([30_000, 30_001, 90_000, 150_000, 199_000]);
+  const { sink, result, snapshots, actors } = await run(crashing(crashAt, replacing), undefined, true);
+  assert.equal(actors, ['generator -> sum -> collect']);
   assert.equal(compareByKey(sink.values, runningSums(count, seed), (e) => e.key, (e) => `${e.i}:${e.value}`), { lost: 0, duplicated: 0, mismatch: undefined });
   assert.is(crashAt.size, 0, 'every crash happened');
   assert.is(result.restarts, 5);
