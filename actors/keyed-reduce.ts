@@ -69,6 +69,10 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     const reduce = this.reduce;
     const ov = out.values;
     const ot = out.timestamps;
+    // One output per input, written by index into arrays sized up front (growing by push costs more).
+    const base = ov.length;
+    ov.length = base + values.length;
+    if (ot !== null) ot.length = ov.length;
     let i = 0;
     try {
       for (; i < values.length; i++) {
@@ -90,10 +94,12 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
             dirty.clear();
           }
         }
-        ov.push(next);
-        if (ot !== null) ot.push(timestamps === null ? NaN : timestamps[i]!);
+        ov[base + i] = next;
+        if (ot !== null) ot[base + i] = timestamps === null ? NaN : timestamps[i]!;
       }
     } catch (e) {
+      ov.length = base + i;
+      if (ot !== null) ot.length = base + i;
       throw new UserFunctionError(this.name, i, values[i], e);
     }
   }

@@ -20,7 +20,7 @@ export function compileSteps(steps: TransformStep[]): BatchFn {
   // Generates the code of steps k… for value `v${k}`; `label` is the loop a filter continues.
   const gen = (k: number, label: string): string => {
     const v = `v${k}`;
-    if (k === steps.length) return `ov.push(${v}); if (ot !== null) ot.push(t);`;
+    if (k === steps.length) return `ov[n] = ${v}; if (ot !== null) ot[n] = t; n++;`;
     const next = gen.bind(null, k + 1);
     switch (steps[k]!.kind) {
       case 'map':
@@ -39,13 +39,16 @@ export function compileSteps(steps: TransformStep[]): BatchFn {
   const fnDecls = steps.map((_, k) => `const f${k} = fns[${k}];`).join(' ');
   const src = `${fnDecls}
 const ov = out.values; const ot = out.timestamps;
+// Written by index into arrays sized for one output per input, then trimmed: growing them by push costs more than the steps themselves.
+let n = ov.length; ov.length = n + (to - from); if (ot !== null) ot.length = ov.length;
 let step = 0; let i = from;
 try {
   outer: for (; i < to; i++) {
     const v0 = values[i]; const t = timestamps === null ? NaN : timestamps[i];
     ${gen(0, 'outer')}
   }
-} catch (e) { fail(step, i, e, values[i]); }`;
+} catch (e) { fail(step, i, e, values[i]); }
+finally { ov.length = n; if (ot !== null) ot.length = n; }`;
   return new Function('values', 'timestamps', 'out', 'fns', 'fail', 'from', 'to', src) as BatchFn;
 }
 

@@ -19,7 +19,9 @@ export function collectionSource<T>(items: readonly T[], name = 'collection'): S
         read(out, _timestamps, max) {
           if (next >= to) return -1;
           const end = Math.min(to, next + max);
-          for (let i = next; i < end; i++) out.push(items[i]!);
+          const base = out.length - next;
+          out.length = base + end;
+          for (let i = next; i < end; i++) out[base + i] = items[i]!;
           const n = end - next;
           next = end;
           return n;

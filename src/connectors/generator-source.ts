@@ -59,15 +59,25 @@ export function generatorSource<T>(fn: (index: number, random: SeededRandom) => 
             n = Math.min(n, Math.max(0, allowed));
             if (n === 0) return 0;
           }
-          for (let k = 0; k < n; k++) {
-            const index = subtask + (produced + k) * parallelism;
-            out.push(fn(index, random.reset(index)));
+          // Written by index into the array sized up front: growing it by push costs more than generating.
+          const base = out.length;
+          out.length = base + n;
+          let k = 0;
+          try {
+            for (; k < n; k++) {
+              const index = subtask + (produced + k) * parallelism;
+              out[base + k] = fn(index, random.reset(index));
+            }
+          } finally {
+            if (k < n) out.length = base + k;
           }
           if (time && _timestamps) {
             const late = time.outOfOrderMs ?? 0;
+            const tBase = _timestamps.length;
+            _timestamps.length = tBase + n;
             for (let k = 0; k < n; k++) {
               const index = subtask + (produced + k) * parallelism;
-              _timestamps.push(start + index * time.perRecordMs - (late > 0 ? disorder.reset(index).int(late + 1) : 0));
+              _timestamps[tBase + k] = start + index * time.perRecordMs - (late > 0 ? disorder.reset(index).int(late + 1) : 0);
             }
           }
           produced += n;

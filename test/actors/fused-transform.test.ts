@@ -32,10 +32,14 @@ test('a throwing step is reported with its own name, the record index and the re
     { kind: 'map', name: 'double', fn: (x: number) => x * 2 },
     { kind: 'map', name: 'check', fn: (x: number) => { if (x === 6) throw new RangeError('six'); return x; } },
   ]);
+  const out = { values: [] as unknown[], timestamps: [] as number[] };
   try {
-    op.processBatch([1, 2, 3, 4], null, 0, { values: [], timestamps: null });
+    op.processBatch([1, 2, 3, 4], [10, 20, 30, 40], 0, out);
     assert.unreachable();
   } catch (e) {
+    // Outputs are written into arrays sized up front: they end at the failing record, with no holes.
+    assert.equal(out.values, [2, 4]);
+    assert.equal(out.timestamps, [10, 20]);
     assert.instance(e, UserFunctionError);
     const err = e as UserFunctionError;
     assert.is(err.index, 2);
