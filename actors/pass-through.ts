@@ -13,7 +13,15 @@ export class PassThrough implements Operator {
   }
 
   processBatch(values: unknown[], timestamps: number[] | null, _input: number, out: BatchOut): void {
-    for (let i = 0; i < values.length; i++) out.values.push(values[i]);
-    if (timestamps !== null && out.timestamps !== null) for (let i = 0; i < timestamps.length; i++) out.timestamps.push(timestamps[i]!);
+    const ov = out.values;
+    const base = ov.length;
+    ov.length = base + values.length;
+    for (let i = 0; i < values.length; i++) ov[base + i] = values[i];
+    const ot = out.timestamps;
+    if (timestamps !== null && ot !== null) {
+      const tBase = ot.length;
+      ot.length = tBase + timestamps.length;
+      for (let i = 0; i < timestamps.length; i++) ot[tBase + i] = timestamps[i]!;
+    }
   }
 }

@@ -36,6 +36,9 @@ export class TimestampsAndWatermarks<T> implements Operator<T, T> {
     const ov = out.values;
     const ot: number[] = (out.timestamps ??= []);
     let max = this.maxTimestamp;
+    // Written by index into arrays sized for every record, trimmed after (growing them by push costs more).
+    let n = ov.length;
+    ov.length = ot.length = n + values.length;
     let i = 0;
     try {
       for (; i < values.length; i++) {
@@ -46,13 +49,15 @@ export class TimestampsAndWatermarks<T> implements Operator<T, T> {
           this.ctx.deadLetter(new BadRecordError(`no valid timestamp (got ${String(ts)}); did the timestamp assigner read the right field?`, { operator: this.name }), v);
           continue;
         }
-        ov.push(v);
-        ot.push(ts);
+        ov[n] = v;
+        ot[n++] = ts;
         if (ts > max) max = ts;
         if (gen !== undefined) gen.onEvent(v, ts);
       }
     } catch (e) {
       throw new UserFunctionError(this.name, i, values[i], e);
+    } finally {
+      ov.length = ot.length = n;
     }
     this.maxTimestamp = max;
     const wm = gen !== undefined ? gen.currentWatermark() : max - this.strategy.maxOutOfOrdernessMs - 1;
