@@ -48,7 +48,7 @@ try {
     ${gen(0, 'outer')}
   }
 } catch (e) { fail(step, i, e, values[i]); }
-finally { ov.length = n; if (ot !== null) ot.length = n; }`;
+finally { if (ov.length !== n) { ov.length = n; if (ot !== null) ot.length = n; } }`;
   return new Function('values', 'timestamps', 'out', 'fns', 'fail', 'from', 'to', src) as BatchFn;
 }
 
