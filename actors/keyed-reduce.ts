@@ -19,6 +19,18 @@ interface KeyedSnapshot<K, T> {
  */
 const BY_REFERENCE_PROBATION = 1024;
 
+/** True when one of the first `sample` values holds an object (a part that could be changed in place while the value is shared). */
+function someNested(state: Map<unknown, unknown>, sample: number): boolean {
+  let n = 0;
+  for (const v of state.values()) {
+    if (n++ >= sample) break;
+    if (typeof v !== 'object' || v === null) continue;
+    if (v instanceof Map || v instanceof Set || ArrayBuffer.isView(v)) return true;
+    for (const part of Array.isArray(v) ? v : Object.values(v)) if (typeof part === 'object' && part !== null) return true;
+  }
+  return false;
+}
+
 /** A delta: the keys changed since the previous local snapshot and their values, in two columns. */
 type KeyedDelta<K, T> = [K[], T[]];
 
@@ -123,10 +135,19 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     return { maxParallelism, groups: [...groups.values()] };
   }
 
-  /** Values are only ever replaced (the reduce returned a new value on every call after a probation): see `Operator.snapshotByReference`. */
+  /**
+   * Values are only ever replaced (the reduce returned a new value on every call after a
+   * probation) and hold nothing that could be changed in place behind a new outer object (a
+   * nested object, array or collection, which `{ ...a, list: a.list }` would share): see
+   * `Operator.snapshotByReference`. Values are sampled now and then, not all walked.
+   */
   snapshotByReference(): boolean {
-    return !this.changesInPlace && this.replacements >= BY_REFERENCE_PROBATION;
+    if (this.changesInPlace || this.replacements < BY_REFERENCE_PROBATION) return false;
+    if (this.referenceChecks++ % 16 === 0 && someNested(this.state, 64)) this.changesInPlace = true;
+    return !this.changesInPlace;
   }
+
+  private referenceChecks = 0;
 
   snapshotDelta(all = false): KeyedDelta<K, T> {
     const keys: K[] = [];

@@ -105,6 +105,25 @@ test('a reduce that changes its accumulator in place: snapshots stay encoded and
   assert.equal(last, finalSums());
 });
 
+test('a reduce that returns new values sharing a nested part it changes in place: snapshots stay encoded, restarts count nothing twice', async () => {
+  const crashAt = new Set([30_000, 90_000, 150_000]);
+  type Listed = Event & { seen?: number[] };
+  // A new outer object every call, but the list inside is the accumulator's, pushed to.
+  const { sink, result, snapshots } = await run(
+    crashing(crashAt, (a: Listed, b) => {
+      const seen = a.seen ?? [a.value];
+      seen.push(b.value);
+      return { i: b.i, key: a.key, value: a.value + b.value, seen } as Listed;
+    }),
+  );
+  assert.is(result.restarts, 3);
+  assert.is(snapshots.byReference, 0);
+  const last = new Map(sink.values.map((e) => [e.key, (e as Listed).seen ?? [e.value]]));
+  const reference = new Map<string, number[]>();
+  for (const e of events(count, seed)) reference.set(e.key, [...(reference.get(e.key) ?? []), e.value]);
+  assert.equal(last, reference);
+});
+
 test('a reduce that starts changing values in place after the probation: the next snapshot is encoded; a restart before it fails the job with a clear error', async () => {
   // Changes in place from call 40 000 on and crashes much later: the encoded snapshot replaced the one kept by reference.
   let calls = 0;
