@@ -208,9 +208,8 @@ export class SlicedWindows<T, K, ACC, OUT> {
   }
 
   /**
-   * Emits each key's merge of the slices in [start, end). Keys come in the order of the oldest
-   * slice holding them, then of arrival; merging runs slice by slice over slot arrays into a
-   * scratch array by slot (no Map lookups, nothing allocated per key).
+   * Emits each key's merge of the slices in [start, end): a tumbling window's keys in the order
+   * they came, a sliding window's in slot order. No Map lookups, nothing allocated per key.
    */
   private emitWindow(start: number, end: number, watermark: number, out: Collector<OUT>): void {
     const window = { start, end };
@@ -229,20 +228,23 @@ export class SlicedWindows<T, K, ACC, OUT> {
       return;
     }
     const agg = emitter.aggregate;
-    const slices: Array<Slice<K, ACC>> = [];
+    // Slot order, every slice at once: each array is read front to back (walking each slice's own
+    // slot list jumped across arrays larger than the cache, at twice the cost per key). The
+    // slices are grown to the full index first, so no read checks its array's length.
+    const n = this.keys.capacity;
+    const columns: Array<Array<ACC | undefined>> = [];
     for (let s = start; s < end; s += this.sliceSize) {
       const slice = this.slices.get(s);
-      if (slice !== undefined && slice.size > 0) slices.push(slice);
+      if (slice === undefined || slice.size === 0) continue;
+      slice.grow(n);
+      columns.push(slice.accs);
     }
-    // Slot order, every slice at once: the arrays are read front to back (a walk of each slice's
-    // slot list jumped across arrays larger than the cache, and cost twice as much per key).
-    const n = this.keys.capacity;
+    const m = columns.length;
     for (let slot = 0; slot < n; slot++) {
       let acc: ACC | undefined;
       let found = false;
-      for (let k = 0; k < slices.length; k++) {
-        const accs = slices[k]!.accs;
-        const next = slot < accs.length ? accs[slot] : undefined;
+      for (let k = 0; k < m; k++) {
+        const next = columns[k]![slot];
         if (next === undefined) continue;
         // merge may reuse its first argument, so the slice's own accumulator is never passed first.
         acc = agg.merge(found ? acc! : agg.createAccumulator(), next);
