@@ -2,6 +2,12 @@ import type { KeySlots } from './key-slots.ts';
 
 /** A slice in a snapshot, columnar: its start, its keys and their accumulators (no pair array per key to build and pack). */
 export type SliceColumns<K, ACC> = [number, K[], ACC[]];
+/**
+ * A slice kept by reference in a local snapshot: its start, its accumulators by slot and its
+ * slots, as arrays the slice itself stops writing (see {@link Slice.shared}); slot → key comes
+ * with the snapshot.
+ */
+export type SharedSlice<ACC> = [number, Array<ACC | undefined>, number[]];
 /** What restores read: the columnar layout, or the `[start, [[key, acc], …]]` pairs earlier snapshots wrote. */
 export type StoredSlice<K, ACC> = SliceColumns<K, ACC> | [number, Array<[K, ACC]>];
 
@@ -17,6 +23,11 @@ export class Slice<K, ACC> {
   slots: number[] = [];
   /** The columns the last snapshot took, reused while the slice has not changed since. */
   columns: SliceColumns<K, ACC> | undefined;
+  /**
+   * A local snapshot kept by reference holds `accs` and `slots`: they are copied before any
+   * change (copy on write), except that `grow` may append empty entries, which change nothing.
+   */
+  shared = false;
 
   constructor(public start: number) {}
 
@@ -31,8 +42,23 @@ export class Slice<K, ACC> {
     while (accs.length < capacity) accs.push(undefined);
   }
 
+  /** Gives the slice its own arrays if a snapshot holds the current ones. */
+  unshare(): void {
+    if (!this.shared) return;
+    this.accs = this.accs.slice();
+    this.slots = this.slots.slice();
+    this.shared = false;
+  }
+
+  /** This slice as a snapshot kept by reference holds it; the slice copies its arrays before it next changes them. */
+  share(): SharedSlice<ACC> {
+    this.shared = true;
+    return [this.start, this.accs, this.slots];
+  }
+
   /** Sets a key's accumulator (restores). */
   put(slot: number, acc: ACC, keys: KeySlots<K>): void {
+    this.unshare();
     if (slot >= this.accs.length) this.grow(keys.capacity);
     if (this.accs[slot] === undefined) {
       this.slots.push(slot);
@@ -42,14 +68,18 @@ export class Slice<K, ACC> {
     this.columns = undefined;
   }
 
-  /** Drops every accumulator and releases its slots; the arrays stay allocated for reuse. */
+  /** Drops every accumulator and releases its slots; the arrays stay allocated for reuse unless a snapshot holds them. */
   clear(keys: KeySlots<K>): void {
     const { accs, slots } = this;
-    for (let i = 0; i < slots.length; i++) {
-      accs[slots[i]!] = undefined;
-      keys.release(slots[i]!);
+    for (let i = 0; i < slots.length; i++) keys.release(slots[i]!);
+    if (this.shared) {
+      this.accs = [];
+      this.slots = [];
+      this.shared = false;
+    } else {
+      for (let i = 0; i < slots.length; i++) accs[slots[i]!] = undefined;
+      slots.length = 0;
     }
-    slots.length = 0;
     this.columns = undefined;
   }
 
@@ -58,6 +88,7 @@ export class Slice<K, ACC> {
     const { accs, slots, columns } = this;
     this.accs = [];
     this.slots = [];
+    this.shared = false;
     for (let i = 0; i < slots.length; i++) {
       from.release(slots[i]!);
       this.put(to.slotOf(from.keys[slots[i]!]!), accs[slots[i]!]!, to);
@@ -76,6 +107,11 @@ export class Slice<K, ACC> {
       as[i] = accs[slots[i]!]!;
     }
     return (this.columns = [this.start, ks, as]);
+  }
+
+  /** Adds the entries of a slice a snapshot kept by reference; `keys` is that snapshot's slot → key. */
+  loadShared([, accs, slots]: SharedSlice<ACC>, sharedKeys: Array<K | undefined>, keys: KeySlots<K>): void {
+    for (let i = 0; i < slots.length; i++) this.put(keys.slotOf(sharedKeys[slots[i]!]!), accs[slots[i]!]!, keys);
   }
 
   /** Adds a stored slice's entries, keeping only the keys `owns` accepts (rescaling). */

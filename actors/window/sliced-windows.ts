@@ -2,7 +2,7 @@ import type { Collector } from '../../src/runtime/collector.ts';
 import type { WindowEmitter } from './window-emitter.ts';
 import { startWindowLifecycle, type WindowLifecycle } from '../../src/windows/window-lifecycle.ts';
 import { KeySlots } from './key-slots.ts';
-import { Slice, type SliceColumns, type StoredSlice } from './slice.ts';
+import { Slice, type SharedSlice, type SliceColumns, type StoredSlice } from './slice.ts';
 
 /** Accumulators added, none of them an object, before local snapshots keep slices by reference. */
 const BY_REFERENCE_PROBATION = 1024;
@@ -102,8 +102,10 @@ export class SlicedWindows<T, K, ACC, OUT> {
       slice.grow(this.keys.capacity);
       this.slices.set(start, slice);
     }
-    // The record path writes the current slice without telling it: its snapshot columns are never cached (see columnsOf).
+    // The record path writes the current slice without telling it: its snapshot columns are never
+    // cached (see columnsOf), and it has arrays of its own (see snapshotShared).
     slice.columns = undefined;
+    slice.unshare();
     this.lastSlice = slice;
     this.lastSliceStart = start;
     this.lastSliceEnd = start + this.sliceSize;
@@ -335,19 +337,31 @@ export class SlicedWindows<T, K, ACC, OUT> {
     };
   }
 
-  /** The slices updated since the last snapshot (with `all`, every slice), which slices exist, and the (small) lifecycle state. */
+  /** The slices updated since the last snapshot (with `all`, every slice, kept by reference), which slices exist, and the (small) lifecycle state. */
   snapshotDelta(all = false): unknown {
+    if (all) return this.snapshotShared();
     const changed: Array<SliceColumns<K, ACC>> = [];
-    if (all) for (const slice of this.slices.values()) changed.push(this.columnsOf(slice));
-    else
-      for (const start of this.touched) {
-        const slice = this.slices.get(start);
-        if (slice) changed.push(this.columnsOf(slice));
-      }
+    for (const start of this.touched) {
+      const slice = this.slices.get(start);
+      if (slice) changed.push(this.columnsOf(slice));
+    }
     this.clearDelta();
-    // A snapshot kept by reference must not see the machines' context change later: copy it.
-    const lifecycles = [...this.lifecycles].map(([end, life]) => [end, all ? structuredClone(life.getPersistedSnapshot()) : life.getPersistedSnapshot()]);
-    return { changed, present: [...this.slices.keys()], firedUpTo: this.firedUpTo, lifecycles };
+    return { changed, present: [...this.slices.keys()], firedUpTo: this.firedUpTo, lifecycles: [...this.lifecycles].map(([end, life]) => [end, life.getPersistedSnapshot()]) };
+  }
+
+  /**
+   * Every slice, for a local snapshot kept by reference: the slices' own arrays, which they copy
+   * before changing (closed slices seldom change again, so most are never copied), and a copy of
+   * slot → key. The current slice, which the record path writes unannounced, is copied now.
+   */
+  private snapshotShared(): unknown {
+    const shared: Array<SharedSlice<ACC>> = [];
+    for (const slice of this.slices.values()) shared.push(slice.share());
+    this.lastSlice?.unshare();
+    this.clearDelta();
+    // Nor may the machines' context change under the snapshot: copy it.
+    const lifecycles = [...this.lifecycles].map(([end, life]) => [end, structuredClone(life.getPersistedSnapshot())]);
+    return { shared, keys: this.keys.keys.slice(), present: [...this.slices.keys()], firedUpTo: this.firedUpTo, lifecycles };
   }
 
   clearDelta(): void {
@@ -356,14 +370,22 @@ export class SlicedWindows<T, K, ACC, OUT> {
   }
 
   restoreDelta(delta: unknown): void {
-    const d = delta as { changed: Array<StoredSlice<K, ACC>>; present: number[]; firedUpTo: number; lifecycles: Array<[number, unknown]> };
+    type Delta = { present: number[]; firedUpTo: number; lifecycles: Array<[number, unknown]> } & ({ changed: Array<StoredSlice<K, ACC>> } | { shared: Array<SharedSlice<ACC>>; keys: Array<K | undefined> });
+    const d = delta as Delta;
     const present = new Set(d.present);
     for (const [start, slice] of this.slices) if (!present.has(start)) this.drop(start, slice);
-    for (const stored of d.changed) {
-      const slice = this.sliceAt(stored[0]);
-      slice.clear(this.keys);
-      slice.load(stored, this.keys);
-    }
+    if ('shared' in d)
+      for (const shared of d.shared) {
+        const slice = this.sliceAt(shared[0]);
+        slice.clear(this.keys);
+        slice.loadShared(shared, d.keys, this.keys);
+      }
+    else
+      for (const stored of d.changed) {
+        const slice = this.sliceAt(stored[0]);
+        slice.clear(this.keys);
+        slice.load(stored, this.keys);
+      }
     this.firedUpTo = d.firedUpTo;
     this.restoreLifecycles(d.lifecycles);
     this.lastSlice = undefined;

@@ -103,6 +103,23 @@ test('sliding windows restored mid-stream from a packed snapshot, a delta and a 
   same(sort([...before, ...rest]), reference(records));
 });
 
+test('a snapshot kept by reference does not see later records, late ones into its closed slices included', () => {
+  const early = churn(20_000);
+  const later = churn(40_000).slice(20 * 20_000);
+  const late: Array<[string, number]> = Array.from({ length: 500 }, (_, i) => [`late${i % 7}`, 12_000 + i]);
+  const original = sliding();
+  run(original, early, false);
+  const shared = original.snapshotDelta(true);
+  run(original, late, false);
+  run(original, later);
+  const copy = sliding();
+  copy.restore(null);
+  copy.restoreDelta(shared);
+  const reference = sliding();
+  run(reference, early, false);
+  same(sort(run(copy, later)), sort(run(reference, later)));
+});
+
 test('object accumulators are never kept by reference (they may change in place)', () => {
   const list = { createAccumulator: () => [] as string[], add: (v: string, acc: string[]) => (acc.push(v), acc), getResult: (acc: string[]) => acc.length, merge: (a: string[], b: string[]) => a.concat(b) };
   const w = new SlicedWindows<string, string, string[], number>(10, 2, 0, 2, 0, new WindowEmitter<string, string[], unknown, number, string>(list, undefined, false));
