@@ -1,24 +1,42 @@
 import type { Collector } from '../../src/runtime/collector.ts';
 import type { WindowEmitter } from './window-emitter.ts';
 import { startWindowLifecycle, type WindowLifecycle } from '../../src/windows/window-lifecycle.ts';
+import { KeySlots } from './key-slots.ts';
+import { Slice, type SharedSlice, type SliceColumns, type StoredSlice } from './slice.ts';
+
+/** Accumulators added, none of them an object, before local snapshots keep slices by reference. */
+const BY_REFERENCE_PROBATION = 1024;
+/** Emptied slices kept for reuse (their arrays are already as long as the key index). */
+const SPARE_SLICES = 4;
 
 /**
  * Tumbling and sliding event-time windows over shared slices of gcd(size, slide): a record
  * updates one accumulator in one slice; a firing window merges its slices per key. Windows fire
  * when the watermark passes their end; records inside the allowed lateness update a fired window
  * and fire it again for their key; later ones go to the late output.
+ *
+ * Keys have dense slots ({@link KeySlots}) and a slice is an array of accumulators by slot, so a
+ * record costs one Map lookup and an array write, and a firing merges slices in array loops.
  */
 export class SlicedWindows<T, K, ACC, OUT> {
-  private slices = new Map<number, Map<K, ACC>>();
+  private slices = new Map<number, Slice<K, ACC>>();
+  private keys = new KeySlots<K>();
+  private spare: Array<Slice<K, ACC>> = [];
   /** Windows with end ≤ firedUpTo have fired. */
   private firedUpTo = -Infinity;
+  /** The slice the last record went to, its bounds and the end of the last window holding it: the record path's cache. */
+  private lastSlice: Slice<K, ACC> | undefined;
   private lastSliceStart = NaN;
-  private lastSlice: Map<K, ACC> | undefined;
+  private lastSliceEnd = NaN;
+  private lastWindowEnd = NaN;
   private lifecycles = new Map<number, WindowLifecycle>();
   /** Traceparents of sampled records per slice (at most 16 each): a firing window links them. Not snapshotted. */
   private links = new Map<number, string[]>();
   /** Called when a window that holds sampled records fires. */
   onTracedFiring: ((start: number, end: number, links: string[]) => void) | undefined;
+  /** Accumulators added so far, and whether one was an object (it may be changed in place later). */
+  private adds = 0;
+  private objectAccumulators = false;
 
   /** Remembers that a sampled record at `ts` fed this slice. */
   addLink(ts: number, traceparent: string): void {
@@ -43,29 +61,57 @@ export class SlicedWindows<T, K, ACC, OUT> {
 
   /** Adds a record; returns false when it is too late for every window it belongs to. */
   add(value: T, ts: number, key: K, watermark: number, out: Collector<OUT>): boolean {
-    const lastStart = Math.floor((ts - this.offset) / this.slide) * this.slide + this.offset;
-    if (lastStart + this.size - 1 + this.lateness <= watermark) return false;
-    const sliceStart = Math.floor((ts - this.offset) / this.sliceSize) * this.sliceSize + this.offset;
     let slice = this.lastSlice;
-    if (sliceStart !== this.lastSliceStart || slice === undefined) {
-      slice = this.slices.get(sliceStart);
-      if (slice === undefined) this.slices.set(sliceStart, (slice = new Map()));
-      this.lastSliceStart = sliceStart;
-      this.lastSlice = slice;
-      this.touched.add(sliceStart);
-    }
+    // Every ts of a slice has the same last window (slide is a multiple of the slice size).
+    if (slice === undefined || !(ts >= this.lastSliceStart && ts < this.lastSliceEnd)) {
+      const lastStart = Math.floor((ts - this.offset) / this.slide) * this.slide + this.offset;
+      if (lastStart + this.size - 1 + this.lateness <= watermark) return false;
+      slice = this.enter(ts, lastStart + this.size);
+    } else if (this.lastWindowEnd - 1 + this.lateness <= watermark) return false;
+    const slot = this.keys.slotOf(key);
+    const accs = slice.accs;
+    if (slot >= accs.length) slice.grow(this.keys.capacity);
+    const acc = accs[slot];
     const agg = this.emitter.aggregate;
-    const acc = slice.get(key);
-    slice.set(key, agg.add(value, acc === undefined ? agg.createAccumulator() : acc));
+    const next = agg.add(value, acc === undefined ? agg.createAccumulator() : acc);
+    if (typeof next === 'object' || typeof next === 'function') this.objectAccumulators = true;
+    this.adds++;
+    if (acc === undefined && next !== undefined) {
+      slice.slots.push(slot);
+      this.keys.hold(slot);
+    }
+    accs[slot] = next;
     // Late but allowed: the fired windows holding this record fire again, for this key only.
     // (Every window holding ts ends after ts, so nothing fired holds it while ts >= firedUpTo.)
     if (ts < this.firedUpTo) {
-      for (let start = lastStart; start > ts - this.size; start -= this.slide) {
+      for (let start = this.lastWindowEnd - this.size; start > ts - this.size; start -= this.slide) {
         const end = start + this.size;
-        if (end <= this.firedUpTo && end - 1 + this.lateness > watermark) this.fireKey(key, start, end, watermark, out);
+        if (end <= this.firedUpTo && end - 1 + this.lateness > watermark) this.fireKey(slot, key, start, end, watermark, out);
       }
     }
     return true;
+  }
+
+  /** Makes the slice holding `ts` the record path's current one, creating it if need be. */
+  private enter(ts: number, lastWindowEnd: number): Slice<K, ACC> {
+    const start = Math.floor((ts - this.offset) / this.sliceSize) * this.sliceSize + this.offset;
+    let slice = this.slices.get(start);
+    if (slice === undefined) {
+      slice = this.spare.pop() ?? new Slice<K, ACC>(start);
+      slice.start = start;
+      slice.grow(this.keys.capacity);
+      this.slices.set(start, slice);
+    }
+    // The record path writes the current slice without telling it: its snapshot columns are never
+    // cached (see columnsOf), and it has arrays of its own (see snapshotShared).
+    slice.columns = undefined;
+    slice.unshare();
+    this.lastSlice = slice;
+    this.lastSliceStart = start;
+    this.lastSliceEnd = start + this.sliceSize;
+    this.lastWindowEnd = lastWindowEnd;
+    this.touched.add(start);
+    return slice;
   }
 
   /** Early firings every `intervalMs` of event time while a window is open (Flink's ContinuousEventTimeTrigger). */
@@ -113,7 +159,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
 
   /** Empties a (tumbling) window's slice; marked touched so a delta snapshot carries the emptiness. */
   private purgeSlice(start: number): void {
-    this.slices.get(start)?.clear();
+    this.slices.get(start)?.clear(this.keys);
     this.touched.add(start);
   }
 
@@ -133,13 +179,27 @@ export class SlicedWindows<T, K, ACC, OUT> {
     this.firings++;
   }
 
-  private fireKey(key: K, start: number, end: number, watermark: number, out: Collector<OUT>): void {
-    const acc = this.merge(start, end, key).get(key);
-    if (acc === undefined) return;
+  /** A late record's key fires again in window [start, end): the merge of its slices for that slot. */
+  private fireKey(slot: number, key: K, start: number, end: number, watermark: number, out: Collector<OUT>): void {
+    const agg = this.emitter.aggregate;
+    let acc: ACC | undefined;
+    let found = false;
+    for (let s = start; s < end; s += this.sliceSize) {
+      const slice = this.slices.get(s);
+      const a = slice === undefined || slot >= slice.accs.length ? undefined : slice.accs[slot];
+      if (a === undefined) continue;
+      // A tumbling window passes its one accumulator as is; merges never take a slice's own accumulator first.
+      acc = this.sliceSize === this.size ? a : agg.merge(found ? acc! : agg.createAccumulator(), a);
+      found = true;
+      if (this.emitter.mutatesOnFire && this.sliceSize === this.size) {
+        slice!.columns = undefined;
+        this.touched.add(start);
+      }
+    }
+    if (!found) return;
     const life = this.lifecycles.get(end);
     life?.send({ type: 'FIRE' });
-    if (this.emitter.mutatesOnFire && this.sliceSize === this.size) this.touched.add(start);
-    this.emitter.emit(key, acc, { start, end }, watermark, out);
+    this.emitter.emit(key, acc!, { start, end }, watermark, out);
     life?.send({ type: 'FIRED' });
   }
 
@@ -150,69 +210,64 @@ export class SlicedWindows<T, K, ACC, OUT> {
   }
 
   /**
-   * Emits each key's merge of the slices in [start, end), oldest slice first. No merged map is
-   * built: a key is emitted from the first slice that holds it, looking its later slices up, so
-   * a firing costs lookups but no map growth or garbage (it was most of a sliding window's cost).
+   * Emits each key's merge of the slices in [start, end): a tumbling window's keys in the order
+   * they came, a sliding window's in slot order. No Map lookups, nothing allocated per key.
    */
   private emitWindow(start: number, end: number, watermark: number, out: Collector<OUT>): void {
     const window = { start, end };
     const emitter = this.emitter;
+    const keys = this.keys.keys;
     if (this.sliceSize === this.size) {
-      // An evictor removes elements from the window's own (one) slice: the next delta must carry it.
-      if (emitter.mutatesOnFire) this.touched.add(start);
       const slice = this.slices.get(start);
-      if (slice) slice.forEach((acc, key) => emitter.emit(key, acc, window, watermark, out));
+      if (slice === undefined) return;
+      // An evictor removes elements from the window's own (one) slice: the next delta must carry it.
+      if (emitter.mutatesOnFire) {
+        slice.columns = undefined;
+        this.touched.add(start);
+      }
+      const { accs, slots } = slice;
+      for (let i = 0; i < slots.length; i++) emitter.emit(keys[slots[i]!]!, accs[slots[i]!]!, window, watermark, out);
       return;
     }
     const agg = emitter.aggregate;
-    const slices: Array<Map<K, ACC>> = [];
+    // Slot order, every slice at once: each array is read front to back (walking each slice's own
+    // slot list jumped across arrays larger than the cache, at twice the cost per key). The
+    // slices are grown to the full index first, so no read checks its array's length.
+    const n = this.keys.capacity;
+    const columns: Array<Array<ACC | undefined>> = [];
     for (let s = start; s < end; s += this.sliceSize) {
       const slice = this.slices.get(s);
-      if (slice !== undefined && slice.size > 0) slices.push(slice);
+      if (slice === undefined || slice.size === 0) continue;
+      slice.grow(n);
+      columns.push(slice.accs);
     }
-    for (let j = 0; j < slices.length; j++) {
-      slices[j]!.forEach((first, key) => {
-        for (let i = 0; i < j; i++) if (slices[i]!.has(key)) return; // emitted from an earlier slice
+    const m = columns.length;
+    for (let slot = 0; slot < n; slot++) {
+      let acc: ACC | undefined;
+      let found = false;
+      for (let k = 0; k < m; k++) {
+        const next = columns[k]![slot];
+        if (next === undefined) continue;
         // merge may reuse its first argument, so the slice's own accumulator is never passed first.
-        let acc = agg.merge(agg.createAccumulator(), first);
-        for (let i = j + 1; i < slices.length; i++) {
-          const next = slices[i]!.get(key);
-          if (next !== undefined) acc = agg.merge(acc, next);
-        }
-        emitter.emit(key, acc, window, watermark, out);
-      });
-    }
-  }
-
-  /** Per key, the merge of the slices in [start, end); tumbling windows use their one slice as is. */
-  private merge(start: number, end: number, only?: K): Map<K, ACC> {
-    if (this.sliceSize === this.size) {
-      const slice = this.slices.get(start) ?? new Map<K, ACC>();
-      return only === undefined ? slice : new Map(slice.has(only) ? [[only, slice.get(only)!]] : []);
-    }
-    const agg = this.emitter.aggregate;
-    const merged = new Map<K, ACC>();
-    for (let s = start; s < end; s += this.sliceSize) {
-      const slice = this.slices.get(s);
-      if (!slice) continue;
-      if (only !== undefined) {
-        const acc = slice.get(only);
-        if (acc !== undefined) merged.set(only, agg.merge(merged.get(only) ?? agg.createAccumulator(), acc));
-        continue;
+        acc = agg.merge(found ? acc! : agg.createAccumulator(), next);
+        found = true;
       }
-      for (const [key, acc] of slice) merged.set(key, agg.merge(merged.get(key) ?? agg.createAccumulator(), acc));
+      if (found) emitter.emit(keys[slot]!, acc!, window, watermark, out);
     }
-    return merged;
   }
 
   private purge(watermark: number): void {
-    for (const s of [...this.slices.keys()]) {
+    let dropped = false;
+    for (const [s, slice] of this.slices) {
       const lastStart = Math.floor((s - this.offset) / this.slide) * this.slide + this.offset;
       if (lastStart + this.size - 1 + this.lateness <= watermark && lastStart + this.size <= this.firedUpTo) {
-        this.slices.delete(s);
-        this.links.delete(s);
-        if (s === this.lastSliceStart) this.lastSlice = undefined;
+        this.drop(s, slice);
+        dropped = true;
       }
+    }
+    if (dropped) {
+      this.keys.sweep();
+      if (this.keys.sparse) this.compact();
     }
     for (const [end, life] of this.lifecycles) {
       if (end - 1 + this.lateness <= watermark) {
@@ -221,6 +276,22 @@ export class SlicedWindows<T, K, ACC, OUT> {
         this.lifecycles.delete(end);
       }
     }
+  }
+
+  /** Most slots are free (many keys went away): moves the held keys to a fresh, dense index, as firings scan every slot. */
+  private compact(): void {
+    const keys = new KeySlots<K>();
+    for (const slice of this.slices.values()) slice.rekey(this.keys, keys);
+    this.keys = keys;
+    this.spare = [];
+  }
+
+  private drop(start: number, slice: Slice<K, ACC>): void {
+    this.slices.delete(start);
+    this.links.delete(start);
+    if (slice === this.lastSlice) this.lastSlice = undefined;
+    slice.clear(this.keys);
+    if (this.spare.length < SPARE_SLICES) this.spare.push(slice);
   }
 
   /** The time at which the next window fires (its end − 1), or undefined when nothing waits. */
@@ -233,29 +304,64 @@ export class SlicedWindows<T, K, ACC, OUT> {
     return end - 1;
   }
 
+  /** Slots of the key index (held, idle and free ones): what a sliding firing scans. */
+  get keySlotCapacity(): number {
+    return this.keys.capacity;
+  }
+
   /** Window ranges currently tracked by a lifecycle machine. */
   get openRanges(): number {
     return this.lifecycles.size;
   }
 
+  /** A slice's snapshot columns; cached for the next snapshot unless the record path writes the slice unannounced. */
+  private columnsOf(slice: Slice<K, ACC>): SliceColumns<K, ACC> {
+    const columns = slice.toColumns(this.keys);
+    if (slice === this.lastSlice) slice.columns = undefined;
+    return columns;
+  }
+
+  /**
+   * Local snapshots may keep slices by reference (see `Operator.snapshotByReference`) when every
+   * accumulator is a primitive, which nothing can change in place; evictors change theirs on firing.
+   */
+  snapshotByReference(): boolean {
+    return !this.objectAccumulators && !this.emitter.mutatesOnFire && this.adds >= BY_REFERENCE_PROBATION;
+  }
+
   snapshot(): unknown {
     return {
-      slices: [...this.slices].map(([s, m]) => columns(s, m)),
+      slices: [...this.slices.values()].map((slice) => this.columnsOf(slice)),
       firedUpTo: this.firedUpTo,
       lifecycles: [...this.lifecycles].map(([end, life]) => [end, life.getPersistedSnapshot()]),
     };
   }
 
-  /** The slices updated since the last snapshot, which slices exist, and the (small) lifecycle state. */
-  snapshotDelta(): unknown {
+  /** The slices updated since the last snapshot (with `all`, every slice, kept by reference), which slices exist, and the (small) lifecycle state. */
+  snapshotDelta(all = false): unknown {
+    if (all) return this.snapshotShared();
     const changed: Array<SliceColumns<K, ACC>> = [];
     for (const start of this.touched) {
       const slice = this.slices.get(start);
-      if (slice) changed.push(columns(start, slice));
+      if (slice) changed.push(this.columnsOf(slice));
     }
-    this.touched.clear();
-    if (this.lastSlice !== undefined) this.touched.add(this.lastSliceStart);
+    this.clearDelta();
     return { changed, present: [...this.slices.keys()], firedUpTo: this.firedUpTo, lifecycles: [...this.lifecycles].map(([end, life]) => [end, life.getPersistedSnapshot()]) };
+  }
+
+  /**
+   * Every slice, for a local snapshot kept by reference: the slices' own arrays, which they copy
+   * before changing (closed slices seldom change again, so most are never copied), and a copy of
+   * slot → key. The current slice, which the record path writes unannounced, is copied now.
+   */
+  private snapshotShared(): unknown {
+    const shared: Array<SharedSlice<ACC>> = [];
+    for (const slice of this.slices.values()) shared.push(slice.share());
+    this.lastSlice?.unshare();
+    this.clearDelta();
+    // Nor may the machines' context change under the snapshot: copy it.
+    const lifecycles = [...this.lifecycles].map(([end, life]) => [end, structuredClone(life.getPersistedSnapshot())]);
+    return { shared, keys: this.keys.keys.slice(), present: [...this.slices.keys()], firedUpTo: this.firedUpTo, lifecycles };
   }
 
   clearDelta(): void {
@@ -264,70 +370,62 @@ export class SlicedWindows<T, K, ACC, OUT> {
   }
 
   restoreDelta(delta: unknown): void {
-    const d = delta as { changed: Array<StoredSlice<K, ACC>>; present: number[]; firedUpTo: number; lifecycles: Array<[number, unknown]> };
+    type Delta = { present: number[]; firedUpTo: number; lifecycles: Array<[number, unknown]> } & ({ changed: Array<StoredSlice<K, ACC>> } | { shared: Array<SharedSlice<ACC>>; keys: Array<K | undefined> });
+    const d = delta as Delta;
     const present = new Set(d.present);
-    for (const start of [...this.slices.keys()]) if (!present.has(start)) this.slices.delete(start);
-    for (const stored of d.changed) this.slices.set(stored[0], sliceOf(stored));
+    for (const [start, slice] of this.slices) if (!present.has(start)) this.drop(start, slice);
+    if ('shared' in d)
+      for (const shared of d.shared) {
+        const slice = this.sliceAt(shared[0]);
+        slice.clear(this.keys);
+        slice.loadShared(shared, d.keys, this.keys);
+      }
+    else
+      for (const stored of d.changed) {
+        const slice = this.sliceAt(stored[0]);
+        slice.clear(this.keys);
+        slice.load(stored, this.keys);
+      }
     this.firedUpTo = d.firedUpTo;
-    for (const life of this.lifecycles.values()) life.stop();
-    this.lifecycles = new Map(d.lifecycles.map(([end, snap]) => [end, startWindowLifecycle(end - this.size, end, snap)]));
+    this.restoreLifecycles(d.lifecycles);
     this.lastSlice = undefined;
-    this.lastSliceStart = NaN;
   }
 
   /** Restores from several old subtasks' snapshots (rescaling), keeping the keys this subtask owns. */
   restoreFiltered(states: unknown[], owns: (key: K) => boolean): void {
     const parts = states as Array<{ slices: Array<StoredSlice<K, ACC>>; firedUpTo: number; lifecycles: Array<[number, unknown]> } | null>;
-    const slices: Array<[number, Map<K, ACC>]> = [];
     const lifecycles = new Map<number, unknown>();
     let firedUpTo = -Infinity;
     for (const p of parts) {
       if (!p) continue;
-      for (const stored of p.slices) slices.push([stored[0], sliceOf(stored, owns)]);
       for (const [end, snap] of p.lifecycles) if (!lifecycles.has(end)) lifecycles.set(end, snap);
       firedUpTo = Math.max(firedUpTo, p.firedUpTo);
     }
     this.restore({ slices: [], firedUpTo, lifecycles: [...lifecycles] });
-    for (const [start, entries] of slices) {
-      let slice = this.slices.get(start);
-      if (!slice) this.slices.set(start, (slice = new Map()));
-      for (const [k, acc] of entries) slice.set(k, acc);
-    }
+    for (const p of parts) for (const stored of p?.slices ?? []) this.sliceAt(stored[0]).load(stored, this.keys, owns);
   }
 
   restore(state: unknown): void {
     const s = state as { slices: Array<StoredSlice<K, ACC>>; firedUpTo: number; lifecycles: Array<[number, unknown]> } | null;
-    for (const life of this.lifecycles.values()) life.stop();
-    this.slices = new Map((s?.slices ?? []).map((stored) => [stored[0], sliceOf(stored)]));
+    this.slices = new Map();
+    this.keys = new KeySlots();
+    this.spare = [];
+    for (const stored of s?.slices ?? []) this.sliceAt(stored[0]).load(stored, this.keys);
     this.firedUpTo = s?.firedUpTo ?? -Infinity;
-    this.lifecycles = new Map((s?.lifecycles ?? []).map(([end, snap]) => [end, startWindowLifecycle(end - this.size, end, snap)]));
+    this.restoreLifecycles(s?.lifecycles ?? []);
     this.lastSlice = undefined;
-    this.lastSliceStart = NaN;
     this.touched.clear();
   }
-}
 
-/** A slice in a snapshot, columnar: its start, its keys and their accumulators (no pair array per key to build and pack). */
-type SliceColumns<K, ACC> = [number, K[], ACC[]];
-/** What restores read: the columnar layout, or the `[start, [[key, acc], …]]` pairs earlier snapshots wrote. */
-type StoredSlice<K, ACC> = SliceColumns<K, ACC> | [number, Array<[K, ACC]>];
+  private sliceAt(start: number): Slice<K, ACC> {
+    let slice = this.slices.get(start);
+    if (slice === undefined) this.slices.set(start, (slice = new Slice<K, ACC>(start)));
+    return slice;
+  }
 
-function columns<K, ACC>(start: number, slice: Map<K, ACC>): SliceColumns<K, ACC> {
-  const keys: K[] = [];
-  const accs: ACC[] = [];
-  slice.forEach((acc, key) => {
-    keys.push(key);
-    accs.push(acc);
-  });
-  return [start, keys, accs];
-}
-
-/** The slice a stored one holds, keeping only the keys `owns` accepts (rescaling). */
-function sliceOf<K, ACC>(stored: StoredSlice<K, ACC>, owns?: (key: K) => boolean): Map<K, ACC> {
-  const slice = new Map<K, ACC>();
-  if (stored.length === 3) {
-    const [, keys, accs] = stored;
-    for (let i = 0; i < keys.length; i++) if (!owns || owns(keys[i]!)) slice.set(keys[i]!, accs[i]!);
-  } else for (const [key, acc] of stored[1]) if (!owns || owns(key)) slice.set(key, acc);
-  return slice;
+  /** Restarts the lifecycle machines from their snapshots (copied: a snapshot kept by reference may be restored again). */
+  private restoreLifecycles(snapshots: Array<[number, unknown]>): void {
+    for (const life of this.lifecycles.values()) life.stop();
+    this.lifecycles = new Map(snapshots.map(([end, snap]) => [end, startWindowLifecycle(end - this.size, end, structuredClone(snap))]));
+  }
 }

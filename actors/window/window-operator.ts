@@ -34,7 +34,8 @@ type Windows<T, K, OUT> = {
   add(value: T, ts: number, key: K, watermark: number, out: BatchCollector<OUT>): boolean;
   advance(watermark: number, out: BatchCollector<OUT>): void;
   nextFiring?(): number | undefined;
-  snapshotDelta?(): unknown;
+  snapshotDelta?(all?: boolean): unknown;
+  snapshotByReference?(): boolean;
   restoreDelta?(delta: unknown): void;
   restoreFiltered(states: unknown[], owns: (key: K) => boolean): void;
   clearDelta?(): void;
@@ -173,10 +174,15 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
     return { watermark: this.watermark, late: this.lateRecords, windows: this.windows.snapshot() };
   }
 
-  /** Sliced windows write deltas (the slices that changed); other kinds write their (small) state whole. */
-  snapshotDelta(): unknown {
+  /** Sliced windows write deltas (the slices that changed; with `all`, every slice); other kinds write their (small) state whole. */
+  snapshotDelta(all = false): unknown {
     const w = this.windows;
-    return { watermark: this.watermark, late: this.lateRecords, delta: w.snapshotDelta ? w.snapshotDelta() : undefined, windows: w.snapshotDelta ? undefined : w.snapshot() };
+    return { watermark: this.watermark, late: this.lateRecords, delta: w.snapshotDelta ? w.snapshotDelta(all) : undefined, windows: w.snapshotDelta ? undefined : w.snapshot() };
+  }
+
+  /** Sliced windows whose accumulators are primitives let local snapshots keep them by reference (see `Operator.snapshotByReference`). */
+  snapshotByReference(): boolean {
+    return this.windows.snapshotByReference?.() === true;
   }
 
   restoreDelta(delta: unknown): void {
