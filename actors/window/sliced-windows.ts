@@ -1,8 +1,12 @@
 import type { Collector } from '../../src/runtime/collector.ts';
+import type { TimeWindow } from '../../src/windows/assigners/window-assigner.ts';
 import type { WindowEmitter } from './window-emitter.ts';
 import { startWindowLifecycle, type WindowLifecycle } from '../../src/windows/window-lifecycle.ts';
 import { KeySlots } from './key-slots.ts';
 import { Slice, type SharedSlice, type SliceColumns, type StoredSlice } from './slice.ts';
+
+/** Where firings go: a collector that may grow its arrays once per firing (see `BatchCollector.reserve`). */
+type FiringCollector<T> = Collector<T> & { reserve?(n: number): void; settle?(): void };
 
 /** Accumulators added, none of them an object, before local snapshots keep slices by reference. */
 const BY_REFERENCE_PROBATION = 1024;
@@ -60,7 +64,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
   ) {}
 
   /** Adds a record; returns false when it is too late for every window it belongs to. */
-  add(value: T, ts: number, key: K, watermark: number, out: Collector<OUT>): boolean {
+  add(value: T, ts: number, key: K, watermark: number, out: FiringCollector<OUT>): boolean {
     let slice = this.lastSlice;
     // Every ts of a slice has the same last window (slide is a multiple of the slice size).
     if (slice === undefined || !(ts >= this.lastSliceStart && ts < this.lastSliceEnd)) {
@@ -121,7 +125,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
   private lastAdvance = -Infinity;
 
   /** Fires every window whose end the watermark passed, then purges what no window needs any more. */
-  advance(watermark: number, out: Collector<OUT>): void {
+  advance(watermark: number, out: FiringCollector<OUT>): void {
     if (this.earlyEveryMs !== undefined && watermark !== Infinity) this.fireEarly(watermark, out);
     this.lastAdvance = watermark;
     // Window starts are aligned to the slide; the last window that may fire ends at or before watermark + 1.
@@ -142,7 +146,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
   }
 
   /** Open windows whose interval boundary (start + k × interval − 1) the watermark crossed emit their current result. */
-  private fireEarly(watermark: number, out: Collector<OUT>): void {
+  private fireEarly(watermark: number, out: FiringCollector<OUT>): void {
     const every = this.earlyEveryMs!;
     const firstStart = Math.floor((watermark - this.size + 1 - this.offset) / this.slide) * this.slide + this.offset;
     for (let start = Math.max(firstStart, this.firedUpTo - this.size + this.slide); start <= watermark; start += this.slide) {
@@ -163,7 +167,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     this.touched.add(start);
   }
 
-  private fireWindow(start: number, end: number, watermark: number, out: Collector<OUT>): void {
+  private fireWindow(start: number, end: number, watermark: number, out: FiringCollector<OUT>): void {
     if (!this.holdsData(start, end)) return;
     const life = this.lifecycles.get(end) ?? startWindowLifecycle(start, end);
     this.lifecycles.set(end, life);
@@ -180,7 +184,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
   }
 
   /** A late record's key fires again in window [start, end): the merge of its slices for that slot. */
-  private fireKey(slot: number, key: K, start: number, end: number, watermark: number, out: Collector<OUT>): void {
+  private fireKey(slot: number, key: K, start: number, end: number, watermark: number, out: FiringCollector<OUT>): void {
     const agg = this.emitter.aggregate;
     let acc: ACC | undefined;
     let found = false;
@@ -213,7 +217,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
    * Emits each key's merge of the slices in [start, end): a tumbling window's keys in the order
    * they came, a sliding window's in slot order. No Map lookups, nothing allocated per key.
    */
-  private emitWindow(start: number, end: number, watermark: number, out: Collector<OUT>): void {
+  private emitWindow(start: number, end: number, watermark: number, out: FiringCollector<OUT>): void {
     const window = { start, end };
     const emitter = this.emitter;
     const keys = this.keys.keys;
@@ -226,7 +230,12 @@ export class SlicedWindows<T, K, ACC, OUT> {
         this.touched.add(start);
       }
       const { accs, slots } = slice;
-      for (let i = 0; i < slots.length; i++) emitter.emit(keys[slots[i]!]!, accs[slots[i]!]!, window, watermark, out);
+      out.reserve?.(slots.length);
+      try {
+        for (let i = 0; i < slots.length; i++) emitter.emit(keys[slots[i]!]!, accs[slots[i]!]!, window, watermark, out);
+      } finally {
+        out.settle?.();
+      }
       return;
     }
     const agg = emitter.aggregate;
@@ -241,6 +250,20 @@ export class SlicedWindows<T, K, ACC, OUT> {
       slice.grow(n);
       columns.push(slice.accs);
     }
+    const primitive = !this.objectAccumulators;
+    out.reserve?.(n);
+    try {
+      this.mergeSlots(columns, n, primitive, window, watermark, out);
+    } finally {
+      out.settle?.();
+    }
+  }
+
+  /** Each slot's merge over the window's slice columns, emitted in slot order. */
+  private mergeSlots(columns: Array<Array<ACC | undefined>>, n: number, primitive: boolean, window: TimeWindow, watermark: number, out: FiringCollector<OUT>): void {
+    const agg = this.emitter.aggregate;
+    const emitter = this.emitter;
+    const keys = this.keys.keys;
     const m = columns.length;
     for (let slot = 0; slot < n; slot++) {
       let acc: ACC | undefined;
@@ -248,8 +271,9 @@ export class SlicedWindows<T, K, ACC, OUT> {
       for (let k = 0; k < m; k++) {
         const next = columns[k]![slot];
         if (next === undefined) continue;
-        // merge may reuse its first argument, so the slice's own accumulator is never passed first.
-        acc = agg.merge(found ? acc! : agg.createAccumulator(), next);
+        if (found) acc = agg.merge(acc!, next);
+        // merge may reuse its first argument, so a slice's own object accumulator is never passed first; a primitive one can be.
+        else acc = primitive ? next : agg.merge(agg.createAccumulator(), next);
         found = true;
       }
       if (found) emitter.emit(keys[slot]!, acc!, window, watermark, out);
