@@ -9,9 +9,9 @@ import { BadFrameError } from '../errors.ts';
  * Why not msgpackr's records: msgpackr builds decoded objects with a generated object literal, and
  * V8 keeps a literal's boilerplate map. Once user code creates objects with the same keys but a
  * field of another kind (a map turning an integer price into a fraction), that map is deprecated,
- * and a reader compiled before that point goes on creating objects of the deprecated map: every
- * record then migrates on first access, ~100-300 ns each. Whether the reader was compiled before or
- * after depends on timing (how many frames wait in the channel), which made nats-map bimodal.
+ * and a reader optimized before that point goes on creating objects of the deprecated map: every
+ * record then migrates on first access, ~100-300 ns each. Whether the reader was optimized before
+ * or after depends on timing (how many frames wait in the channel), which made nats-map bimodal.
  * Objects built here come from one constructor per shape (prototype Object.prototype, so they are
  * plain objects to users): their maps form a tree of their own that user literals never deprecate.
  */
@@ -141,9 +141,11 @@ function builderFor(keys: string[]): Build {
 }
 
 function assigning(keys: string[]): Build {
-  return function (this: Record<string, unknown>, f: unknown[], j: number) {
+  const build = function (this: Record<string, unknown>, f: unknown[], j: number) {
     for (let k = 0; k < keys.length; k++) this[keys[k]!] = f[j + k];
-  } as unknown as Build;
+  };
+  build.prototype = Object.prototype;
+  return build as unknown as Build;
 }
 
 function isKeyList(keys: unknown): keys is string[] {

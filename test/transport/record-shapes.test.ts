@@ -61,6 +61,15 @@ test('objects past the shape and key limits, and an own __proto__ key, travel as
   assert.is((back[41] as { evil?: boolean }).evil, undefined);
 });
 
+test('past the limit of shapes with generated code, records of new shapes are still plain objects', () => {
+  for (let batch = 0; batch < 130; batch++) {
+    const values = Array.from({ length: 32 }, (_, s) => ({ [`f${batch * 32 + s}`]: s, same: true }));
+    const back = roundTrip(values) as object[];
+    assert.equal(back, values);
+    assert.ok(back.every((o) => Object.getPrototypeOf(o) === Object.prototype), `batch ${batch}`);
+  }
+});
+
 test('records whose parts do not fit together are bad frames, with the reason', () => {
   const cases: Array<[ShapedRecords, RegExp]> = [
     [{ n: 2, k: [], i: null, f: [1] }, /1 values for 2 records/],
