@@ -1,10 +1,10 @@
 // One node's share of the `nats-map` bench job: `weir run bench/nats/map-job.ts --nats … --node a --nodes a,b`
 // with EVENTS, and RATE (records/s, absent: as fast as it goes) in the environment.
 // The generator runs on node a; rebalance() ends the chain there, so map and sink run on node b and
-// every record crosses NATS. Prints one JSON line: which roles ran here and, on the sink's node, its report.
+// every record crosses NATS. Prints one JSON line: which roles ran here, its CPU seconds and, on the sink's node, its report.
 import { StreamEnvironment, type Sink } from '../../src/index.ts';
 import { SEED } from '../workloads.ts';
-import { Receiver, discountStamped, stampedTrade, type StampedTrade } from './stamped-trade.ts';
+import { Receiver, cpuSeconds, discountStamped, stampedTrade, type StampedTrade } from './stamped-trade.ts';
 
 const events = Number(process.env.EVENTS ?? 1_000_000);
 const rate = process.env.RATE ? Number(process.env.RATE) : undefined;
@@ -37,4 +37,4 @@ env
   .map(discountStamped)
   .sinkTo(sink);
 await env.execute('nats-map');
-console.log(JSON.stringify({ source: generated, sink: received, ...(received ? receiver.report() : {}) }));
+console.log(JSON.stringify({ source: generated, sink: received, cpuSeconds: cpuSeconds(), ...(received ? receiver.report() : {}) }));

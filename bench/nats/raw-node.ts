@@ -11,7 +11,7 @@
 // The publisher ends with an empty message; the subscriber prints its report as one JSON line.
 import { connect } from '@nats-io/transport-node';
 import { Packr } from 'msgpackr';
-import { Receiver, discountStamped, stampedTrade, tradeRandom, type StampedTrade } from './stamped-trade.ts';
+import { Receiver, cpuSeconds, discountStamped, stampedTrade, tradeRandom, type StampedTrade } from './stamped-trade.ts';
 
 const BATCH = 1024;
 /** Batches in flight, as Weir's default channel capacity. */
@@ -49,7 +49,7 @@ if (role === 'subscribe') {
   await nc.flush();
   console.log('ready');
   await finished;
-  console.log(JSON.stringify({ source: false, sink: true, ...receiver.report() }));
+  console.log(JSON.stringify({ source: false, sink: true, cpuSeconds: cpuSeconds(), ...receiver.report() }));
 } else if (role === 'publish') {
   let granted = 0;
   let wake: (() => void) | undefined;
@@ -90,7 +90,7 @@ if (role === 'subscribe') {
   }
   nc.publish(subject!, new Uint8Array(0));
   await nc.flush();
-  console.log(JSON.stringify({ source: true, sink: false }));
+  console.log(JSON.stringify({ source: true, sink: false, cpuSeconds: cpuSeconds() }));
 } else {
   console.error(`usage: raw-node.ts subscribe|publish <nats-url> <subject>, got '${role}'`);
   process.exit(2);

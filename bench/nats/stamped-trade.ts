@@ -28,6 +28,12 @@ export const tradeRandom = (): SeededRandom => new SeededRandom(SEED);
 /** The map both systems run on the receiving process. */
 export const discountStamped = (t: StampedTrade): StampedTrade => ({ id: t.id, key: t.key, price: t.price * 0.9, sentAt: t.sentAt });
 
+/** CPU seconds (user + system, all threads) this process has used, start-up included. */
+export const cpuSeconds = (): number => {
+  const { user, system } = process.cpuUsage();
+  return Math.round((user + system) / 1e4) / 100;
+};
+
 /** What the receiving process reports as the last line of its output. */
 export interface ReceiverReport {
   count: number;

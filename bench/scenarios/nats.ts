@@ -4,7 +4,7 @@ import type { ReceiverReport } from '../nats/stamped-trade.ts';
 import type { Scenario, SystemRun } from '../scenario.ts';
 
 /** A process's last output line: which roles ran there and, where records arrived, the receiver's report. */
-type NodeReport = { source: boolean; sink: boolean } & Partial<ReceiverReport>;
+type NodeReport = { source: boolean; sink: boolean; cpuSeconds: number } & Partial<ReceiverReport>;
 
 /** Runs a command to its end and parses its last output line; `ready` resolves at a line `ready` (if printed). */
 function node(args: string[], env: Record<string, string>, ready?: () => void): Promise<NodeReport> {
@@ -28,8 +28,15 @@ function node(args: string[], env: Record<string, string>, ready?: () => void): 
   });
 }
 
-/** Two processes of one system moving `events` records (at `rate` records/s when given); returns the receiving side's report. */
-type Pair = (server: NatsServerHandle, events: number, rate: number | undefined) => Promise<ReceiverReport>;
+/** What a pair reports: the receiving side's report and each process's CPU seconds. */
+type PairReport = ReceiverReport & { senderCpuSeconds: number; receiverCpuSeconds: number };
+
+/** Two processes of one system moving `events` records (at `rate` records/s when given). */
+type Pair = (server: NatsServerHandle, events: number, rate: number | undefined) => Promise<PairReport>;
+
+function pairReport(reports: NodeReport[], sender: number, receiver: number): PairReport {
+  return { ...(reports[receiver] as ReceiverReport), senderCpuSeconds: reports[sender]!.cpuSeconds, receiverCpuSeconds: reports[receiver]!.cpuSeconds };
+}
 
 const weirPair: Pair = async (server, events, rate) => {
   const env = { EVENTS: String(events), ...(rate ? { RATE: String(Math.round(rate)) } : {}) };
@@ -39,7 +46,7 @@ const weirPair: Pair = async (server, events, rate) => {
   const sender = reports.findIndex((r) => r.source);
   const receiver = reports.findIndex((r) => r.sink);
   if (sender < 0 || receiver < 0 || sender === receiver) throw new Error(`source and sink must run on different processes, got ${JSON.stringify(reports.map((r) => ({ source: r.source, sink: r.sink })))}`);
-  return reports[receiver] as ReceiverReport;
+  return pairReport(reports, sender, receiver);
 };
 
 const rawPair: Pair = async (server, events, rate) => {
@@ -49,8 +56,8 @@ const rawPair: Pair = async (server, events, rate) => {
   const ready = new Promise<void>((r) => (subscribed = r));
   const subscriber = node(['--import', 'tsx', 'bench/nats/raw-node.ts', 'subscribe', server.url, subject], env, subscribed);
   await Promise.race([ready, subscriber]);
-  const [report] = await Promise.all([subscriber, node(['--import', 'tsx', 'bench/nats/raw-node.ts', 'publish', server.url, subject], env)]);
-  return report as ReceiverReport;
+  const reports = await Promise.all([subscriber, node(['--import', 'tsx', 'bench/nats/raw-node.ts', 'publish', server.url, subject], env)]);
+  return pairReport(reports, 1, 0);
 };
 
 /** Nothing lost, nothing duplicated: every id 0…n−1 arrived once (count and sum). */
@@ -86,6 +93,9 @@ function measured(pair: Pair): SystemRun {
       seconds,
       extra: {
         wallSecondsWithStartup: Math.round(wallSeconds * 100) / 100,
+        // CPU seconds of each process in the throughput run (start-up included): steadier than rates on a busy machine.
+        senderCpuSeconds: throughput.senderCpuSeconds,
+        receiverCpuSeconds: throughput.receiverCpuSeconds,
         latencyRate: Math.round(rate),
         latencyRecords: latencyEvents,
         p50LatencyMs: ms(latency.p50Us),

@@ -1,14 +1,20 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { Envelope, RecordsEnvelope } from './envelope.ts';
 import { BadFrameError } from '../errors.ts';
+import { shapeRecords, unshapeRecords, type ShapedRecords } from './record-shapes.ts';
 
-/** Frame format version; a receiver rejects frames of another version (dead letter, channel goes on). */
-export const FRAME_VERSION = 2;
+/**
+ * Frame format version; a receiver rejects frames of another version (dead letter, channel goes on).
+ * 3: a records envelope carries its values as shapes and a flat value array (record-shapes.ts).
+ */
+export const FRAME_VERSION = 3;
 
 /**
  * One frame on a NATS data subject: `v` version, `s` frame sequence on the channel, `e` the
  * envelope (or a part of a records envelope too large for one message), `m` true while more parts
- * of the same envelope follow.
+ * of the same envelope follow. On the wire a records envelope has {@link ShapedRecords} in place
+ * of `values`; every frame carries its own shapes, so any frame decodes on its own (a fresh or
+ * restarted receiver, a replay after rollback).
  */
 export interface Frame {
   v: number;
@@ -17,23 +23,23 @@ export interface Frame {
   m?: boolean;
 }
 
-// Records (msgpackr's extension) write an object shape once per frame instead of its keys per
-// record: a third fewer bytes and faster both ways. No structures are shared between frames, so
-// each frame decodes on its own. Decoding has its own instance: it must not see the encoder's shapes.
-// Maps stay Maps (plain msgpack maps decode as Map in this mode, see decodeFrame).
+// Records (msgpackr's extension) write the shapes of the frame's own objects (the frame, the
+// envelope, nested values) once per frame; the records themselves are shaped by record-shapes.ts.
+// No structures are shared between frames. Decoding has its own instance: it must not see the
+// encoder's shapes. Maps stay Maps (plain msgpack maps decode as Map in this mode, see decodeFrame).
 const packr = new Packr({ moreTypes: true });
 const unpackr = new Unpackr({ moreTypes: true });
 
 /** Encodes an envelope as frames no larger than `maxBytes`, splitting a records batch when needed. */
 export function encodeFrames(envelope: Envelope, firstSeq: number, maxBytes: number): Uint8Array[] {
-  const whole = packr.pack({ v: FRAME_VERSION, s: firstSeq, e: envelope } satisfies Frame);
+  const whole = packr.pack({ v: FRAME_VERSION, s: firstSeq, e: toWire(envelope) });
   if (whole.length <= maxBytes) return [whole];
   if (envelope.kind !== 'records' || envelope.values.length <= 1) throw new BadFrameError(`an envelope of ${whole.length} bytes does not fit in ${maxBytes} bytes (max_payload) and cannot be split`);
   const parts = splitRecords(envelope, Math.ceil(whole.length / maxBytes) + 1);
   const frames: Uint8Array[] = [];
   for (let i = 0; i < parts.length; i++) {
     const more = i < parts.length - 1;
-    const bytes = packr.pack({ v: FRAME_VERSION, s: firstSeq + frames.length, e: parts[i]!, ...(more ? { m: true } : {}) } satisfies Frame);
+    const bytes = packr.pack({ v: FRAME_VERSION, s: firstSeq + frames.length, e: toWire(parts[i]!), ...(more ? { m: true } : {}) });
     if (bytes.length > maxBytes) {
       // Still too large (records of very different sizes): split this part further.
       const sub = encodeFrames(parts[i]!, firstSeq + frames.length, maxBytes);
@@ -43,9 +49,34 @@ export function encodeFrames(envelope: Envelope, firstSeq: number, maxBytes: num
   return frames;
 }
 
+/** A records envelope as it travels: its values shaped (see {@link ShapedRecords}). */
+interface RecordsWire {
+  kind: 'records';
+  seq: number;
+  r: ShapedRecords;
+  timestamps: number[] | null;
+  trace?: Array<[number, string]>;
+}
+
+function toWire(e: Envelope): Envelope | RecordsWire {
+  if (e.kind !== 'records') return e;
+  const wire: RecordsWire = { kind: 'records', seq: e.seq, r: shapeRecords(e.values), timestamps: e.timestamps };
+  if (e.trace) wire.trace = e.trace;
+  return wire;
+}
+
+function fromWire(w: RecordsWire, subject: string): RecordsEnvelope {
+  if (typeof w.r !== 'object' || w.r === null) throw new BadFrameError('records envelope without records', { source: subject });
+  const values = unshapeRecords(w.r, subject);
+  if (w.timestamps !== null && (!Array.isArray(w.timestamps) || w.timestamps.length !== values.length)) throw new BadFrameError(`records envelope with timestamps not one per record`, { source: subject });
+  const e: RecordsEnvelope = { kind: 'records', seq: w.seq, values, timestamps: w.timestamps };
+  if (w.trace) e.trace = w.trace;
+  return e;
+}
+
 /** Re-encodes a frame with `m: true` (a sub-part that is not the last of its envelope). */
 function markMore(bytes: Uint8Array): Uint8Array {
-  const f = unpackr.unpack(bytes) as Frame;
+  const f = unpackr.unpack(bytes) as object;
   return packr.pack({ ...f, m: true });
 }
 
@@ -76,5 +107,9 @@ export function decodeFrame(bytes: Uint8Array, subject: string, maxBytes: number
   if (typeof f !== 'object' || f === null || typeof f.v !== 'number') throw new BadFrameError('not a Weir frame (no version)', { source: subject });
   if (f.v !== FRAME_VERSION) throw new BadFrameError(`frame version ${f.v} is not supported (this Weir speaks ${FRAME_VERSION})`, { source: subject });
   if (typeof f.s !== 'number' || typeof f.e !== 'object' || f.e === null || typeof (f.e as { kind?: unknown }).kind !== 'string') throw new BadFrameError('frame without sequence number or envelope', { source: subject });
+  if (f.e.kind === 'records') {
+    if (typeof f.e.seq !== 'number') throw new BadFrameError('records envelope without sequence number', { source: subject });
+    f.e = fromWire(f.e as unknown as RecordsWire, subject);
+  }
   return f;
 }

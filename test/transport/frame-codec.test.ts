@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import { encodeFrames, decodeFrame } from '../../src/transport/frame-codec.ts';
 import type { RecordsEnvelope } from '../../src/transport/envelope.ts';
 import { SeededRandom } from '../../src/index.ts';
+import { Packr, Unpackr } from 'msgpackr';
+import { BadFrameError } from '../../src/errors.ts';
 
 /** Records of many shapes: what users send (objects whose keys vary, nested values, Maps, Dates, tuples). */
 function mixed(n: number): unknown[] {
@@ -34,7 +36,18 @@ test('records of many shapes survive frames exactly, whole and split below max_p
     assert.equal(parts.flatMap((p) => p.values), values);
     assert.equal(parts.flatMap((p) => p.timestamps!), envelope.timestamps);
     assert.equal(parts[0]!.seq, 42);
+    // No state carries from frame to frame: a receiver that starts at any frame (restarted, or
+    // replaying after a rollback) decodes it alike.
+    const reversed = frames.slice().reverse().map((f) => (decodeFrame(f, 'subject', maxBytes).e as RecordsEnvelope).values);
+    assert.equal(reversed.reverse(), parts.map((p) => p.values));
   }
+});
+
+test('a records envelope whose timestamps are not one per record is a bad frame', () => {
+  const [frame] = encodeFrames({ kind: 'records', seq: 0, values: [{ a: 1 }, { a: 2 }], timestamps: [1, 2] }, 0, 1 << 20);
+  const f = new Unpackr({ moreTypes: true }).unpack(frame!) as { e: { timestamps: number[] } };
+  f.e.timestamps = [1];
+  assert.throws(() => decodeFrame(new Packr({ moreTypes: true }).pack(f), 'subject', 1 << 20), (e: Error) => e instanceof BadFrameError && /timestamps not one per record/.test(e.message));
 });
 
 test.run();

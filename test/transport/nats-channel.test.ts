@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { connect } from '@nats-io/transport-node';
 import { startNatsServer } from '../support/nats-server.ts';
 import { NatsInputChannel, NatsOutputChannel, channelSubject } from '../../src/transport/nats-channel.ts';
-import { encodeFrames } from '../../src/transport/frame-codec.ts';
+import { Packr } from 'msgpackr';
+import { FRAME_VERSION, encodeFrames } from '../../src/transport/frame-codec.ts';
 import type { Envelope, RecordsEnvelope } from '../../src/transport/envelope.ts';
 import { BadFrameError, type SequenceGapError } from '../../src/errors.ts';
 
@@ -99,15 +100,16 @@ test('garbage bytes, a frame of another version and an oversize frame go to dead
   const input = new NatsInputChannel(nc, 'c', subject, 4, { badFrame: (error, _raw, s) => bad.push({ error, subject: s }), gap: (e) => { gaps.push(e); gapSeen(); } }, 64 * 1024);
   const out = new NatsOutputChannel(nc, 'c', subject, 64 * 1024);
   nc.publish(subject, new Uint8Array([0xc1, 0x00, 0xff, 0x13])); // not msgpack
-  const { Packr } = await import('msgpackr');
-  nc.publish(subject, new Packr({ useRecords: false }).pack({ v: 99, s: 0, e: { kind: 'end', seq: 0 } }));
+    nc.publish(subject, new Packr({ useRecords: false }).pack({ v: 99, s: 0, e: { kind: 'end', seq: 0 } }));
   nc.publish(subject, new Uint8Array(100 * 1024)); // larger than this channel allows
+  // A current-version frame whose records do not fit their shapes (3 records, values for 2).
+  nc.publish(subject, new Packr({ moreTypes: true }).pack({ v: FRAME_VERSION, s: 0, e: { kind: 'records', seq: 0, r: { n: 3, k: [['i']], i: null, f: [1, 2] }, timestamps: null } }));
   await nc.flush();
   const received = await pump(out, input, [batch(0, 5), { kind: 'end', seq: 5 }]);
   assert.is(received.length, 2, 'the real envelopes still arrived');
-  assert.is(bad.length, 3);
+  assert.is(bad.length, 4);
   assert.ok(bad.every((b) => b.error instanceof BadFrameError && b.subject === subject));
-  assert.match(bad.map((b) => b.error.message).join('\n'), /not a msgpack frame[\s\S]*version 99 is not supported[\s\S]*exceeds the 65536 allowed/, bad.map((b) => b.error.message).join('\n'));
+  assert.match(bad.map((b) => b.error.message).join('\n'), /not a msgpack frame[\s\S]*version 99 is not supported[\s\S]*exceeds the 65536 allowed[\s\S]*2 values for 3 records of 1 keys/, bad.map((b) => b.error.message).join('\n'));
   // A frame from further ahead than expected: frames were lost.
   nc.publish(subject, encodeFrames({ kind: 'end', seq: 5 }, 50, 64 * 1024)[0]!);
   await gapReported;
