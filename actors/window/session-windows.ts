@@ -9,19 +9,31 @@ interface Session<ACC> {
   fired: boolean;
 }
 
+/** A key's sessions in start order, and the time its one live timer is set for (Infinity: none). */
+interface KeySessions<ACC> {
+  list: Session<ACC>[];
+  timer: number;
+  /** The sweep count when the list last became empty. */
+  emptiedIn: number;
+}
+
 /**
  * Event-time session windows: per key, a record opens [ts, ts + gap) and merges with every
  * session it overlaps (accumulators merge). A session fires when the watermark passes its end;
  * within the allowed lateness a late record merges in and the session fires again.
  *
- * Each key has at most one live timer (the earliest time one of its sessions is due); a record
- * that only extends a session updates it in place, so the common in-order case allocates nothing.
+ * Each key has at most one live timer (the earliest time one of its sessions is due), kept on
+ * the key's own entry so a record costs one Map lookup; a record that only extends a session
+ * updates it in place, so the common in-order case allocates nothing.
  */
 export class SessionWindows<T, K, ACC, OUT> {
-  private sessions = new Map<K, Session<ACC>[]>();
-  /** Keys by the time the watermark must reach for them to be looked at; entries not in `keyTimer` are stale. */
+  private keys = new Map<K, KeySessions<ACC>>();
+  /** Keys by the time the watermark must reach for them to be looked at; an entry whose time is not its key's `timer` is stale. */
   private timers = new MinHeap<K>();
-  private keyTimer = new Map<K, number>();
+  /** Keys emptied since the last sweep of idle entries (an upper bound: some have sessions again). */
+  private emptied = 0;
+  /** Sweeps of idle entries so far. */
+  private sweeps = 0;
   firings = 0;
 
   constructor(
@@ -37,8 +49,9 @@ export class SessionWindows<T, K, ACC, OUT> {
     const end = ts + gap;
     if (end - 1 + this.lateness <= watermark) return false;
     const agg = this.emitter.aggregate;
-    let list = this.sessions.get(key);
-    if (list === undefined) this.sessions.set(key, (list = []));
+    let entry = this.keys.get(key);
+    if (entry === undefined) this.keys.set(key, (entry = { list: [], timer: Infinity, emptiedIn: 0 }));
+    const list = entry.list;
     let first = -1;
     let overlaps = 0;
     for (let i = 0; i < list.length; i++) {
@@ -53,7 +66,8 @@ export class SessionWindows<T, K, ACC, OUT> {
       session = { start, end, acc: agg.add(value, agg.createAccumulator()), fired: false };
       let at = list.length;
       while (at > 0 && list[at - 1]!.start > start) at--;
-      list.splice(at, 0, session);
+      if (at === list.length) list.push(session);
+      else list.splice(at, 0, session);
     } else {
       // Overlapping sessions are adjacent in start order: fold them into the first.
       session = list[first]!;
@@ -74,14 +88,13 @@ export class SessionWindows<T, K, ACC, OUT> {
       session.fired = true;
       this.firings++;
     }
-    this.schedule(key, session.fired ? session.end - 1 + this.lateness : session.end - 1);
+    this.schedule(key, entry, session.fired ? session.end - 1 + this.lateness : session.end - 1);
     return true;
   }
 
-  private schedule(key: K, time: number): void {
-    const current = this.keyTimer.get(key);
-    if (current !== undefined && current <= time) return;
-    this.keyTimer.set(key, time);
+  private schedule(key: K, entry: KeySessions<ACC>, time: number): void {
+    if (entry.timer <= time) return;
+    entry.timer = time;
     this.timers.push(time, key);
   }
 
@@ -89,19 +102,20 @@ export class SessionWindows<T, K, ACC, OUT> {
     while (this.timers.size > 0 && this.timers.peekTime() <= watermark) {
       const time = this.timers.peekTime();
       const key = this.timers.pop()!;
-      if (this.keyTimer.get(key) !== time) continue;
-      this.keyTimer.delete(key);
-      this.visit(key, watermark, out);
+      const entry = this.keys.get(key);
+      if (entry === undefined || entry.timer !== time) continue;
+      entry.timer = Infinity;
+      this.visit(key, entry, watermark, out);
     }
   }
 
   /** Fires the key's sessions the watermark closed, drops those past their lateness, and schedules the next look. */
-  private visit(key: K, watermark: number, out: Collector<OUT>): void {
-    const list = this.sessions.get(key);
-    if (!list) return;
+  private visit(key: K, entry: KeySessions<ACC>, watermark: number, out: Collector<OUT>): void {
+    const list = entry.list;
     let next = Infinity;
     let kept = 0;
-    for (const s of list) {
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
       if (!s.fired && s.end - 1 <= watermark) {
         this.emitter.emit(key, s.acc, { start: s.start, end: s.end }, watermark, out);
         s.fired = true;
@@ -114,18 +128,41 @@ export class SessionWindows<T, K, ACC, OUT> {
       }
     }
     list.length = kept;
-    if (kept === 0) this.sessions.delete(key);
-    else this.schedule(key, next);
+    if (kept > 0) this.schedule(key, entry, next);
+    else {
+      entry.emptiedIn = this.sweeps;
+      if (++this.emptied > 1024 && this.emptied > this.keys.size) this.dropIdleKeys();
+    }
+  }
+
+  /**
+   * A key whose sessions are all gone keeps its entry for a while, as most keys soon open their
+   * next session (no entry and list to allocate again). A sweep, once as many keys emptied as the
+   * map holds (amortised O(1) per session), drops the entries that stayed empty since before the
+   * previous sweep, so idle keys cost bounded memory.
+   */
+  private dropIdleKeys(): void {
+    const before = this.sweeps;
+    for (const [k, e] of this.keys) if (e.list.length === 0 && e.emptiedIn < before) this.keys.delete(k);
+    this.sweeps++;
+    this.emptied = 0;
   }
 
   /** The time of the next session timer, or undefined. */
   nextFiring(): number | undefined {
-    while (this.timers.size > 0 && this.keyTimer.get(this.timers.peekItem()!) !== this.timers.peekTime()) this.timers.pop();
+    while (this.timers.size > 0 && this.keys.get(this.timers.peekItem()!)?.timer !== this.timers.peekTime()) this.timers.pop();
     return this.timers.size > 0 ? this.timers.peekTime() : undefined;
   }
 
   snapshot(): unknown {
-    return { sessions: [...this.sessions], timers: [...this.keyTimer] };
+    const sessions: Array<[K, Session<ACC>[]]> = [];
+    const timers: Array<[K, number]> = [];
+    for (const [k, e] of this.keys) {
+      if (e.list.length === 0) continue;
+      sessions.push([k, e.list]);
+      if (e.timer !== Infinity) timers.push([k, e.timer]);
+    }
+    return { sessions, timers };
   }
 
   /** Restores from several old subtasks' snapshots (rescaling), keeping the keys this subtask owns. */
@@ -136,10 +173,12 @@ export class SessionWindows<T, K, ACC, OUT> {
 
   restore(state: unknown): void {
     const s = state as { sessions: Array<[K, Session<ACC>[]]>; timers: Array<[K, number]> } | null;
-    this.sessions = new Map(s?.sessions ?? []);
+    this.keys = new Map((s?.sessions ?? []).map(([k, list]) => [k, { list, timer: Infinity, emptiedIn: 0 }]));
     this.timers = new MinHeap<K>();
-    this.keyTimer = new Map();
-    for (const [k, t] of s?.timers ?? []) this.schedule(k, t);
+    for (const [k, t] of s?.timers ?? []) {
+      const entry = this.keys.get(k);
+      if (entry) this.schedule(k, entry, t);
+    }
   }
 }
 

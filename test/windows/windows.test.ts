@@ -107,6 +107,13 @@ for (const style of ['reduce', 'aggregate', 'process'] as const) {
   });
 }
 
+test('session windows over 2000 keys (idle keys swept and reopened) with a crash in the window actor: equal the reference', async () => {
+  const r = new SeededRandom(11);
+  const many = Array.from({ length: 30_000 }, (_, i): Click => ({ page: `p${r.reset(i).int(2000)}`, at: i * 2 + r.int(40), n: 1 + r.int(5) }));
+  const crashAt = 10_000 + new SeededRandom(12).reset(1).int(40_000);
+  assert.equal(await runWindows(many, EventTimeSessionWindows.withGap(3000), 'aggregate', { crashAt }), sessionReference(many, 3000));
+});
+
 test('a crash inside the window actor at a random point: identical results, nothing lost or duplicated', async () => {
   const crashAt = 1000 + new SeededRandom(5).reset(1).int(200_000);
   assert.equal(await runWindows(input, SlidingEventTimeWindows.of(1000, 400), 'aggregate', { crashAt, parallelism: 2 }), reference(input, sliding));
