@@ -10,7 +10,8 @@ interface Session<ACC> {
 }
 
 /** A key's sessions in start order, and the time its one live timer is set for (Infinity: none). */
-interface KeySessions<ACC> {
+interface KeySessions<K, ACC> {
+  key: K;
   list: Session<ACC>[];
   timer: number;
   /** The sweep count when the list last became empty. */
@@ -27,9 +28,9 @@ interface KeySessions<ACC> {
  * updates it in place, so the common in-order case allocates nothing.
  */
 export class SessionWindows<T, K, ACC, OUT> {
-  private keys = new Map<K, KeySessions<ACC>>();
-  /** Keys by the time the watermark must reach for them to be looked at; an entry whose time is not its key's `timer` is stale. */
-  private timers = new MinHeap<K>();
+  private keys = new Map<K, KeySessions<K, ACC>>();
+  /** Key entries by the time the watermark must reach for them to be looked at (no Map lookup to find them); an entry whose time is not its `timer` is stale. */
+  private timers = new MinHeap<KeySessions<K, ACC>>();
   /** Keys emptied since the last sweep of idle entries (an upper bound: some have sessions again). */
   private emptied = 0;
   /** Sweeps of idle entries so far. */
@@ -50,7 +51,7 @@ export class SessionWindows<T, K, ACC, OUT> {
     if (end - 1 + this.lateness <= watermark) return false;
     const agg = this.emitter.aggregate;
     let entry = this.keys.get(key);
-    if (entry === undefined) this.keys.set(key, (entry = { list: [], timer: Infinity, emptiedIn: 0 }));
+    if (entry === undefined) this.keys.set(key, (entry = { key, list: [], timer: Infinity, emptiedIn: 0 }));
     const list = entry.list;
     let first = -1;
     let overlaps = 0;
@@ -88,30 +89,30 @@ export class SessionWindows<T, K, ACC, OUT> {
       session.fired = true;
       this.firings++;
     }
-    this.schedule(key, entry, session.fired ? session.end - 1 + this.lateness : session.end - 1);
+    this.schedule(entry, session.fired ? session.end - 1 + this.lateness : session.end - 1);
     return true;
   }
 
-  private schedule(key: K, entry: KeySessions<ACC>, time: number): void {
+  private schedule(entry: KeySessions<K, ACC>, time: number): void {
     if (entry.timer <= time) return;
     entry.timer = time;
-    this.timers.push(time, key);
+    this.timers.push(time, entry);
   }
 
   advance(watermark: number, out: Collector<OUT>): void {
     while (this.timers.size > 0 && this.timers.peekTime() <= watermark) {
       const time = this.timers.peekTime();
-      const key = this.timers.pop()!;
-      const entry = this.keys.get(key);
-      if (entry === undefined || entry.timer !== time) continue;
+      const entry = this.timers.pop()!;
+      // Stale: rescheduled earlier since, or emptied (and perhaps swept and replaced by a new entry).
+      if (entry.timer !== time) continue;
       entry.timer = Infinity;
-      this.visit(key, entry, watermark, out);
+      this.visit(entry, watermark, out);
     }
   }
 
   /** Fires the key's sessions the watermark closed, drops those past their lateness, and schedules the next look. */
-  private visit(key: K, entry: KeySessions<ACC>, watermark: number, out: Collector<OUT>): void {
-    const list = entry.list;
+  private visit(entry: KeySessions<K, ACC>, watermark: number, out: Collector<OUT>): void {
+    const { key, list } = entry;
     let next = Infinity;
     let kept = 0;
     for (let i = 0; i < list.length; i++) {
@@ -128,18 +129,19 @@ export class SessionWindows<T, K, ACC, OUT> {
       }
     }
     list.length = kept;
-    if (kept > 0) this.schedule(key, entry, next);
+    if (kept > 0) this.schedule(entry, next);
     else {
       entry.emptiedIn = this.sweeps;
-      if (++this.emptied > 1024 && this.emptied > this.keys.size) this.dropIdleKeys();
+      if (++this.emptied > 4096 && this.emptied > 4 * this.keys.size) this.dropIdleKeys();
     }
   }
 
   /**
    * A key whose sessions are all gone keeps its entry for a while, as most keys soon open their
-   * next session (no entry and list to allocate again). A sweep, once as many keys emptied as the
-   * map holds (amortised O(1) per session), drops the entries that stayed empty since before the
-   * previous sweep, so idle keys cost bounded memory.
+   * next session (no entry and list to allocate again). A sweep, once four times as many keys
+   * emptied as the map holds (amortised O(1) per session; sweeping as often as once per map size
+   * cost a quarter of session-count's time in deletes, re-adds and walks), drops the entries that
+   * stayed empty since before the previous sweep, so idle keys cost bounded memory.
    */
   private dropIdleKeys(): void {
     const before = this.sweeps;
@@ -150,7 +152,7 @@ export class SessionWindows<T, K, ACC, OUT> {
 
   /** The time of the next session timer, or undefined. */
   nextFiring(): number | undefined {
-    while (this.timers.size > 0 && this.keys.get(this.timers.peekItem()!)?.timer !== this.timers.peekTime()) this.timers.pop();
+    while (this.timers.size > 0 && this.timers.peekItem()!.timer !== this.timers.peekTime()) this.timers.pop();
     return this.timers.size > 0 ? this.timers.peekTime() : undefined;
   }
 
@@ -173,11 +175,11 @@ export class SessionWindows<T, K, ACC, OUT> {
 
   restore(state: unknown): void {
     const s = state as { sessions: Array<[K, Session<ACC>[]]>; timers: Array<[K, number]> } | null;
-    this.keys = new Map((s?.sessions ?? []).map(([k, list]) => [k, { list, timer: Infinity, emptiedIn: 0 }]));
-    this.timers = new MinHeap<K>();
+    this.keys = new Map((s?.sessions ?? []).map(([k, list]) => [k, { key: k, list, timer: Infinity, emptiedIn: 0 }]));
+    this.timers = new MinHeap<KeySessions<K, ACC>>();
     for (const [k, t] of s?.timers ?? []) {
       const entry = this.keys.get(k);
-      if (entry) this.schedule(k, entry, t);
+      if (entry) this.schedule(entry, t);
     }
   }
 }
