@@ -128,7 +128,7 @@ export class SessionWindows<T, K, ACC, OUT> {
         if (due < next) next = due;
       }
     }
-    list.length = kept;
+    while (list.length > kept) list.pop(); // pops keep a small backing store; setting the length freed it (a runtime call), and the next push allocated one
     if (kept > 0) this.schedule(entry, next);
     else {
       entry.emptiedIn = this.sweeps;
