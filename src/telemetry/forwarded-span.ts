@@ -1,13 +1,26 @@
 import { SpanStatusCode, type Attributes, type AttributeValue, type Exception, type Link, type Span, type SpanContext, type SpanKind, type SpanStatus, type TimeInput, type TraceState } from '@opentelemetry/api';
-import { N, NUM_STRIDE, type SpanBatch } from './span-wire.ts';
+import { ID_BYTES, N, NUM_STRIDE, PARENT_ID_AT, SPAN_ID_AT, TRACE_ID_AT, type SpanBatch } from './span-wire.ts';
 
 /** Where an ended span goes: the forwarding provider's bounded queue. */
 export interface SpanQueue {
   enqueue(span: ForwardedSpan): void;
 }
 
+/** Value of each hex digit's char code (lower and upper case). */
+const HEX = new Uint8Array(128);
+for (let i = 0; i < 16; i++) {
+  HEX['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
+/** Writes the bytes of the hex id `hex` into `out` at `at`. */
+function writeHex(out: Uint8Array, at: number, hex: string): void {
+  for (let i = 0; i < hex.length; i += 2) out[at + (i >> 1)] = (HEX[hex.charCodeAt(i)]! << 4) | HEX[hex.charCodeAt(i + 1)]!;
+}
+
 /** Attribute objects already checked to hold only valid values; frozen ones are then used by reference. */
 const checked = new WeakSet<object>();
+let lastChecked: Attributes | undefined;
 
 function isValue(v: unknown): v is AttributeValue {
   const t = typeof v;
@@ -18,7 +31,8 @@ function isValue(v: unknown): v is AttributeValue {
 /** Valid attributes of `a` (as the SDK keeps them): `a` itself when frozen and valid, else a copy of the valid entries. */
 export function adoptAttributes(a: Attributes | undefined): Attributes {
   if (a === undefined) return {};
-  if (checked.has(a)) return a;
+  // Most spans reuse one frozen object (a chain's hop attributes): the last one checked is a cheaper test than the WeakSet.
+  if (a === lastChecked || checked.has(a)) return (lastChecked = a);
   const copy: Attributes = {};
   let valid = true;
   for (const k in a) {
@@ -169,7 +183,11 @@ export class ForwardedSpan implements Span {
     nums[o + N.End] = this.endTime;
     nums[o + N.StatusCode] = this.statusCode;
     nums[o + N.Scope] = this.scope;
-    batch.strs.push(this.traceId, this.spanId, this.parentSpanId, this.name);
+    const at = i * ID_BYTES;
+    writeHex(batch.ids, at + TRACE_ID_AT, this.traceId);
+    writeHex(batch.ids, at + SPAN_ID_AT, this.spanId);
+    if (this.parentSpanId !== '') writeHex(batch.ids, at + PARENT_ID_AT, this.parentSpanId);
+    batch.names.push(this.name);
     batch.attributes.push(this.attributes);
     if (this.links !== 0 || this.events !== 0 || this.statusMessage !== '' || this.traceState !== undefined) {
       batch.extras.push(i, this.links, this.events, this.statusMessage, this.traceState ? this.traceState.serialize() : '');

@@ -1,7 +1,7 @@
 import { context as contextApi, trace, isSpanContextValid, TraceFlags, type Context, type Span, type SpanOptions, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { ForwardedSpan, adoptAttributes, toPerfMs, type SpanQueue } from './forwarded-span.ts';
 import { SpanIds } from './span-ids.ts';
-import { NUM_STRIDE, type SpanBatch, type ToWorker, type WireScope } from './span-wire.ts';
+import { EXPORTED, FAILED, ID_BYTES, NUM_STRIDE, type SpanBatch, type ToWorker, type WireScope } from './span-wire.ts';
 
 /** Options of {@link ForwardingTracerProvider}. */
 export interface ForwardingOptions {
@@ -30,28 +30,27 @@ export interface ForwardingStats {
  * parent-based, always-on (the SDK default; Weir samples records itself). The queue is bounded:
  * spans waiting here plus spans shipped whose export has not finished never exceed
  * `maxQueueSize`; past that, ended spans are dropped and counted. Single-threaded; the worker
- * reports finished exports through {@link ForwardingTracerProvider.exported}.
+ * counts finished exports in `progress` ([exported, failed], shared memory).
  */
 export class ForwardingTracerProvider implements TracerProvider, SpanQueue {
   private readonly ids = new SpanIds();
   private readonly tracers = new Map<string, Tracer>();
   private readonly scopes: WireScope[] = [];
-  /**
-   * Spans per message to the worker: small batches, so the ids and strings they hold are shipped
-   * (and die) within a scavenge or two; a message costs a few µs, 1/64 of that per span is nothing.
-   */
+  /** Spans per message to the worker: a message costs tens of µs on this thread, so they are few. */
   private readonly shipSize: number;
   private batch: SpanBatch;
-  private inFlight = 0;
+  /** Spans whose export had finished when last looked at (a lower bound of what has). */
+  private finished = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   readonly stats: ForwardingStats = { ended: 0, forwarded: 0, dropped: 0 };
 
   constructor(
     private readonly post: (message: ToWorker, transfer?: ArrayBuffer[]) => void,
+    private readonly progress: Int32Array,
     private readonly options: ForwardingOptions,
   ) {
-    this.shipSize = Math.min(64, options.maxExportBatchSize);
+    this.shipSize = options.maxExportBatchSize;
     this.batch = this.newBatch();
   }
 
@@ -79,7 +78,8 @@ export class ForwardingTracerProvider implements TracerProvider, SpanQueue {
 
   enqueue(span: ForwardedSpan): void {
     const batch = this.batch;
-    if (batch.count + this.inFlight >= this.options.maxQueueSize) {
+    // The worker's progress is read only near the bound (an atomic load is cheap, not reading it is cheaper).
+    if (batch.count + this.stats.forwarded - this.finished >= this.options.maxQueueSize && batch.count + this.inFlight() >= this.options.maxQueueSize) {
       this.stats.dropped++;
       return;
     }
@@ -104,20 +104,23 @@ export class ForwardingTracerProvider implements TracerProvider, SpanQueue {
     const batch = this.batch;
     if (batch.count === 0) return;
     this.batch = this.newBatch();
-    if (batch.count < this.shipSize) batch.nums = batch.nums.slice(0, batch.count * NUM_STRIDE);
-    this.inFlight += batch.count;
+    if (batch.count < this.shipSize) {
+      batch.nums = batch.nums.slice(0, batch.count * NUM_STRIDE);
+      batch.ids = batch.ids.slice(0, batch.count * ID_BYTES);
+    }
     this.stats.forwarded += batch.count;
-    // The numbers' buffer is moved, not copied.
-    this.post(batch, [batch.nums.buffer as ArrayBuffer]);
+    // The typed arrays' buffers are moved, not copied.
+    this.post(batch, [batch.nums.buffer as ArrayBuffer, batch.ids.buffer as ArrayBuffer]);
   }
 
   private newBatch(): SpanBatch {
-    return { type: 'spans', scopes: this.scopes, count: 0, nums: new Float64Array(this.shipSize * NUM_STRIDE), strs: [], attributes: [], extras: [] };
+    return { type: 'spans', scopes: this.scopes, count: 0, nums: new Float64Array(this.shipSize * NUM_STRIDE), ids: new Uint8Array(this.shipSize * ID_BYTES), names: [], attributes: [], extras: [] };
   }
 
-  /** The worker finished exporting (or failed to export) `n` shipped spans: room in the queue again. */
-  exported(n: number): void {
-    this.inFlight = Math.max(0, this.inFlight - n);
+  /** Spans shipped whose export has not finished (ok or failed) in the worker. */
+  private inFlight(): number {
+    this.finished = Atomics.load(this.progress, EXPORTED) + Atomics.load(this.progress, FAILED);
+    return this.stats.forwarded - this.finished;
   }
 
   /** Spans made after this are non-recording (the worker is going away). */

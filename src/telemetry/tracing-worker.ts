@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { trace, type Attributes, type TracerProvider } from '@opentelemetry/api';
 import { TracingWorkerError } from '../errors.ts';
 import { ForwardingTracerProvider, type ForwardingStats } from './forwarding-tracer-provider.ts';
-import type { ExporterSpec, FromWorker, WorkerConfig } from './span-wire.ts';
+import { EXPORTED, FAILED, type ExporterSpec, type FromWorker, type WorkerConfig } from './span-wire.ts';
 
 export type { ExporterSpec } from './span-wire.ts';
 
@@ -68,6 +68,7 @@ export function startTracingWorker(options: TracingWorkerOptions = {}): TracingW
     exporter: options.exporter ?? 'otlp',
     maxQueueSize,
     maxExportBatchSize,
+    progress: new SharedArrayBuffer(8),
     ...(options.scheduledDelayMillis !== undefined ? { scheduledDelayMillis: options.scheduledDelayMillis } : {}),
   };
   const entry = new URL('../cli/trace-export-worker.ts', import.meta.url).href;
@@ -75,7 +76,8 @@ export function startTracingWorker(options: TracingWorkerOptions = {}): TracingW
   const tsx = import.meta.resolve('tsx/esm/api');
   const worker = new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true, workerData: config });
   worker.unref();
-  const provider = new ForwardingTracerProvider((m, transfer) => worker.postMessage(m, transfer), { maxQueueSize, maxExportBatchSize, scheduledDelayMillis: 100 });
+  const progress = new Int32Array(config.progress);
+  const provider = new ForwardingTracerProvider((m, transfer) => worker.postMessage(m, transfer), progress, { maxQueueSize, maxExportBatchSize, scheduledDelayMillis: 100 });
   let exported = 0;
   let failed = 0;
   let failure: TracingWorkerError | undefined;
@@ -87,11 +89,7 @@ export function startTracingWorker(options: TracingWorkerOptions = {}): TracingW
     waiting.clear();
   };
   worker.on('message', (m: FromWorker) => {
-    if (m.type === 'done') {
-      exported += m.exported;
-      failed += m.failed;
-      provider.exported(m.exported + m.failed);
-    } else if (m.type === 'flushed') {
+    if (m.type === 'flushed') {
       exported = m.exported;
       failed = m.failed;
       waiting.get(m.id)?.resolve();
@@ -107,7 +105,7 @@ export function startTracingWorker(options: TracingWorkerOptions = {}): TracingW
     }),
   );
   const registered = options.register !== false && trace.setGlobalTracerProvider(provider);
-  const stats = (): TracingWorkerStats => ({ ...provider.stats, exported, failed });
+  const stats = (): TracingWorkerStats => ({ ...provider.stats, exported: Math.max(exported, Atomics.load(progress, EXPORTED)), failed: Math.max(failed, Atomics.load(progress, FAILED)) });
 
   /** Sends `type` and waits for the worker's answer; the worker holds the process open meanwhile. */
   const ask = (type: 'flush' | 'shutdown'): Promise<TracingWorkerStats> => {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -10,9 +10,9 @@ import type { ExportedSpan } from './fixtures/memory-exporter.ts';
 // The real SDK (BatchSpanProcessor + InMemorySpanExporter) runs in the worker; the exporter writes what it got to a file this thread reads.
 const dir = mkdtempSync(join(tmpdir(), 'weir-tracing-worker-'));
 let n = 0;
-function start(options: TracingWorkerOptions = {}) {
+function start(options: TracingWorkerOptions = {}, exporterOptions: { gate?: string } = {}) {
   const path = join(dir, `spans-${n++}.jsonl`);
-  const worker = startTracingWorker({ exporter: { module: new URL('./fixtures/memory-exporter.ts', import.meta.url).href, options: { path } }, ...options });
+  const worker = startTracingWorker({ exporter: { module: new URL('./fixtures/memory-exporter.ts', import.meta.url).href, options: { path, ...exporterOptions } }, ...options });
   const exported = (): ExportedSpan[] => (existsSync(path) ? readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ExportedSpan) : []);
   return { worker, exported };
 }
@@ -112,11 +112,13 @@ test('shutdown exports every span still queued on the main thread or in the work
 });
 
 test('a full queue drops and counts spans instead of growing', async () => {
-  const { worker, exported } = start({ register: false, maxQueueSize: 100, maxExportBatchSize: 10 });
+  const gate = join(dir, 'gate');
+  const { worker, exported } = start({ register: false, maxQueueSize: 100, maxExportBatchSize: 10 }, { gate });
   const tracer = worker.provider.getTracer('t');
-  // In one turn the worker cannot report exports back, so everything past 100 queued or in flight is dropped.
+  // The worker exports nothing before the gate opens, so everything past 100 queued or in flight is dropped.
   for (let i = 0; i < 1000; i++) tracer.startSpan('s').end();
   assert.equal(worker.stats(), { ended: 100, forwarded: 100, dropped: 900, exported: 0, failed: 0 });
+  writeFileSync(gate, '');
   const stats = await worker.shutdown();
   assert.is(stats.exported, 100);
   assert.is(exported().length, 100);
