@@ -7,7 +7,7 @@ import { parentFromTraceparent, traceparentOf } from './trace-context.ts';
  */
 export type TraceEntries = Array<[number, string]>;
 
-/** Span names and attributes of one chain subtask, made once (spans copy them). */
+/** Span names and attributes of one chain subtask, made once (frozen, shared by its spans). */
 export interface HopNames {
   send: string;
   process: string;
@@ -62,7 +62,8 @@ export class RecordTracer {
 
   /** Span names and attributes for the hops of chain `name`, subtask `subtask`. */
   names(name: string, subtask: number): HopNames {
-    const attributes = (operation: string): Attributes => ({ 'messaging.system': 'weir', 'messaging.operation.type': operation, 'messaging.destination.name': name, 'weir.job': this.job, 'weir.subtask': subtask });
+    // Frozen: a tracer provider may then share them among spans instead of copying them per span.
+    const attributes = (operation: string): Attributes => Object.freeze({ 'messaging.system': 'weir', 'messaging.operation.type': operation, 'messaging.destination.name': name, 'weir.job': this.job, 'weir.subtask': subtask });
     return { send: `${name} send`, process: `${name} process`, sendAttributes: attributes('send'), processAttributes: attributes('process') };
   }
 
