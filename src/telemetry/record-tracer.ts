@@ -1,4 +1,4 @@
-import { trace, SpanKind, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { trace, ROOT_CONTEXT, SpanKind, type Attributes, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { parentFromTraceparent, traceparentOf } from './trace-context.ts';
 
 /**
@@ -13,6 +13,9 @@ export interface HopNames {
   process: string;
   sendAttributes: Attributes;
   processAttributes: Attributes;
+  /** Start options of the hop spans, made once rather than per span. */
+  sendOptions: SpanOptions;
+  processOptions: SpanOptions;
 }
 
 /** The spans of one actor hop, open while its chain processes a batch. */
@@ -64,7 +67,16 @@ export class RecordTracer {
   names(name: string, subtask: number): HopNames {
     // Frozen: a tracer provider may then share them among spans instead of copying them per span.
     const attributes = (operation: string): Attributes => Object.freeze({ 'messaging.system': 'weir', 'messaging.operation.type': operation, 'messaging.destination.name': name, 'weir.job': this.job, 'weir.subtask': subtask });
-    return { send: `${name} send`, process: `${name} process`, sendAttributes: attributes('send'), processAttributes: attributes('process') };
+    const sendAttributes = attributes('send');
+    const processAttributes = attributes('process');
+    return {
+      send: `${name} send`,
+      process: `${name} process`,
+      sendAttributes,
+      processAttributes,
+      sendOptions: Object.freeze({ kind: SpanKind.PRODUCER, attributes: sendAttributes }),
+      processOptions: Object.freeze({ kind: SpanKind.CONSUMER, attributes: processAttributes }),
+    };
   }
 
   /** Opens the hop span of each traced record entering a chain; close them with {@link RecordTracer.close}. */
@@ -74,8 +86,9 @@ export class RecordTracer {
     for (const [i, tp] of entries) {
       const span =
         tp === ''
-          ? this.tracer.startSpan(names.send, { kind: SpanKind.PRODUCER, attributes: names.sendAttributes })
-          : this.tracer.startSpan(names.process, { kind: SpanKind.CONSUMER, attributes: names.processAttributes }, parentFromTraceparent(tp));
+          ? // A record's trace starts at its source: a root, whatever context the actor happens to run in.
+            this.tracer.startSpan(names.send, names.sendOptions, ROOT_CONTEXT)
+          : this.tracer.startSpan(names.process, names.processOptions, parentFromTraceparent(tp));
       spans.push(span);
       next.push([i, traceparentOf(span)]);
     }
