@@ -25,8 +25,9 @@ export interface ForwardingStats {
 
 /**
  * A TracerProvider on `@opentelemetry/api` only, for the thread that runs the job: its spans
- * record compactly ({@link ForwardedSpan}) and, once ended, are shipped in batches of plain
- * arrays through `post` to a thread that runs the SDK (see `startTracingWorker`). Sampling is
+ * record compactly ({@link ForwardedSpan}) and, once ended, are written into a batch of typed
+ * and packed arrays (span-wire.ts) shipped through `post` to a thread that runs the SDK (see
+ * `startTracingWorker`). Sampling is
  * parent-based, always-on (the SDK default; Weir samples records itself). The queue is bounded:
  * spans waiting here plus spans shipped whose export has not finished never exceed
  * `maxQueueSize`; past that, ended spans are dropped and counted. Single-threaded; the worker

@@ -104,9 +104,12 @@ export class RecordTracer {
   static follow(entries: TraceEntries, hits: number[]): TraceEntries | undefined {
     if (hits.length === 0) return undefined;
     const next: TraceEntries = [];
+    // Both are in ascending input order: one merge walk (a search per hit was quadratic at high sampling rates).
+    let e = 0;
     for (let h = 0; h < hits.length; h += 2) {
-      const e = entries.find((x) => x[0] === hits[h]);
-      if (e) next.push([hits[h + 1]!, e[1]]);
+      const input = hits[h]!;
+      while (e < entries.length && entries[e]![0] < input) e++;
+      if (e < entries.length && entries[e]![0] === input) next.push([hits[h + 1]!, entries[e]![1]]);
     }
     return next;
   }

@@ -76,6 +76,12 @@ export const FAILED = 1;
 /**
  * The exporter the worker feeds: OTLP over HTTP/protobuf (per `OTEL_EXPORTER_OTLP_*`), the
  * console, or a module that makes one: `module` (a URL or absolute path) exports a function
- * `name` (default `createExporter`) called with `options` in the worker, returning a `SpanExporter`.
+ * `name` (default `createExporter`) called with `options` in the worker, returning a `SpanExporter`
+ * (or a promise of one). `options` must survive structured clone.
+ * @example
+ * ```ts
+ * // my-exporter.ts:  export function createExporter(o: { url: string }) { return new OTLPTraceExporter({ url: o.url }) }
+ * startTracingWorker({ exporter: { module: new URL('./my-exporter.ts', import.meta.url).href, options: { url: 'http://collector:4318/v1/traces' } } })
+ * ```
  */
 export type ExporterSpec = 'otlp' | 'console' | { module: string; name?: string; options?: unknown };

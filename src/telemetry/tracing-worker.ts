@@ -131,12 +131,15 @@ export function startTracingWorker(options: TracingWorkerOptions = {}): TracingW
       shutdown ??= (async () => {
         provider.close();
         if (registered) trace.disable();
-        const result = await ask('shutdown');
-        // The worker ends once its SDK is shut down (its console output is flushed as it exits); a stuck exporter is cut off.
-        const timer = setTimeout(() => void worker.terminate(), 2000);
-        await exit;
-        clearTimeout(timer);
-        return result;
+        try {
+          return await ask('shutdown');
+        } finally {
+          // The worker ends once its SDK is shut down (its console output is flushed as it exits);
+          // a stuck exporter or a failed worker is cut off. The timer also keeps this process up until then.
+          const timer = setTimeout(() => void worker.terminate(), failure ? 0 : 2000);
+          await exit;
+          clearTimeout(timer);
+        }
       })();
       return shutdown;
     },

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { StreamEnvironment, CollectSink, WatermarkStrategy, TumblingEventTimeWindows, startTracingWorker, type TracingWorkerOptions } from '../../src/index.ts';
+import { StreamEnvironment, CollectSink, WatermarkStrategy, TumblingEventTimeWindows, startTracingWorker, TracingWorkerError, type TracingWorkerOptions } from '../../src/index.ts';
 import type { ExportedSpan } from './fixtures/memory-exporter.ts';
 
 // The real SDK (BatchSpanProcessor + InMemorySpanExporter) runs in the worker; the exporter writes what it got to a file this thread reads.
@@ -133,6 +133,19 @@ test('sampling 0 creates no spans', async () => {
   const stats = await worker.shutdown();
   assert.is(stats.ended, 0);
   assert.equal(exported(), []);
+});
+
+test('an exporter module that cannot be loaded fails flush and shutdown with a TracingWorkerError', async () => {
+  const worker = startTracingWorker({ register: false, exporter: { module: new URL('./fixtures/no-such-exporter.ts', import.meta.url).href } });
+  worker.provider.getTracer('t').startSpan('s').end();
+  try {
+    await worker.shutdown();
+    assert.unreachable('shutdown should fail');
+  } catch (error) {
+    assert.instance(error, TracingWorkerError);
+    assert.is((error as TracingWorkerError).code, 'WEIR_TRACING_WORKER');
+    assert.match((error as Error).message, /cannot create the exporter/);
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
