@@ -15,7 +15,7 @@ if (!scenario || !scenario.systems[system!]) {
 }
 const events = Number(eventsArg);
 if (!scenario.coldSystems?.includes(system!)) {
-  await scenario.systems[system!]!(warmupEvents(events));
+  await scenario.systems[system!]!((scenario.warmupEvents ?? warmupEvents)(events));
 }
 const rssStart = process.memoryUsage.rss();
 let rssPeak = rssStart;

@@ -149,6 +149,13 @@ export class ConnectionError extends WeirError {
   }
 }
 
+/** The tracing worker (the thread that runs the OpenTelemetry SDK for `startTracingWorker`) failed or is gone: spans may not have been exported. */
+export class TracingWorkerError extends WeirError {
+  constructor(message: string, cause?: unknown) {
+    super('WEIR_TRACING_WORKER', `tracing worker: ${message}`, {}, { cause });
+  }
+}
+
 /** Renders an unknown thrown value as text for an error message. */
 export function causeText(cause: unknown): string {
   if (cause instanceof Error) return cause.message;
@@ -171,4 +178,5 @@ export const errors = {
   InvalidJobError,
   SequenceGapError,
   ConnectionError,
+  TracingWorkerError,
 } as const;

@@ -72,6 +72,8 @@ export type { CheckpointConfig, CheckpointMetadata } from './checkpoint/coordina
 export type { RestartStrategy } from './checkpoint/restart-strategy.ts';
 export { latestCheckpoint } from './checkpoint/job-recovery.ts';
 
+export { startTracingWorker, type TracingWorker, type TracingWorkerOptions, type TracingWorkerStats, type ExporterSpec } from './telemetry/tracing-worker.ts';
+
 export type { Clock } from './time/clock.ts';
 export { systemClock, SimulatedClock } from './time/clock.ts';
 
@@ -98,5 +100,6 @@ export {
   InvalidJobError,
   SequenceGapError,
   ConnectionError,
+  TracingWorkerError,
   type ErrorSite,
 } from './errors.ts';

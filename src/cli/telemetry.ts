@@ -1,11 +1,9 @@
-import { metrics, trace } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { MeterProvider, PeriodicExportingMetricReader, ConsoleMetricExporter, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { hostname } from 'node:os';
+import { startTracingWorker } from '../telemetry/tracing-worker.ts';
 
 /** What the CLI was asked for. */
 export interface TelemetryOptions {
@@ -23,21 +21,22 @@ export interface TelemetryOptions {
  * Sets up the OpenTelemetry Node SDK for the `weir` command from the standard `OTEL_*` variables
  * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`,
  * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_METRIC_EXPORT_INTERVAL`…): OTLP over HTTP/protobuf, service
- * name `weir`, resource attributes for node and job. Returns a function that flushes and shuts
+ * name `weir`, resource attributes for node and job. Spans are processed and exported by the SDK
+ * in a worker thread ({@link startTracingWorker}), so tracing takes little from the job's thread;
+ * metrics are read periodically on this thread. Returns a function that flushes and shuts
  * everything down (call it before exit so the last spans are sent).
  */
 export function setupTelemetry(options: TelemetryOptions): () => Promise<void> {
-  const resource = resourceFromAttributes({
+  const attributes = {
     'service.name': process.env.OTEL_SERVICE_NAME ?? 'weir',
     'weir.node': options.node ?? hostname(),
     ...(options.job ? { 'weir.job': options.job } : {}),
-  });
-  const shutdowns: Array<() => Promise<void>> = [];
+  };
+  const resource = resourceFromAttributes(attributes);
+  const shutdowns: Array<() => Promise<unknown>> = [];
   if (options.traces) {
-    const exporter: SpanExporter = options.console ? new ConsoleSpanExporter() : new OTLPTraceExporter();
-    const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
-    trace.setGlobalTracerProvider(provider);
-    shutdowns.push(() => provider.shutdown());
+    const tracing = startTracingWorker({ exporter: options.console ? 'console' : 'otlp', resource: attributes });
+    shutdowns.push(() => tracing.shutdown());
   }
   if (options.metrics) {
     const exporter: PushMetricExporter = options.console ? new ConsoleMetricExporter() : new OTLPMetricExporter();

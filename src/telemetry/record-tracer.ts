@@ -1,4 +1,4 @@
-import { trace, SpanKind, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { trace, ROOT_CONTEXT, SpanKind, type Attributes, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
 import { parentFromTraceparent, traceparentOf } from './trace-context.ts';
 
 /**
@@ -7,12 +7,15 @@ import { parentFromTraceparent, traceparentOf } from './trace-context.ts';
  */
 export type TraceEntries = Array<[number, string]>;
 
-/** Span names and attributes of one chain subtask, made once (spans copy them). */
+/** Span names and attributes of one chain subtask, made once (frozen, shared by its spans). */
 export interface HopNames {
   send: string;
   process: string;
   sendAttributes: Attributes;
   processAttributes: Attributes;
+  /** Start options of the hop spans, made once rather than per span. */
+  sendOptions: SpanOptions;
+  processOptions: SpanOptions;
 }
 
 /** The spans of one actor hop, open while its chain processes a batch. */
@@ -62,8 +65,18 @@ export class RecordTracer {
 
   /** Span names and attributes for the hops of chain `name`, subtask `subtask`. */
   names(name: string, subtask: number): HopNames {
-    const attributes = (operation: string): Attributes => ({ 'messaging.system': 'weir', 'messaging.operation.type': operation, 'messaging.destination.name': name, 'weir.job': this.job, 'weir.subtask': subtask });
-    return { send: `${name} send`, process: `${name} process`, sendAttributes: attributes('send'), processAttributes: attributes('process') };
+    // Frozen: a tracer provider may then share them among spans instead of copying them per span.
+    const attributes = (operation: string): Attributes => Object.freeze({ 'messaging.system': 'weir', 'messaging.operation.type': operation, 'messaging.destination.name': name, 'weir.job': this.job, 'weir.subtask': subtask });
+    const sendAttributes = attributes('send');
+    const processAttributes = attributes('process');
+    return {
+      send: `${name} send`,
+      process: `${name} process`,
+      sendAttributes,
+      processAttributes,
+      sendOptions: Object.freeze({ kind: SpanKind.PRODUCER, attributes: sendAttributes }),
+      processOptions: Object.freeze({ kind: SpanKind.CONSUMER, attributes: processAttributes }),
+    };
   }
 
   /** Opens the hop span of each traced record entering a chain; close them with {@link RecordTracer.close}. */
@@ -73,8 +86,9 @@ export class RecordTracer {
     for (const [i, tp] of entries) {
       const span =
         tp === ''
-          ? this.tracer.startSpan(names.send, { kind: SpanKind.PRODUCER, attributes: names.sendAttributes })
-          : this.tracer.startSpan(names.process, { kind: SpanKind.CONSUMER, attributes: names.processAttributes }, parentFromTraceparent(tp));
+          ? // A record's trace starts at its source: a root, whatever context the actor happens to run in.
+            this.tracer.startSpan(names.send, names.sendOptions, ROOT_CONTEXT)
+          : this.tracer.startSpan(names.process, names.processOptions, parentFromTraceparent(tp));
       spans.push(span);
       next.push([i, traceparentOf(span)]);
     }
@@ -90,9 +104,12 @@ export class RecordTracer {
   static follow(entries: TraceEntries, hits: number[]): TraceEntries | undefined {
     if (hits.length === 0) return undefined;
     const next: TraceEntries = [];
+    // Both are in ascending input order: one merge walk (a search per hit was quadratic at high sampling rates).
+    let e = 0;
     for (let h = 0; h < hits.length; h += 2) {
-      const e = entries.find((x) => x[0] === hits[h]);
-      if (e) next.push([hits[h + 1]!, e[1]]);
+      const input = hits[h]!;
+      while (e < entries.length && entries[e]![0] < input) e++;
+      if (e < entries.length && entries[e]![0] === input) next.push([hits[h + 1]!, entries[e]![1]]);
     }
     return next;
   }

@@ -1,0 +1,87 @@
+import type { Attributes } from '@opentelemetry/api';
+
+/**
+ * How ended spans travel from the main thread to the tracing worker: one message per batch, the
+ * spans' numbers in one Float64Array ({@link NUM_STRIDE} per span), their ids as bytes in one
+ * Uint8Array ({@link ID_BYTES} per span), their names and attribute objects in packed arrays,
+ * and the rarely present links, events, status messages and trace states apart, for the spans
+ * that have them. Both typed arrays are transferred, not copied, and structured clone copies an
+ * attribute object shared by many spans once; ids as strings, or an object per span, made the
+ * message cost more than the span. Times are milliseconds on the main thread's
+ * `performance.now()` clock; the worker adds the main thread's time origin.
+ */
+export interface SpanBatch {
+  type: 'spans';
+  scopes: WireScope[];
+  /** Spans in the batch. */
+  count: number;
+  nums: Float64Array;
+  ids: Uint8Array;
+  names: string[];
+  attributes: Attributes[];
+  /** [span index, links, events, status message, tracestate], flat, for spans with any of them. */
+  extras: unknown[];
+}
+
+/** Id bytes of one span in {@link SpanBatch.ids}: trace id, span id, parent span id (all zero for a root span). */
+export const ID_BYTES = 32;
+export const TRACE_ID_AT = 0;
+export const SPAN_ID_AT = 16;
+export const PARENT_ID_AT = 24;
+
+/** Numbers of one span in {@link SpanBatch.nums}. */
+export const NUM_STRIDE = 7;
+export const N = { TraceFlags: 0, ParentIsRemote: 1, Kind: 2, Start: 3, End: 4, StatusCode: 5, Scope: 6 } as const;
+
+/** One entry of {@link SpanBatch.extras}: links flat as [traceId, spanId, traceFlags, isRemote, attributes | 0, …] or 0, events flat as [name, time, attributes | 0, …] or 0, status message or '', tracestate or ''. */
+export const EXTRA_STRIDE = 5;
+export const LINK_STRIDE = 5;
+export const EVENT_STRIDE = 3;
+
+/** An instrumentation scope: [name, version, schemaUrl]. */
+export type WireScope = [string, string, string];
+
+/** Main thread → worker. */
+export type ToWorker =
+  | SpanBatch
+  | { type: 'flush'; id: number }
+  | { type: 'shutdown'; id: number };
+
+/** Worker → main thread (exports finished are counted in {@link WorkerConfig.progress}, without a message). */
+export type FromWorker =
+  | { type: 'flushed'; id: number; exported: number; failed: number }
+  | { type: 'error'; message: string };
+
+/** What the worker is started with (its `workerData`). */
+export interface WorkerConfig {
+  /** `performance.timeOrigin` of the main thread, in ms since the epoch. */
+  timeOrigin: number;
+  resource: Attributes;
+  exporter: ExporterSpec;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis?: number;
+  /**
+   * Two Int32 counters the worker adds to as exports finish: spans exported, spans failed. The
+   * main thread reads them to know what is still in flight (a message back per export would wake
+   * the job's thread for nothing).
+   */
+  progress: SharedArrayBuffer;
+}
+
+/** Offsets of the counters in {@link WorkerConfig.progress}. */
+export const EXPORTED = 0;
+export const FAILED = 1;
+
+/**
+ * The exporter the worker feeds: OTLP over HTTP/protobuf (per `OTEL_EXPORTER_OTLP_*`), the
+ * console, or a module that makes one: `module` (a URL or absolute path) exports a function
+ * `name` (default `createExporter`) called with `options` in the worker, returning a `SpanExporter`
+ * (or a promise of one). `options` must survive structured clone.
+ * @example
+ * ```ts
+ * // my-exporter.ts:  export function createExporter(o: { url: string }) { return new OTLPTraceExporter({ url: o.url }) }
+ * startTracingWorker({ exporter: { module: new URL('./my-exporter.ts', import.meta.url).href, options: { url: 'http://collector:4318/v1/traces' } } })
+ * ```
+ */
+export type ExporterSpec = 'otlp' | 'console' | { module: string; name?: string; options?: unknown };
