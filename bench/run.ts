@@ -16,10 +16,14 @@ const program = new Command()
   .argument('[scenarios...]', 'scenario names (default: all)')
   .option('--quick', 'reduced sizes (every scenario together stays under 5 minutes)')
   .option('--events <n>', 'events per scenario (overrides the defaults)')
+  .option('--repeat <n>', 'runs per system, interleaved; each row is the median run (default 3, 1 with --quick)')
   .option('--queries <list>', 'with `nexmark`: only these queries, e.g. q1,q5')
   .parse();
 const names = program.args;
-const opts = program.opts<{ quick?: boolean; events?: string; queries?: string }>();
+const opts = program.opts<{ quick?: boolean; events?: string; queries?: string; repeat?: string }>();
+// One run per system is at the mercy of whatever else the machine does in those seconds; the
+// median of interleaved runs is not (each system gets the same share of good and bad moments).
+const repeat = Math.max(1, Math.floor(Number(opts.repeat ?? (opts.quick ? 1 : 3))) || 1);
 const unknown = names.filter((n) => !scenarios.some((s) => s.name === n) && n !== 'nexmark');
 if (unknown.length) {
   console.error(`unknown scenario(s): ${unknown.join(', ')}; known: nexmark, ${scenarios.map((s) => s.name).join(', ')}`);
@@ -34,17 +38,28 @@ const rows: BenchRow[] = [];
 const tty = process.stdout.isTTY === true;
 for (const s of selected) {
   const events = opts.events ? Number(opts.events) : opts.quick ? s.quickEvents : s.events;
-  for (const system of Object.keys(s.systems)) {
-    const label = `${s.name.padEnd(18)} ${system.padEnd(12)}`;
-    const row = await runOne(label, s.name, system, events);
-    if (!row) {
-      process.exitCode = 1;
-      continue;
+  const runs = new Map<string, BenchRow[]>();
+  for (let round = 0; round < repeat; round++) {
+    for (const system of Object.keys(s.systems)) {
+      const label = `${s.name.padEnd(18)} ${system.padEnd(12)}${repeat > 1 ? ` (${round + 1}/${repeat})` : ''}`;
+      const row = await runOne(label, s.name, system, events);
+      if (!row) {
+        process.exitCode = 1;
+        continue;
+      }
+      runs.set(system, [...(runs.get(system) ?? []), row]);
+      const latency = row.extra?.p99LatencyMs !== undefined ? `, p99 latency ${row.extra.p99LatencyMs} ms` : '';
+      console.log(`${label} ${row.events.toLocaleString('en')} events: ${row.eventsPerSec.toLocaleString('en')} ev/s, ${row.seconds}s, rss peak ${row.rssPeakMb} MB (start ${row.rssStartMb})${latency}`);
     }
-    rows.push(row);
-    const latency = row.extra?.p99LatencyMs !== undefined ? `, p99 latency ${row.extra.p99LatencyMs} ms` : '';
-    console.log(`${label} ${row.events.toLocaleString('en')} events: ${row.eventsPerSec.toLocaleString('en')} ev/s, ${row.seconds}s, rss peak ${row.rssPeakMb} MB (start ${row.rssStartMb})${latency}`);
   }
+  for (const [, all] of runs) rows.push(medianRun(all));
+}
+
+/** The run of median throughput, with every run's seconds in `extra.runSeconds` (space-separated, in run order). */
+function medianRun(all: BenchRow[]): BenchRow {
+  const sorted = [...all].sort((a, b) => a.eventsPerSec - b.eventsPerSec);
+  const median = sorted[(sorted.length - 1) >> 1]!;
+  return all.length === 1 ? median : { ...median, extra: { ...median.extra, runSeconds: all.map((r) => r.seconds).join(' ') } };
 }
 
 /** Runs one system in a fresh process; shows a progress bar (TTY) while it reports `@progress n` on stderr. */
@@ -89,6 +104,11 @@ const ratios = selected.flatMap((s) => {
     bases.filter((b) => b !== w).map((b) => ({ scenario: s.name, ratio: `${w}/${b}`, value: Math.round((of(w)!.eventsPerSec / of(b)!.eventsPerSec) * 100) / 100 })),
   );
 });
+// Issue 4's slice-sharing target: a sliding window (5 windows per record) costs at most 1.5x a tumbling one per event.
+const weirOf = (scenario: string) => rows.find((r) => r.scenario === scenario && r.system === 'weir');
+const sliding = weirOf('sliding-count');
+const tumbling = weirOf('tumbling-count');
+if (sliding && tumbling) ratios.push({ scenario: 'sliding-count', ratio: 'weir cost/tumbling-count weir cost', value: Math.round((tumbling.eventsPerSec / sliding.eventsPerSec) * 100) / 100 });
 for (const r of ratios) console.log(`${r.scenario.padEnd(16)} ${r.ratio.padEnd(18)} ${r.value}×`);
 
 mkdirSync('bench/results', { recursive: true });
