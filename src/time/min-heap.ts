@@ -39,9 +39,9 @@ export class MinHeap<T> {
   }
 
   push(time: number, item: T): void {
+    // An emptied lane is reset by pop, so a non-empty array here holds queued items.
     const lane = this.laneTimes;
     if (lane.length === 0 || time >= lane[lane.length - 1]!) {
-      if (this.head === lane.length && lane.length > 0) this.resetLane();
       this.laneTimes.push(time);
       this.laneItems.push(item);
       return;
