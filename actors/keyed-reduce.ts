@@ -1,6 +1,7 @@
 import type { BatchOut, Operator, OperatorContext } from '../src/runtime/operator.ts';
 import { InvalidJobError, UserFunctionError } from '../src/errors.ts';
 import { keyGroupOf, keyGroupRangeForOperator } from '../src/state/key-groups.ts';
+import { KeyIndex } from '../src/state/key-index.ts';
 
 /**
  * Keyed state written per key group, so it can be restored at another parallelism. Each group is
@@ -35,9 +36,9 @@ type KeyedDelta<K, T> = [K[], T[]];
 
 /**
  * A keyed running reduce (Flink's `KeyedStream.reduce`): for every record, combines it with the
- * key's current value and emits the new value. State is a slot per key (a Map key → slot, and
- * the values in an array by slot): the hot path does one Map lookup and an array write per record
- * and allocates nothing (a get and a set on a Map cost a lookup more).
+ * key's current value and emits the new value. State is a slot per key (a {@link KeyIndex} key →
+ * slot, and the values in an array by slot): the hot path does one index lookup and an array write
+ * per record and allocates nothing (a get and a set on a Map cost a lookup more).
  * @example
  * ```ts
  * new KeyedReduce('count', (r: { k: string; n: number }) => r.k, (a, b) => ({ k: a.k, n: a.n + b.n }))
@@ -48,7 +49,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   readonly stateful = true;
   private readonly key: (value: T) => K;
   private readonly reduce: (acc: T, value: T) => T;
-  private slots = new Map<K, number>();
+  private slots = new KeyIndex<K>();
   private keyAt: K[] = [];
   private valueAt: T[] = [];
   /** Slots updated since the last local snapshot, each once: `markedIn[slot] === epoch` says it is listed. */
@@ -91,20 +92,21 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     ov.length = base + values.length;
     if (ot !== null) ot.length = ov.length;
     let i = 0;
+    let replaced = 0;
     try {
       for (; i < values.length; i++) {
         const v = values[i]!;
         const k = key(v);
         let slot = slots.get(k);
         let next: T;
-        if (slot === undefined) {
+        if (slot < 0) {
           slot = this.add(k, v);
           next = v;
         } else {
           const prev = valueAt[slot]!;
           next = reduce(prev, v);
           if (next === prev) this.changesInPlace = true;
-          else this.replacements++;
+          else replaced++;
           valueAt[slot] = next;
         }
         if (!this.allDirty && markedIn[slot] !== this.epoch) this.markDirty(slot);
@@ -115,6 +117,8 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
       ov.length = base + i;
       if (ot !== null) ot.length = base + i;
       throw new UserFunctionError(this.name, i, values[i], e);
+    } finally {
+      this.replacements += replaced;
     }
   }
 
@@ -130,7 +134,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
 
   private put(k: K, value: T): void {
     const slot = this.slots.get(k);
-    if (slot === undefined) this.add(k, value);
+    if (slot < 0) this.add(k, value);
     else this.valueAt[slot] = value;
   }
 
@@ -150,7 +154,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   }
 
   private clear(): void {
-    this.slots = new Map();
+    this.slots = new KeyIndex();
     this.keyAt = [];
     this.valueAt = [];
     this.markedIn = [];

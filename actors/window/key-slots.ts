@@ -1,6 +1,8 @@
+import { KeyIndex } from '../../src/state/key-index.ts';
+
 /**
  * A dense index of a window operator's keys: each key gets a small integer slot, and every slice
- * keeps its accumulators in an array indexed by slot. A record then costs one Map lookup and one
+ * keeps its accumulators in an array indexed by slot. A record then costs one index lookup and one
  * array write, and a firing merges slices in plain array loops (no Map lookup per key and slice).
  *
  * Slots are counted per slice that holds them. A key no slice holds stays indexed for a while: it
@@ -9,7 +11,7 @@
  * held ones; a freed slot is empty in every slice, so reusing it moves nothing.
  */
 export class KeySlots<K> {
-  private readonly index = new Map<K, number>();
+  private readonly index = new KeyIndex<K>();
   /** Slot → key (undefined once freed). */
   readonly keys: Array<K | undefined> = [];
   /** Slot → how many slices hold it. */
@@ -24,7 +26,7 @@ export class KeySlots<K> {
   /** The key's slot, given one if it has none. */
   slotOf(key: K): number {
     const slot = this.index.get(key);
-    return slot === undefined ? this.assign(key) : slot;
+    return slot < 0 ? this.assign(key) : slot;
   }
 
   private assign(key: K): number {
