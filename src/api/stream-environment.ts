@@ -34,6 +34,12 @@ export interface EnvironmentOptions {
   snapshotEvery?: number;
   /** Input batches an actor retains for replay at most (default 2 × snapshotEvery); a full log forces a snapshot. Retained batches cost GC time, so this stays small. */
   replayLimit?: number;
+  /**
+   * Batches a stateful source chain (a source with the running reduces fused behind it) reads at
+   * most between its local snapshots (default 32 × snapshotEvery, 1024 batches): after a failure it reads them again from the
+   * source. It retains nothing meanwhile, so this can be far larger than `replayLimit`.
+   */
+  sourceReplayLimit?: number;
   /** Where actor snapshots go (default: in memory). */
   snapshotStore?: SnapshotStore;
   clock?: Clock;
@@ -113,6 +119,7 @@ export class StreamEnvironment {
       batchSize: 1024,
       channelCapacity: 8,
       replayLimit: snapshotEvery * 2,
+      sourceReplayLimit: snapshotEvery * 32,
       clock: systemClock,
       onPoisonRecord: 'dead-letter',
       ...environmentDefaults,
@@ -120,7 +127,7 @@ export class StreamEnvironment {
       ...environmentOverrides,
       snapshotEvery,
     };
-    for (const k of ['parallelism', 'maxParallelism', 'batchSize', 'channelCapacity', 'snapshotEvery', 'replayLimit'] as const) {
+    for (const k of ['parallelism', 'maxParallelism', 'batchSize', 'channelCapacity', 'snapshotEvery', 'replayLimit', 'sourceReplayLimit'] as const) {
       const v = this.options[k];
       if (!Number.isInteger(v) || v < 1) throw new InvalidJobError(`environment option '${k}' must be a positive integer, got ${v}`);
     }
@@ -174,6 +181,7 @@ export class StreamEnvironment {
       channelCapacity: o.channelCapacity,
       snapshotEvery: o.snapshotEvery,
       replayLimit: o.replayLimit,
+      sourceReplayLimit: o.sourceReplayLimit,
       store: o.snapshotStore ?? new MemorySnapshotStore(),
       clock: o.clock,
       supervision: { ...defaultSupervision, ...o.supervision, backoff: { ...defaultSupervision.backoff, ...o.supervision?.backoff } },

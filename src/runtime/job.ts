@@ -34,6 +34,7 @@ export interface JobRuntimeOptions {
   channelCapacity: number;
   snapshotEvery: number;
   replayLimit: number;
+  sourceReplayLimit: number;
   store: SnapshotStore;
   clock: Clock;
   supervision: SupervisionOptions;
@@ -289,6 +290,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
         batchSize: options.batchSize,
         snapshotEvery: options.snapshotEvery,
         replayLimit: options.replayLimit,
+        sourceReplayLimit: options.sourceReplayLimit,
         store,
         clock: options.clock,
         scheduler: system.scheduler,

@@ -28,7 +28,7 @@ async function run(reduce: (a: Event, b: Event) => Event, store?: SnapshotStore,
       e.byReference ? snapshots.byReference++ : snapshots.encoded++;
     }
   });
-  const env = StreamEnvironment.create({ inspection, snapshotEvery: 4, snapshotStore: store, supervision: { maxRestarts: 20, withinMs: 60_000, backoff: { initialMs: 1, maxMs: 2 } } });
+  const env = StreamEnvironment.create({ inspection, snapshotEvery: 4, sourceReplayLimit: 4, snapshotStore: store, supervision: { maxRestarts: 20, withinMs: 60_000, backoff: { initialMs: 1, maxMs: 2 } } });
   const sink = new CollectSink<Event>();
   const sums = env
     .fromGenerator((i, r) => makeEvent(i, r), { count, seed })
