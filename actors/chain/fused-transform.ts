@@ -7,8 +7,12 @@ export type TransformStep =
   | { kind: 'filter'; name: string; fn: (value: any) => boolean }
   | { kind: 'flatMap'; name: string; fn: (value: any) => Iterable<unknown> };
 
-/** Runs records [from, to) of a batch through the fused steps. */
-type BatchFn = (values: unknown[], timestamps: number[] | null, out: BatchOut, fns: Function[], fail: (step: number, i: number, e: unknown, record: unknown) => never, from: number, to: number) => void;
+/**
+ * Runs records [from, to) of a batch through the fused steps, writing outputs from index `n` of
+ * arrays the caller sized (a flatMap may write past their length); returns the index after the
+ * last output. On a failure the arrays are cut after the outputs written, then `fail` throws.
+ */
+type BatchFn = (values: unknown[], timestamps: number[] | null, out: BatchOut, fns: Function[], fail: (step: number, i: number, e: unknown, record: unknown) => never, from: number, to: number, n: number) => number;
 
 /**
  * Fuses consecutive map/filter/flatMap steps into ONE generated loop (as Flink chains operators,
@@ -39,17 +43,30 @@ export function compileSteps(steps: TransformStep[]): BatchFn {
   const fnDecls = steps.map((_, k) => `const f${k} = fns[${k}];`).join(' ');
   const src = `${fnDecls}
 const ov = out.values; const ot = out.timestamps;
-// Written by index into arrays sized for one output per input, then trimmed: growing them by push costs more than the steps themselves.
-let n = ov.length; ov.length = n + (to - from); if (ot !== null) ot.length = ov.length;
 let step = 0; let i = from;
 try {
   outer: for (; i < to; i++) {
     const v0 = values[i]; const t = timestamps === null ? NaN : timestamps[i];
     ${gen(0, 'outer')}
   }
-} catch (e) { fail(step, i, e, values[i]); }
-finally { if (ov.length !== n) { ov.length = n; if (ot !== null) ot.length = n; } }`;
-  return new Function('values', 'timestamps', 'out', 'fns', 'fail', 'from', 'to', src) as BatchFn;
+} catch (e) { ov.length = n; if (ot !== null) ot.length = n; fail(step, i, e, values[i]); }
+return n;`;
+  return new Function('values', 'timestamps', 'out', 'fns', 'fail', 'from', 'to', 'n', src) as BatchFn;
+}
+
+/** Sizes the output arrays for `count` more outputs (written by index, then trimmed: growing them by push costs more than the steps themselves); returns where they start. */
+function reserve(out: BatchOut, count: number): number {
+  const base = out.values.length;
+  out.values.length = base + count;
+  if (out.timestamps !== null) out.timestamps.length = base + count;
+  return base;
+}
+
+/** Cuts the output arrays after the `n` outputs written. */
+function trim(out: BatchOut, n: number): void {
+  if (out.values.length === n) return;
+  out.values.length = n;
+  if (out.timestamps !== null) out.timestamps.length = n;
 }
 
 /**
@@ -74,25 +91,28 @@ export class FusedTransform implements Operator {
   }
 
   processBatch(values: unknown[], timestamps: number[] | null, _input: number, out: BatchOut): void {
-    this.batch(values, timestamps, out, this.fns, this.fail, 0, values.length);
+    const base = reserve(out, values.length);
+    trim(out, this.batch(values, timestamps, out, this.fns, this.fail, 0, values.length, base));
   }
 
   /**
    * The same, also recording where the sampled inputs (ascending indexes) went: `hits` receives
    * pairs (input index, output index). The batch runs in segments split at the sampled records,
-   * through the same loop as untraced batches (a second, traced loop would be colder and slower).
+   * through the same loop as untraced batches (a second, traced loop would be colder and slower),
+   * into arrays sized once for the whole batch (sizing them per segment copied them each time).
    */
   processBatchTraced(values: unknown[], timestamps: number[] | null, out: BatchOut, sampled: number[], hits: number[]): void {
+    let n = reserve(out, values.length);
     let from = 0;
     for (const s of sampled) {
       if (s < from || s >= values.length) continue;
-      this.batch(values, timestamps, out, this.fns, this.fail, from, s);
-      const before = out.values.length;
-      this.batch(values, timestamps, out, this.fns, this.fail, s, s + 1);
-      for (let o = before; o < out.values.length; o++) hits.push(s, o);
+      n = this.batch(values, timestamps, out, this.fns, this.fail, from, s, n);
+      const before = n;
+      n = this.batch(values, timestamps, out, this.fns, this.fail, s, s + 1, n);
+      for (let o = before; o < n; o++) hits.push(s, o);
       from = s + 1;
     }
-    this.batch(values, timestamps, out, this.fns, this.fail, from, values.length);
+    trim(out, this.batch(values, timestamps, out, this.fns, this.fail, from, values.length, n));
   }
 
   private readonly fail = (step: number, i: number, e: unknown, record: unknown): never => {
