@@ -26,6 +26,8 @@ export class SlicedWindows<T, K, ACC, OUT> {
   private slices = new Map<number, Slice<K, ACC>>();
   private keys = new KeySlots<K>();
   private spare: Array<Slice<K, ACC>> = [];
+  /** A firing's merged primitive accumulators by slot (reused: every slot below the firing's capacity is written before it is read). */
+  private mergeScratch: Array<ACC | undefined> = [];
   /** Windows with end ≤ firedUpTo have fired. */
   private firedUpTo = -Infinity;
   /** The slice the last record went to, its bounds and the end of the last window holding it: the record path's cache. */
@@ -265,6 +267,28 @@ export class SlicedWindows<T, K, ACC, OUT> {
     const emitter = this.emitter;
     const keys = this.keys.keys;
     const m = columns.length;
+    if (primitive && m > 1) {
+      // Column by column into a scratch column: each slice's column is read in order (row by row
+      // jumped between m arrays per slot); the merges happen in the same order as row by row.
+      const merged = this.mergeScratch;
+      if (merged.length < n) merged.length = n;
+      const first = columns[0]!;
+      for (let slot = 0; slot < n; slot++) merged[slot] = first[slot];
+      for (let k = 1; k < m; k++) {
+        const column = columns[k]!;
+        for (let slot = 0; slot < n; slot++) {
+          const next = column[slot];
+          if (next === undefined) continue;
+          const acc = merged[slot];
+          merged[slot] = acc === undefined ? next : agg.merge(acc, next);
+        }
+      }
+      for (let slot = 0; slot < n; slot++) {
+        const acc = merged[slot];
+        if (acc !== undefined) emitter.emit(keys[slot]!, acc, window, watermark, out);
+      }
+      return;
+    }
     for (let slot = 0; slot < n; slot++) {
       let acc: ACC | undefined;
       let found = false;
