@@ -71,7 +71,7 @@ export class SpanBatchReader {
     const endTime = this.time(nums[o + N.End]!);
     const code = nums[o + N.StatusCode]!;
     return {
-      name: batch.names[i]!,
+      name: batch.names[nums[o + N.Name]!]!,
       kind: nums[o + N.Kind]!,
       spanContext: () => ctx,
       parentSpanContext: parentSpanId === '' ? undefined : { traceId: ctx.traceId, spanId: parentSpanId, traceFlags: ctx.traceFlags, isRemote: nums[o + N.ParentIsRemote] === 1, ...(ctx.traceState ? { traceState: ctx.traceState } : {}) },
@@ -79,7 +79,7 @@ export class SpanBatchReader {
       endTime,
       duration: hrTimeDuration(startTime, endTime),
       status: message === '' ? { code } : { code, message },
-      attributes: batch.attributes[i]!,
+      attributes: batch.attributes[nums[o + N.Attributes]!]!,
       links: this.links(extra < 0 ? 0 : (x[extra + 1] as unknown[] | 0)),
       events: this.events(extra < 0 ? 0 : (x[extra + 2] as unknown[] | 0)),
       ended: true,

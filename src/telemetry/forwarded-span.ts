@@ -1,5 +1,5 @@
 import { SpanStatusCode, type Attributes, type AttributeValue, type Exception, type Link, type Span, type SpanContext, type SpanKind, type SpanStatus, type TimeInput, type TraceState } from '@opentelemetry/api';
-import { ID_BYTES, N, NUM_STRIDE, PARENT_ID_AT, SPAN_ID_AT, TRACE_ID_AT, type SpanBatch } from './span-wire.ts';
+import { ID_BYTES, N, NUM_STRIDE, PARENT_ID_AT, SPAN_ID_AT, TRACE_ID_AT, type SpanBatch, type WireTables } from './span-wire.ts';
 
 /** Where an ended span goes: the forwarding provider's bounded queue. */
 export interface SpanQueue {
@@ -173,7 +173,7 @@ export class ForwardedSpan implements Span {
   }
 
   /** Appends the span as span `i` of a batch (see {@link SpanBatch}). */
-  writeTo(batch: SpanBatch, i: number): void {
+  writeTo(batch: SpanBatch, i: number, tables: WireTables): void {
     const nums = batch.nums;
     const o = i * NUM_STRIDE;
     nums[o + N.TraceFlags] = this.traceFlags;
@@ -187,8 +187,8 @@ export class ForwardedSpan implements Span {
     writeHex(batch.ids, at + TRACE_ID_AT, this.traceId);
     writeHex(batch.ids, at + SPAN_ID_AT, this.spanId);
     if (this.parentSpanId !== '') writeHex(batch.ids, at + PARENT_ID_AT, this.parentSpanId);
-    batch.names.push(this.name);
-    batch.attributes.push(this.attributes);
+    nums[o + N.Name] = tables.nameId(batch, this.name);
+    nums[o + N.Attributes] = tables.attributesId(batch, this.attributes);
     if (this.links !== 0 || this.events !== 0 || this.statusMessage !== '' || this.traceState !== undefined) {
       batch.extras.push(i, this.links, this.events, this.statusMessage, this.traceState ? this.traceState.serialize() : '');
     }

@@ -1,7 +1,7 @@
 import { context as contextApi, trace, isSpanContextValid, TraceFlags, type Context, type Span, type SpanOptions, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { ForwardedSpan, adoptAttributes, toPerfMs, type SpanQueue } from './forwarded-span.ts';
 import { SpanIds } from './span-ids.ts';
-import { EXPORTED, FAILED, ID_BYTES, NUM_STRIDE, type SpanBatch, type ToWorker, type WireScope } from './span-wire.ts';
+import { EXPORTED, FAILED, ID_BYTES, NUM_STRIDE, WireTables, type SpanBatch, type ToWorker, type WireScope } from './span-wire.ts';
 
 /** Options of {@link ForwardingTracerProvider}. */
 export interface ForwardingOptions {
@@ -40,6 +40,7 @@ export class ForwardingTracerProvider implements TracerProvider, SpanQueue {
   /** Spans per message to the worker: a message costs tens of µs on this thread, so they are few. */
   private readonly shipSize: number;
   private batch: SpanBatch;
+  private readonly tables = new WireTables();
   /** Spans whose export had finished when last looked at (a lower bound of what has). */
   private finished = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -87,7 +88,7 @@ export class ForwardingTracerProvider implements TracerProvider, SpanQueue {
     this.stats.ended++;
     // Written into the batch at once, so the span object dies young instead of waiting in a queue
     // (spans kept for the next scavenge get copied and promoted: that cost more than making them).
-    span.writeTo(batch, batch.count++);
+    span.writeTo(batch, batch.count++, this.tables);
     if (batch.count >= this.shipSize) this.ship();
     else if (this.timer === undefined) {
       this.timer = setTimeout(() => this.ship(), this.options.scheduledDelayMillis);
@@ -115,6 +116,7 @@ export class ForwardingTracerProvider implements TracerProvider, SpanQueue {
   }
 
   private newBatch(): SpanBatch {
+    this.tables.reset();
     return { type: 'spans', scopes: this.scopes, count: 0, nums: new Float64Array(this.shipSize * NUM_STRIDE), ids: new Uint8Array(this.shipSize * ID_BYTES), names: [], attributes: [], extras: [] };
   }
 

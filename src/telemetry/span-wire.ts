@@ -3,8 +3,10 @@ import type { Attributes } from '@opentelemetry/api';
 /**
  * How ended spans travel from the main thread to the tracing worker: one message per batch, the
  * spans' numbers in one Float64Array ({@link NUM_STRIDE} per span), their ids as bytes in one
- * Uint8Array ({@link ID_BYTES} per span), their names and attribute objects in packed arrays,
- * and the rarely present links, events, status messages and trace states apart, for the spans
+ * Uint8Array ({@link ID_BYTES} per span), their names and attribute objects in tables of the
+ * distinct ones (a span holds their indexes among its numbers: a hop's spans share one name and
+ * one frozen attribute object, and a name per span made structured clone copy the same string
+ * hundreds of times per message), and the rarely present links, events, status messages and trace states apart, for the spans
  * that have them. Both typed arrays are transferred, not copied, and structured clone copies an
  * attribute object shared by many spans once; ids as strings, or an object per span, made the
  * message cost more than the span. Times are milliseconds on the main thread's
@@ -17,7 +19,9 @@ export interface SpanBatch {
   count: number;
   nums: Float64Array;
   ids: Uint8Array;
+  /** The distinct span names of the batch; a span's is `names[nums[o + N.Name]]`. */
   names: string[];
+  /** The distinct attribute objects of the batch; a span's is `attributes[nums[o + N.Attributes]]`. */
   attributes: Attributes[];
   /** [span index, links, events, status message, tracestate], flat, for spans with any of them. */
   extras: unknown[];
@@ -30,8 +34,53 @@ export const SPAN_ID_AT = 16;
 export const PARENT_ID_AT = 24;
 
 /** Numbers of one span in {@link SpanBatch.nums}. */
-export const NUM_STRIDE = 7;
-export const N = { TraceFlags: 0, ParentIsRemote: 1, Kind: 2, Start: 3, End: 4, StatusCode: 5, Scope: 6 } as const;
+export const NUM_STRIDE = 9;
+export const N = { TraceFlags: 0, ParentIsRemote: 1, Kind: 2, Start: 3, End: 4, StatusCode: 5, Scope: 6, Name: 7, Attributes: 8 } as const;
+
+/**
+ * Indexes of the names and attribute objects already in a batch's tables (kept on the sending
+ * side, not shipped). The last one looked up is compared first: spans of one hop come in runs.
+ */
+export class WireTables {
+  private readonly nameIds = new Map<string, number>();
+  private readonly attributeIds = new Map<Attributes, number>();
+  private lastName: string | undefined;
+  private lastNameId = -1;
+  private lastAttributes: Attributes | undefined;
+  private lastAttributesId = -1;
+
+  /** Forgets the tables of the previous batch. */
+  reset(): void {
+    this.nameIds.clear();
+    this.attributeIds.clear();
+    this.lastName = undefined;
+    this.lastAttributes = undefined;
+  }
+
+  /** The index of `name` in `batch.names`, added if new. */
+  nameId(batch: SpanBatch, name: string): number {
+    if (name === this.lastName) return this.lastNameId;
+    let id = this.nameIds.get(name);
+    if (id === undefined) {
+      id = batch.names.push(name) - 1;
+      this.nameIds.set(name, id);
+    }
+    this.lastName = name;
+    return (this.lastNameId = id);
+  }
+
+  /** The index of `attributes` (by identity) in `batch.attributes`, added if new. */
+  attributesId(batch: SpanBatch, attributes: Attributes): number {
+    if (attributes === this.lastAttributes) return this.lastAttributesId;
+    let id = this.attributeIds.get(attributes);
+    if (id === undefined) {
+      id = batch.attributes.push(attributes) - 1;
+      this.attributeIds.set(attributes, id);
+    }
+    this.lastAttributes = attributes;
+    return (this.lastAttributesId = id);
+  }
+}
 
 /** One entry of {@link SpanBatch.extras}: links flat as [traceId, spanId, traceFlags, isRemote, attributes | 0, …] or 0, events flat as [name, time, attributes | 0, …] or 0, status message or '', tracestate or ''. */
 export const EXTRA_STRIDE = 5;
