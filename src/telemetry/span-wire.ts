@@ -37,48 +37,49 @@ export const PARENT_ID_AT = 24;
 export const NUM_STRIDE = 9;
 export const N = { TraceFlags: 0, ParentIsRemote: 1, Kind: 2, Start: 3, End: 4, StatusCode: 5, Scope: 6, Name: 7, Attributes: 8 } as const;
 
-/**
- * Indexes of the names and attribute objects already in a batch's tables (kept on the sending
- * side, not shipped). The last one looked up is compared first: spans of one hop come in runs.
- */
+/** Indexes of the values already in one table of a batch; the last value looked up is compared first (spans of one hop come in runs). */
+class Interner<T> {
+  private readonly ids = new Map<T, number>();
+  private last: T | undefined;
+  private lastId = -1;
+
+  reset(): void {
+    this.ids.clear();
+    this.last = undefined;
+  }
+
+  /** The index of `value` (by identity) in `table`, added if new. */
+  id(table: T[], value: T): number {
+    if (value === this.last) return this.lastId;
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = table.push(value) - 1;
+      this.ids.set(value, id);
+    }
+    this.last = value;
+    return (this.lastId = id);
+  }
+}
+
+/** Indexes of the names and attribute objects already in a batch's tables (kept on the sending side, not shipped). */
 export class WireTables {
-  private readonly nameIds = new Map<string, number>();
-  private readonly attributeIds = new Map<Attributes, number>();
-  private lastName: string | undefined;
-  private lastNameId = -1;
-  private lastAttributes: Attributes | undefined;
-  private lastAttributesId = -1;
+  private readonly names = new Interner<string>();
+  private readonly attributes = new Interner<Attributes>();
 
   /** Forgets the tables of the previous batch. */
   reset(): void {
-    this.nameIds.clear();
-    this.attributeIds.clear();
-    this.lastName = undefined;
-    this.lastAttributes = undefined;
+    this.names.reset();
+    this.attributes.reset();
   }
 
   /** The index of `name` in `batch.names`, added if new. */
   nameId(batch: SpanBatch, name: string): number {
-    if (name === this.lastName) return this.lastNameId;
-    let id = this.nameIds.get(name);
-    if (id === undefined) {
-      id = batch.names.push(name) - 1;
-      this.nameIds.set(name, id);
-    }
-    this.lastName = name;
-    return (this.lastNameId = id);
+    return this.names.id(batch.names, name);
   }
 
   /** The index of `attributes` (by identity) in `batch.attributes`, added if new. */
   attributesId(batch: SpanBatch, attributes: Attributes): number {
-    if (attributes === this.lastAttributes) return this.lastAttributesId;
-    let id = this.attributeIds.get(attributes);
-    if (id === undefined) {
-      id = batch.attributes.push(attributes) - 1;
-      this.attributeIds.set(attributes, id);
-    }
-    this.lastAttributes = attributes;
-    return (this.lastAttributesId = id);
+    return this.attributes.id(batch.attributes, attributes);
   }
 }
 
