@@ -1,4 +1,4 @@
-import type { BatchOut } from '../src/runtime/operator.ts';
+import { reserveOutput, trimOutput, type BatchOut } from '../src/runtime/operator.ts';
 import type { Collector } from '../src/runtime/collector.ts';
 
 /**
@@ -34,21 +34,13 @@ export class BatchCollector<T> implements Collector<T> {
    * written by index (growing them record by record costs more). Always pair with `settle`.
    */
   reserve(n: number): void {
-    if (this.fill >= 0) return;
-    const t = this.target;
-    this.fill = t.values.length;
-    t.values.length += n;
-    if (t.timestamps !== null) t.timestamps.length = t.values.length;
+    if (this.fill < 0) this.fill = reserveOutput(this.target, n);
   }
 
   /** Trims the arrays to what was written since `reserve`. */
   settle(): void {
     if (this.fill < 0) return;
-    const t = this.target;
-    if (t.values.length !== this.fill) {
-      t.values.length = this.fill;
-      if (t.timestamps !== null) t.timestamps.length = this.fill;
-    }
+    trimOutput(this.target, this.fill);
     this.fill = -1;
   }
 }

@@ -1,4 +1,4 @@
-import type { BatchOut, Operator, OperatorContext } from '../src/runtime/operator.ts';
+import { reserveOutput, trimOutput, type BatchOut, type Operator, type OperatorContext } from '../src/runtime/operator.ts';
 import { InvalidJobError, UserFunctionError } from '../src/errors.ts';
 import { keyGroupOf, keyGroupRangeForOperator } from '../src/state/key-groups.ts';
 import { KeyIndex } from '../src/state/key-index.ts';
@@ -87,10 +87,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     const reduce = this.reduce;
     const ov = out.values;
     const ot = out.timestamps;
-    // One output per input, written by index into arrays sized up front (growing by push costs more).
-    const base = ov.length;
-    ov.length = base + values.length;
-    if (ot !== null) ot.length = ov.length;
+    const base = reserveOutput(out, values.length);
     let i = 0;
     let replaced = 0;
     try {
@@ -114,8 +111,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
         if (ot !== null) ot[base + i] = timestamps === null ? NaN : timestamps[i]!;
       }
     } catch (e) {
-      ov.length = base + i;
-      if (ot !== null) ot.length = base + i;
+      trimOutput(out, base + i);
       throw new UserFunctionError(this.name, i, values[i], e);
     } finally {
       this.replacements += replaced;

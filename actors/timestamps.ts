@@ -1,4 +1,4 @@
-import type { BatchOut, Operator, OperatorContext } from '../src/runtime/operator.ts';
+import { reserveOutput, trimOutput, type BatchOut, type Operator, type OperatorContext } from '../src/runtime/operator.ts';
 import type { WatermarkGenerator, WatermarkStrategy } from '../src/time/watermark-strategy.ts';
 import { BadRecordError, UserFunctionError } from '../src/errors.ts';
 
@@ -36,9 +36,7 @@ export class TimestampsAndWatermarks<T> implements Operator<T, T> {
     const ov = out.values;
     const ot: number[] = (out.timestamps ??= []);
     let max = this.maxTimestamp;
-    // Written by index into arrays sized for every record, trimmed after (growing them by push costs more).
-    let n = ov.length;
-    ov.length = ot.length = n + values.length;
+    let n = reserveOutput(out, values.length);
     let i = 0;
     try {
       for (; i < values.length; i++) {
@@ -57,7 +55,7 @@ export class TimestampsAndWatermarks<T> implements Operator<T, T> {
     } catch (e) {
       throw new UserFunctionError(this.name, i, values[i], e);
     } finally {
-      ov.length = ot.length = n;
+      trimOutput(out, n);
     }
     this.maxTimestamp = max;
     const wm = gen !== undefined ? gen.currentWatermark() : max - this.strategy.maxOutOfOrdernessMs - 1;

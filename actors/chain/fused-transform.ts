@@ -1,4 +1,4 @@
-import type { BatchOut, Operator } from '../../src/runtime/operator.ts';
+import { reserveOutput, trimOutput, type BatchOut, type Operator } from '../../src/runtime/operator.ts';
 import { UserFunctionError } from '../../src/errors.ts';
 
 /** One stateless step of a chain. */
@@ -54,21 +54,6 @@ return n;`;
   return new Function('values', 'timestamps', 'out', 'fns', 'fail', 'from', 'to', 'n', src) as BatchFn;
 }
 
-/** Sizes the output arrays for `count` more outputs (written by index, then trimmed: growing them by push costs more than the steps themselves); returns where they start. */
-function reserve(out: BatchOut, count: number): number {
-  const base = out.values.length;
-  out.values.length = base + count;
-  if (out.timestamps !== null) out.timestamps.length = base + count;
-  return base;
-}
-
-/** Cuts the output arrays after the `n` outputs written. */
-function trim(out: BatchOut, n: number): void {
-  if (out.values.length === n) return;
-  out.values.length = n;
-  if (out.timestamps !== null) out.timestamps.length = n;
-}
-
 /**
  * The operator for a fused run of stateless steps.
  * @example
@@ -91,8 +76,8 @@ export class FusedTransform implements Operator {
   }
 
   processBatch(values: unknown[], timestamps: number[] | null, _input: number, out: BatchOut): void {
-    const base = reserve(out, values.length);
-    trim(out, this.batch(values, timestamps, out, this.fns, this.fail, 0, values.length, base));
+    const base = reserveOutput(out, values.length);
+    trimOutput(out, this.batch(values, timestamps, out, this.fns, this.fail, 0, values.length, base));
   }
 
   /**
@@ -102,7 +87,7 @@ export class FusedTransform implements Operator {
    * into arrays sized once for the whole batch (sizing them per segment copied them each time).
    */
   processBatchTraced(values: unknown[], timestamps: number[] | null, out: BatchOut, sampled: number[], hits: number[]): void {
-    let n = reserve(out, values.length);
+    let n = reserveOutput(out, values.length);
     let from = 0;
     for (const s of sampled) {
       if (s < from || s >= values.length) continue;
@@ -112,7 +97,7 @@ export class FusedTransform implements Operator {
       for (let o = before; o < n; o++) hits.push(s, o);
       from = s + 1;
     }
-    trim(out, this.batch(values, timestamps, out, this.fns, this.fail, from, values.length, n));
+    trimOutput(out, this.batch(values, timestamps, out, this.fns, this.fail, from, values.length, n));
   }
 
   private readonly fail = (step: number, i: number, e: unknown, record: unknown): never => {

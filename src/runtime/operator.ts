@@ -8,6 +8,24 @@ export interface BatchOut<T = unknown> {
   timestamps: number[] | null;
 }
 
+/**
+ * Sizes `out`'s arrays for `count` more outputs and returns where they start: hot operators write
+ * by index and then {@link trimOutput} (growing the arrays by push cost more than most steps).
+ */
+export function reserveOutput(out: BatchOut<any>, count: number): number {
+  const base = out.values.length;
+  out.values.length = base + count;
+  if (out.timestamps !== null) out.timestamps.length = base + count;
+  return base;
+}
+
+/** Cuts `out`'s arrays after the first `n` outputs (what was written since {@link reserveOutput}). */
+export function trimOutput(out: BatchOut<any>, n: number): void {
+  if (out.values.length === n) return;
+  out.values.length = n;
+  if (out.timestamps !== null) out.timestamps.length = n;
+}
+
 /** What an operator learns about where it runs. */
 export interface OperatorContext {
   job: string;
