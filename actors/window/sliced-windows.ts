@@ -20,7 +20,7 @@ const SPARE_SLICES = 4;
  * and fire it again for their key; later ones go to the late output.
  *
  * Keys have dense slots ({@link KeySlots}) and a slice is an array of accumulators by slot, so a
- * record costs one Map lookup and an array write, and a firing merges slices in array loops.
+ * record costs one key-index lookup and an array write, and a firing merges slices in array loops.
  */
 export class SlicedWindows<T, K, ACC, OUT> {
   private slices = new Map<number, Slice<K, ACC>>();
@@ -252,6 +252,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
       slice.grow(n);
       columns.push(slice.accs);
     }
+    if (columns.length === 0) return;
     const primitive = !this.objectAccumulators;
     out.reserve?.(n);
     try {
@@ -267,9 +268,9 @@ export class SlicedWindows<T, K, ACC, OUT> {
     const emitter = this.emitter;
     const keys = this.keys.keys;
     const m = columns.length;
-    if (primitive && m > 1) {
+    if (primitive) {
       // Column by column into a scratch column: each slice's column is read in order (row by row
-      // jumped between m arrays per slot); the merges happen in the same order as row by row.
+      // jumped between m arrays per slot). A primitive accumulator can be merged into as it is.
       const merged = this.mergeScratch;
       if (merged.length < n) merged.length = n;
       const first = columns[0]!;
@@ -295,9 +296,8 @@ export class SlicedWindows<T, K, ACC, OUT> {
       for (let k = 0; k < m; k++) {
         const next = columns[k]![slot];
         if (next === undefined) continue;
-        if (found) acc = agg.merge(acc!, next);
-        // merge may reuse its first argument, so a slice's own object accumulator is never passed first; a primitive one can be.
-        else acc = primitive ? next : agg.merge(agg.createAccumulator(), next);
+        // merge may reuse its first argument, so a slice's own (object) accumulator is never passed first.
+        acc = agg.merge(found ? acc! : agg.createAccumulator(), next);
         found = true;
       }
       if (found) emitter.emit(keys[slot]!, acc!, window, watermark, out);
