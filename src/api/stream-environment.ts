@@ -30,14 +30,15 @@ export interface EnvironmentOptions {
   batchSize?: number;
   /** Envelopes a channel holds: the credits of its sender (default 8). */
   channelCapacity?: number;
-  /** Input batches between an actor's local snapshots (default 32; later when the last snapshot was costly). */
+  /** Input batches between an actor's local snapshots (default 32; later when the last snapshot was costly; a stateful source chain: `sourceReplayLimit`). */
   snapshotEvery?: number;
   /** Input batches an actor retains for replay at most (default 2 × snapshotEvery); a full log forces a snapshot. Retained batches cost GC time, so this stays small. */
   replayLimit?: number;
   /**
    * Batches a stateful source chain (a source with the running reduces fused behind it) reads at
-   * most between its local snapshots (default 32 × snapshotEvery, 1024 batches): after a failure it reads them again from the
-   * source. It retains nothing meanwhile, so this can be far larger than `replayLimit`.
+   * most between its local snapshots (default 32 × snapshotEvery, 1024 batches): after a failure
+   * it reads them again from the source. It retains nothing meanwhile, so this can be far larger
+   * than `replayLimit`.
    */
   sourceReplayLimit?: number;
   /** Where actor snapshots go (default: in memory). */
