@@ -8,6 +8,8 @@ export type SliceColumns<K, ACC> = [number, K[], ACC[]];
  * with the snapshot.
  */
 export type SharedSlice<ACC> = [number, Array<ACC | undefined>, number[]];
+/** A slice's two arrays (accumulators by slot, slots held), handed back for reuse once no snapshot holds them. */
+export type SliceArrays<ACC> = [Array<ACC | undefined>, number[]];
 /** What restores read: the columnar layout, or the `[start, [[key, acc], …]]` pairs earlier snapshots wrote. */
 export type StoredSlice<K, ACC> = SliceColumns<K, ACC> | [number, Array<[K, ACC]>];
 
@@ -42,11 +44,30 @@ export class Slice<K, ACC> {
     while (accs.length < capacity) accs.push(undefined);
   }
 
-  /** Gives the slice its own arrays if a snapshot holds the current ones. */
-  unshare(): void {
-    if (!this.shared) return;
-    this.accs = this.accs.slice();
-    this.slots = this.slots.slice();
+  /**
+   * Gives the slice its own arrays if a snapshot holds the current ones: copies into `into` (free
+   * arrays) when given, else new ones. Returns the arrays the snapshot keeps.
+   */
+  unshare(into?: SliceArrays<ACC>): SliceArrays<ACC> | undefined {
+    if (!this.shared) return undefined;
+    const held: SliceArrays<ACC> = [this.accs, this.slots];
+    if (into === undefined) {
+      this.accs = this.accs.slice();
+      this.slots = this.slots.slice();
+    } else {
+      this.accs = copyInto(into[0], this.accs);
+      this.slots = copyInto(into[1], this.slots);
+    }
+    this.shared = false;
+    return held;
+  }
+
+  /** Takes free arrays (a dropped slice's, no snapshot holds them any more) in place of its empty ones. */
+  adopt([accs, slots]: SliceArrays<ACC>): void {
+    accs.fill(undefined);
+    slots.length = 0;
+    this.accs = accs;
+    this.slots = slots;
     this.shared = false;
   }
 
@@ -68,19 +89,24 @@ export class Slice<K, ACC> {
     this.columns = undefined;
   }
 
-  /** Drops every accumulator and releases its slots; the arrays stay allocated for reuse unless a snapshot holds them. */
-  clear(keys: KeySlots<K>): void {
+  /**
+   * Drops every accumulator and releases its slots. The arrays stay allocated for reuse, unless a
+   * snapshot holds them: then the slice starts empty ones and returns those the snapshot keeps.
+   */
+  clear(keys: KeySlots<K>): SliceArrays<ACC> | undefined {
     const { accs, slots } = this;
     for (let i = 0; i < slots.length; i++) keys.release(slots[i]!);
+    this.columns = undefined;
     if (this.shared) {
       this.accs = [];
       this.slots = [];
       this.shared = false;
+      return [accs, slots];
     } else {
       for (let i = 0; i < slots.length; i++) accs[slots[i]!] = undefined;
       slots.length = 0;
     }
-    this.columns = undefined;
+    return undefined;
   }
 
   /** Moves every entry from the slots of `from` to those of `to` (a fresh index: see KeySlots.sparse); the columns stay valid. */
@@ -121,4 +147,14 @@ export class Slice<K, ACC> {
       for (let i = 0; i < ks.length; i++) if (!owns || owns(ks[i]!)) this.put(keys.slotOf(ks[i]!), as[i]!, keys);
     } else for (const [key, acc] of stored[1]) if (!owns || owns(key)) this.put(keys.slotOf(key), acc, keys);
   }
+}
+
+/** Makes `target` a copy of `source` and returns it (shrinking or pushing keeps it packed). */
+export function copyInto<V>(target: V[], source: V[]): V[] {
+  const n = source.length;
+  if (target.length > n) target.length = n;
+  let i = 0;
+  for (; i < target.length; i++) target[i] = source[i]!;
+  for (; i < n; i++) target.push(source[i]!);
+  return target;
 }

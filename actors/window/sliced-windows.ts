@@ -3,7 +3,8 @@ import type { TimeWindow } from '../../src/windows/assigners/window-assigner.ts'
 import type { WindowEmitter } from './window-emitter.ts';
 import { startWindowLifecycle, type WindowLifecycle } from '../../src/windows/window-lifecycle.ts';
 import { KeySlots } from './key-slots.ts';
-import { Slice, type SharedSlice, type SliceColumns, type StoredSlice } from './slice.ts';
+import { Slice, copyInto, type SharedSlice, type SliceArrays, type SliceColumns, type StoredSlice } from './slice.ts';
+import { SliceBlocks, MAX_BLOCK_SLICES, type SliceColumn } from './slice-blocks.ts';
 
 /** Where firings go: a collector that may grow its arrays once per firing (see `BatchCollector.reserve`). */
 type FiringCollector<T> = Collector<T> & { reserve?(n: number): void; settle?(): void };
@@ -21,11 +22,19 @@ const SPARE_SLICES = 4;
  *
  * Keys have dense slots ({@link KeySlots}) and a slice is an array of accumulators by slot, so a
  * record costs one key-index lookup and an array write, and a firing merges slices in array loops.
+ * Consecutive sliding firings share their merges ({@link SliceBlocks}): about two column merges
+ * per firing instead of one per slice.
  */
 export class SlicedWindows<T, K, ACC, OUT> {
   private slices = new Map<number, Slice<K, ACC>>();
   private keys = new KeySlots<K>();
   private spare: Array<Slice<K, ACC>> = [];
+  /** Arrays only the latest snapshot kept by reference still holds: free once the next one replaces it. */
+  private heldBySnapshot: Array<SliceArrays<ACC>> = [];
+  /** Arrays no slice and no snapshot holds, for new slices and copies (allocating 10k-entry arrays is most of a scavenge's work). */
+  private freeArrays: Array<SliceArrays<ACC>> = [];
+  /** The slot → key copy the latest snapshot kept by reference holds (rewritten by the next one). */
+  private snapshotKeys: Array<K | undefined> = [];
   /** A firing's merged primitive accumulators by slot (reused: every slot below the firing's capacity is written before it is read). */
   private mergeScratch: Array<ACC | undefined> = [];
   /** Windows with end ≤ firedUpTo have fired. */
@@ -63,7 +72,13 @@ export class SlicedWindows<T, K, ACC, OUT> {
     private readonly sliceSize: number,
     private readonly lateness: number,
     private readonly emitter: WindowEmitter<T, ACC, unknown, OUT, K>,
-  ) {}
+  ) {
+    const perWindow = size / sliceSize;
+    if (slide === sliceSize && perWindow >= 2 && perWindow <= MAX_BLOCK_SLICES) this.blocks = new SliceBlocks(perWindow, (a, b) => emitter.aggregate.merge(a, b));
+  }
+
+  /** Slice merges shared by consecutive sliding firings (windows that slide by one slice). */
+  private readonly blocks: SliceBlocks<ACC> | undefined;
 
   /** Adds a record; returns false when it is too late for every window it belongs to. */
   add(value: T, ts: number, key: K, watermark: number, out: FiringCollector<OUT>): boolean {
@@ -90,6 +105,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     // Late but allowed: the fired windows holding this record fire again, for this key only.
     // (Every window holding ts ends after ts, so nothing fired holds it while ts >= firedUpTo.)
     if (ts < this.firedUpTo) {
+      this.blocks?.invalidate();
       for (let start = this.lastWindowEnd - this.size; start > ts - this.size; start -= this.slide) {
         const end = start + this.size;
         if (end <= this.firedUpTo && end - 1 + this.lateness > watermark) this.fireKey(slot, key, start, end, watermark, out);
@@ -104,6 +120,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     let slice = this.slices.get(start);
     if (slice === undefined) {
       slice = this.spare.pop() ?? new Slice<K, ACC>(start);
+      if (slice.accs.length === 0 && this.freeArrays.length > 0) slice.adopt(this.freeArrays.pop()!);
       slice.start = start;
       slice.grow(this.keys.capacity);
       this.slices.set(start, slice);
@@ -111,7 +128,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     // The record path writes the current slice without telling it: its snapshot columns are never
     // cached (see columnsOf), and it has arrays of its own (see snapshotShared).
     slice.columns = undefined;
-    slice.unshare();
+    if (slice.shared) this.heldBySnapshot.push(slice.unshare(this.freeArrays.pop())!);
     this.lastSlice = slice;
     this.lastSliceStart = start;
     this.lastSliceEnd = start + this.sliceSize;
@@ -174,7 +191,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     const life = this.lifecycles.get(end) ?? startWindowLifecycle(start, end);
     this.lifecycles.set(end, life);
     life.send({ type: 'FIRE' });
-    this.emitWindow(start, end, watermark, out);
+    this.emitWindow(start, end, watermark, out, true);
     if (this.purgeOnFire) this.purgeSlice(start);
     if (this.links.size > 0 && this.onTracedFiring) {
       const links: string[] = [];
@@ -219,7 +236,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
    * Emits each key's merge of the slices in [start, end): a tumbling window's keys in the order
    * they came, a sliding window's in slot order. No Map lookups, nothing allocated per key.
    */
-  private emitWindow(start: number, end: number, watermark: number, out: FiringCollector<OUT>): void {
+  private emitWindow(start: number, end: number, watermark: number, out: FiringCollector<OUT>, complete = false): void {
     const window = { start, end };
     const emitter = this.emitter;
     const keys = this.keys.keys;
@@ -240,11 +257,27 @@ export class SlicedWindows<T, K, ACC, OUT> {
       }
       return;
     }
-    const agg = emitter.aggregate;
+    const n = this.keys.capacity;
+    const primitive = !this.objectAccumulators;
+    if (complete && primitive && this.blocks !== undefined) {
+      const column = (q: number): SliceColumn<ACC> | undefined => {
+        const slice = this.slices.get(q * this.sliceSize + this.offset);
+        if (slice === undefined || slice.size === 0) return undefined;
+        slice.grow(n);
+        return slice.accs;
+      };
+      const merged = this.blocks.window((start - this.offset) / this.sliceSize, n, column);
+      out.reserve?.(n);
+      try {
+        this.emitColumn(merged, n, window, watermark, out);
+      } finally {
+        out.settle?.();
+      }
+      return;
+    }
     // Slot order, every slice at once: each array is read front to back (walking each slice's own
     // slot list jumped across arrays larger than the cache, at twice the cost per key). The
     // slices are grown to the full index first, so no read checks its array's length.
-    const n = this.keys.capacity;
     const columns: Array<Array<ACC | undefined>> = [];
     for (let s = start; s < end; s += this.sliceSize) {
       const slice = this.slices.get(s);
@@ -253,7 +286,6 @@ export class SlicedWindows<T, K, ACC, OUT> {
       columns.push(slice.accs);
     }
     if (columns.length === 0) return;
-    const primitive = !this.objectAccumulators;
     out.reserve?.(n);
     try {
       this.mergeSlots(columns, n, primitive, window, watermark, out);
@@ -284,10 +316,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
           merged[slot] = acc === undefined ? next : agg.merge(acc, next);
         }
       }
-      for (let slot = 0; slot < n; slot++) {
-        const acc = merged[slot];
-        if (acc !== undefined) emitter.emit(keys[slot]!, acc, window, watermark, out);
-      }
+      this.emitColumn(merged, n, window, watermark, out);
       return;
     }
     for (let slot = 0; slot < n; slot++) {
@@ -301,6 +330,16 @@ export class SlicedWindows<T, K, ACC, OUT> {
         found = true;
       }
       if (found) emitter.emit(keys[slot]!, acc!, window, watermark, out);
+    }
+  }
+
+  /** Emits each slot's merged accumulator, in slot order. */
+  private emitColumn(merged: SliceColumn<ACC>, n: number, window: TimeWindow, watermark: number, out: FiringCollector<OUT>): void {
+    const emitter = this.emitter;
+    const keys = this.keys.keys;
+    for (let slot = 0; slot < n; slot++) {
+      const acc = merged[slot];
+      if (acc !== undefined) emitter.emit(keys[slot]!, acc, window, watermark, out);
     }
   }
 
@@ -332,13 +371,15 @@ export class SlicedWindows<T, K, ACC, OUT> {
     for (const slice of this.slices.values()) slice.rekey(this.keys, keys);
     this.keys = keys;
     this.spare = [];
+    this.blocks?.invalidate();
   }
 
   private drop(start: number, slice: Slice<K, ACC>): void {
     this.slices.delete(start);
     this.links.delete(start);
     if (slice === this.lastSlice) this.lastSlice = undefined;
-    slice.clear(this.keys);
+    const held = slice.clear(this.keys);
+    if (held !== undefined) this.heldBySnapshot.push(held);
     if (this.spare.length < SPARE_SLICES) this.spare.push(slice);
   }
 
@@ -401,15 +442,21 @@ export class SlicedWindows<T, K, ACC, OUT> {
    * Every slice, for a local snapshot kept by reference: the slices' own arrays, which they copy
    * before changing (closed slices seldom change again, so most are never copied), and a copy of
    * slot → key. The current slice, which the record path writes unannounced, is copied now.
+   *
+   * The actor keeps one such snapshot, replaced by the next (see `Operator.snapshotDelta`): arrays
+   * only the previous one held are free for reuse from now on.
    */
   private snapshotShared(): unknown {
+    for (const arrays of this.heldBySnapshot) if (this.freeArrays.length < SPARE_SLICES) this.freeArrays.push(arrays);
+    this.heldBySnapshot = [];
     const shared: Array<SharedSlice<ACC>> = [];
     for (const slice of this.slices.values()) shared.push(slice.share());
-    this.lastSlice?.unshare();
+    if (this.lastSlice?.shared) this.heldBySnapshot.push(this.lastSlice.unshare(this.freeArrays.pop())!);
+    const keys = copyInto(this.snapshotKeys, this.keys.keys);
     this.clearDelta();
     // Nor may the machines' context change under the snapshot: copy it.
     const lifecycles = [...this.lifecycles].map(([end, life]) => [end, structuredClone(life.getPersistedSnapshot())]);
-    return { shared, keys: this.keys.keys.slice(), present: [...this.slices.keys()], firedUpTo: this.firedUpTo, lifecycles };
+    return { shared, keys, present: [...this.slices.keys()], firedUpTo: this.firedUpTo, lifecycles };
   }
 
   clearDelta(): void {
@@ -437,6 +484,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     this.firedUpTo = d.firedUpTo;
     this.restoreLifecycles(d.lifecycles);
     this.lastSlice = undefined;
+    this.blocks?.invalidate();
   }
 
   /** Restores from several old subtasks' snapshots (rescaling), keeping the keys this subtask owns. */
@@ -458,11 +506,15 @@ export class SlicedWindows<T, K, ACC, OUT> {
     this.slices = new Map();
     this.keys = new KeySlots();
     this.spare = [];
+    this.heldBySnapshot = [];
+    this.freeArrays = [];
+    this.snapshotKeys = [];
     for (const stored of s?.slices ?? []) this.sliceAt(stored[0]).load(stored, this.keys);
     this.firedUpTo = s?.firedUpTo ?? -Infinity;
     this.restoreLifecycles(s?.lifecycles ?? []);
     this.lastSlice = undefined;
     this.touched.clear();
+    this.blocks?.invalidate();
   }
 
   private sliceAt(start: number): Slice<K, ACC> {

@@ -88,7 +88,8 @@ export interface Operator<I = unknown, O = unknown> {
    * True when a local snapshot may keep `snapshotDelta(true)` by reference instead of encoding it
    * (only with a volatile store): the values it holds are replaced, never changed in place, from
    * then on. Asked at every local snapshot and before restoring one; an operator that finds out
-   * late that its values are changed in place answers false from then on.
+   * late that its values are changed in place answers false from then on. The actor keeps one
+   * such snapshot: once it asks for the next, the operator may reuse what only the previous held.
    */
   snapshotByReference?(): boolean;
   /** Applies a delta on top of the restored state (deltas come in the order they were taken). */

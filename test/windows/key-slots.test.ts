@@ -120,6 +120,32 @@ test('a snapshot kept by reference does not see later records, late ones into it
   same(sort(run(copy, later)), sort(run(reference, later)));
 });
 
+test('snapshots kept by reference one after another, as the actor keeps them (the latest only): the latest restores its moment while the windows reuse arrays earlier ones held', () => {
+  const records = churn(25_000);
+  const expected = reference(records);
+  const original = sliding();
+  const fired: Fired = [];
+  const out = { emit: ([key, n]: [string, number], windowEnd: number) => void fired.push([key, windowEnd, n]) };
+  let latest: { snapshot: unknown; at: number; fired: number } | undefined;
+  let checks = 0;
+  for (let i = 0; i < records.length; i++) {
+    original.add(records[i]![0], records[i]![1], records[i]![0], -Infinity, out);
+    if (i % 1000 === 999) original.advance(records[i]![1] - 1, out);
+    if (i % 100_000 === 99_999) latest = { snapshot: original.snapshotDelta(true), at: i + 1, fired: fired.length };
+    // 90k records after the latest snapshot (slices of 40k records: one it holds was dropped since, and a new one took its arrays): restore a copy from it.
+    if (i % 100_000 === 89_999 && latest) {
+      const copy = sliding();
+      copy.restore(null);
+      copy.restoreDelta(latest.snapshot);
+      same(sort([...fired.slice(0, latest.fired), ...run(copy, records.slice(latest.at))]), expected);
+      checks++;
+    }
+  }
+  original.advance(Infinity, out);
+  same(sort(fired), expected);
+  assert.is(checks, 4);
+});
+
 test('object accumulators are never kept by reference (they may change in place)', () => {
   const list = { createAccumulator: () => [] as string[], add: (v: string, acc: string[]) => (acc.push(v), acc), getResult: (acc: string[]) => acc.length, merge: (a: string[], b: string[]) => a.concat(b) };
   const w = new SlicedWindows<string, string, string[], number>(10, 2, 0, 2, 0, new WindowEmitter<string, string[], unknown, number, string>(list, undefined, false));
