@@ -5,7 +5,8 @@ import { warmupEvents, type BenchRow } from './scenario.ts';
  * Runs one system of one scenario in this process and prints its row as JSON on the last line.
  * Each system gets a fresh process so JIT state and heap of one do not colour another. A warm-up
  * run of a tenth of the events comes first (unless the system starts its own processes), so every
- * system is measured in its steady state, not while V8 still compiles its code.
+ * system is measured in its steady state, not while V8 still compiles its code (a scenario may ask
+ * for several warm-up runs: see `Scenario.warmupRuns`).
  */
 const [scenarioName, system, eventsArg] = process.argv.slice(2);
 const scenario = scenarios.find((s) => s.name === scenarioName);
@@ -15,7 +16,7 @@ if (!scenario || !scenario.systems[system!]) {
 }
 const events = Number(eventsArg);
 if (!scenario.coldSystems?.includes(system!)) {
-  await scenario.systems[system!]!((scenario.warmupEvents ?? warmupEvents)(events));
+  for (let run = 0; run < (scenario.warmupRuns ?? 1); run++) await scenario.systems[system!]!((scenario.warmupEvents ?? warmupEvents)(events));
 }
 const rssStart = process.memoryUsage.rss();
 let rssPeak = rssStart;

@@ -28,6 +28,12 @@ export interface Scenario {
    * V8 would still be optimizing it while the measured run is timed.
    */
   warmupEvents?: (events: number) => number;
+  /**
+   * Warm-up runs (each a new job) before the measured one; default 1. V8 keeps optimizing code
+   * over the first jobs of a process, not only the first records: each job brings new objects and
+   * closures to the same code, which then deoptimizes and is compiled again.
+   */
+  warmupRuns?: number;
 }
 
 /** Events of the warm-up run that precedes the measured one in the same process: a tenth, 10k to 500k. */
