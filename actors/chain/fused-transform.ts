@@ -1,5 +1,6 @@
 import { reserveOutput, trimOutput, type BatchOut, type Operator } from '../../src/runtime/operator.ts';
 import { UserFunctionError } from '../../src/errors.ts';
+import type { TraceEntries } from '../../src/telemetry/record-tracer.ts';
 
 /** One stateless step of a chain. */
 export type TransformStep =
@@ -82,14 +83,15 @@ export class FusedTransform implements Operator {
 
   /**
    * The same, also recording where the sampled inputs (ascending indexes) went: `hits` receives
-   * pairs (input index, output index). The batch runs in segments split at the sampled records,
+   * pairs (input index, output index); `sampled` are the batch's trace entries. The batch runs in segments split at the sampled records,
    * through the same loop as untraced batches (a second, traced loop would be colder and slower),
    * into arrays sized once for the whole batch (sizing them per segment copied them each time).
    */
-  processBatchTraced(values: unknown[], timestamps: number[] | null, out: BatchOut, sampled: number[], hits: number[]): void {
+  processBatchTraced(values: unknown[], timestamps: number[] | null, out: BatchOut, sampled: TraceEntries, hits: number[]): void {
     let n = reserveOutput(out, values.length);
     let from = 0;
-    for (const s of sampled) {
+    for (let e = 0; e < sampled.length; e++) {
+      const s = sampled[e]![0];
       if (s < from || s >= values.length) continue;
       n = this.batch(values, timestamps, out, this.fns, this.fail, from, s, n);
       const before = n;

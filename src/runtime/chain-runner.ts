@@ -24,8 +24,8 @@ export class ChainRunner {
   private readonly sinkGuard: EffectGuard;
   private readonly sides = new Map<string, { out: BatchOut; gate: OutputGate | undefined }>();
   currentWatermark = -Infinity;
-  /** Sampled records of the batch an operator is processing now (index → traceparent), for window links. */
-  private traced: Map<number, string> | undefined;
+  /** The sampled records of the batch being processed ([index, traceparent], ascending), if it has any. */
+  private traced: TraceEntries | undefined;
   private readonly tracer: RecordTracer | undefined;
   private readonly subtask: number;
   /** Names and attributes of this chain's spans (its name is its operators' names). */
@@ -98,12 +98,12 @@ export class ChainRunner {
 
   /** A batch with sampled records: which output indexes they went to (their hop span goes with them). */
   private runTraced(op: Operator, v: unknown[], t: number[] | null, input: number, out: BatchOut, tr: TraceEntries): TraceEntries | undefined {
-    this.traced = tr.length === 1 ? new Map([tr[0]!]) : new Map(tr);
+    this.traced = tr;
     try {
-      const traceable = op as Operator & { processBatchTraced?: (v: unknown[], t: number[] | null, out: BatchOut, sampled: number[], hits: number[]) => void };
+      const traceable = op as Operator & { processBatchTraced?: (v: unknown[], t: number[] | null, out: BatchOut, sampled: TraceEntries, hits: number[]) => void };
       if (traceable.processBatchTraced) {
         const hits: number[] = [];
-        traceable.processBatchTraced(v, t, out, tr.map((e) => e[0]), hits);
+        traceable.processBatchTraced(v, t, out, tr, hits);
         return RecordTracer.follow(tr, hits);
       }
       op.processBatch(v, t, input, out);
@@ -116,10 +116,27 @@ export class ChainRunner {
 
   /** The traceparent of record `index` of the batch being processed, when it was sampled. */
   traceparentAt(index: number): string | undefined {
-    return this.traced?.get(index);
+    const tr = this.traced;
+    if (tr === undefined) return undefined;
+    // Entries are in ascending index order (a batch has a few): binary search, no Map per batch.
+    let lo = 0;
+    let hi = tr.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const at = tr[mid]![0];
+      if (at === index) return tr[mid]![1];
+      if (at < index) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
   }
 
   /** True while the batch being processed carries sampled records. */
+  /** The sampled records of the batch being processed ([index, traceparent], ascending). */
+  tracedRecords(): ReadonlyArray<readonly [number, string]> {
+    return this.traced ?? [];
+  }
+
   tracing(): boolean {
     return this.traced !== undefined;
   }

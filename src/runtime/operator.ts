@@ -45,6 +45,8 @@ export interface OperatorContext {
   tracing?(): boolean;
   /** The W3C traceparent of record `index` of that batch, when it was sampled (for span links, e.g. a window firing). */
   traceparentAt?(index: number): string | undefined;
+  /** The sampled records of that batch, as [index, traceparent] in ascending index order (empty when none). */
+  tracedRecords?(): ReadonlyArray<readonly [number, string]>;
 }
 
 /**

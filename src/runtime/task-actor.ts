@@ -848,6 +848,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       currentWatermark: () => this.chain.currentWatermark,
       traceparentAt: (index) => this.chain.traceparentAt(index),
       tracing: () => this.chain.tracing(),
+      tracedRecords: () => this.chain.tracedRecords(),
     };
   }
 

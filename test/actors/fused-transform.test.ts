@@ -64,7 +64,7 @@ test('a traced batch gives the same output as an untraced one, and says where ea
   const traced = { values: [] as unknown[], timestamps: null };
   const hits: number[] = [];
   const sampled = [0, 1, 2, 8, 49];
-  op.processBatchTraced(values, null, traced, sampled, hits);
+  op.processBatchTraced(values, null, traced, sampled.map((s): [number, string] => [s, `tp${s}`]), hits);
   assert.equal(traced.values, plain.values);
   const expected: number[] = [];
   for (const s of sampled) {
