@@ -128,7 +128,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     // The record path writes the current slice without telling it: its snapshot columns are never
     // cached (see columnsOf), and it has arrays of its own (see snapshotShared).
     slice.columns = undefined;
-    if (slice.shared) this.heldBySnapshot.push(slice.unshare(this.freeArrays.pop())!);
+    if (slice.shared) this.holdUntilNextSnapshot(slice.unshare(this.freeArrays.pop())!);
     this.lastSlice = slice;
     this.lastSliceStart = start;
     this.lastSliceEnd = start + this.sliceSize;
@@ -379,7 +379,7 @@ export class SlicedWindows<T, K, ACC, OUT> {
     this.links.delete(start);
     if (slice === this.lastSlice) this.lastSlice = undefined;
     const held = slice.clear(this.keys);
-    if (held !== undefined) this.heldBySnapshot.push(held);
+    if (held !== undefined) this.holdUntilNextSnapshot(held);
     if (this.spare.length < SPARE_SLICES) this.spare.push(slice);
   }
 
@@ -451,12 +451,17 @@ export class SlicedWindows<T, K, ACC, OUT> {
     this.heldBySnapshot = [];
     const shared: Array<SharedSlice<ACC>> = [];
     for (const slice of this.slices.values()) shared.push(slice.share());
-    if (this.lastSlice?.shared) this.heldBySnapshot.push(this.lastSlice.unshare(this.freeArrays.pop())!);
+    if (this.lastSlice?.shared) this.holdUntilNextSnapshot(this.lastSlice.unshare(this.freeArrays.pop())!);
     const keys = copyInto(this.snapshotKeys, this.keys.keys);
     this.clearDelta();
     // Nor may the machines' context change under the snapshot: copy it.
     const lifecycles = [...this.lifecycles].map(([end, life]) => [end, structuredClone(life.getPersistedSnapshot())]);
     return { shared, keys, present: [...this.slices.keys()], firedUpTo: this.firedUpTo, lifecycles };
+  }
+
+  /** Arrays the latest snapshot kept by reference holds, to reuse once the next replaces it (no more than can be reused). */
+  private holdUntilNextSnapshot(arrays: SliceArrays<ACC>): void {
+    if (this.heldBySnapshot.length < SPARE_SLICES) this.heldBySnapshot.push(arrays);
   }
 
   clearDelta(): void {
