@@ -19,14 +19,14 @@ export const MAX_BLOCK_SLICES = 32;
  * from the slices again until a block ends.
  */
 export class SliceBlocks<ACC> {
-  /** Suffix merges of the last complete block: suffixes[k] merges its slices k..B−1 (k ≥ 1). */
+  /** Suffix merges of the last complete block: suffixes[k] merges its slices k..B−1 (k ≥ 1; suffixes[0] is unused). */
   private readonly suffixes: Array<SliceColumn<ACC>> = [];
   private suffixBlock = NaN;
   /** The merge of the current block's slices up to prefixUpTo. */
   private prefix: SliceColumn<ACC> = [];
   private prefixBlock = NaN;
   private prefixUpTo = NaN;
-  /** What a firing returns (rewritten by the next one). */
+  /** A firing's merge of the previous block's slices when their suffix merges are not cached (rewritten by the next one). */
   private readonly merged: SliceColumn<ACC> = [];
 
   constructor(
@@ -44,11 +44,12 @@ export class SliceBlocks<ACC> {
   }
 
   /**
-   * The merge, slot by slot over `n` slots, of slices `first` … `first + B − 1` (`column(q)` is
-   * slice q's column, at least n long, or undefined when the slice holds nothing). Firings must
-   * come in order of `first` for the cache to help; any order gives the right merge.
+   * The merge of slices `first` … `first + B − 1` (`column(q)` is slice q's column, at least n
+   * long, or undefined when the slice holds nothing), as two columns whose slot-by-slot merge
+   * (first ⊕ second) it is: the caller merges them as it emits, so no third column is written.
+   * Firings must come in order of `first` for the cache to help; any order gives the right merge.
    */
-  window(first: number, n: number, column: (q: number) => SliceColumn<ACC> | undefined): SliceColumn<ACC> {
+  window(first: number, n: number, column: (q: number) => SliceColumn<ACC> | undefined): [SliceColumn<ACC> | undefined, SliceColumn<ACC>] {
     const B = this.length;
     const last = first + B - 1;
     const block = Math.floor(last / B);
@@ -69,17 +70,15 @@ export class SliceBlocks<ACC> {
     if (this.suffixBlock === block - 1) {
       const suffix = this.suffixes[first - (blockStart - B)]!;
       sizeColumn(suffix, n);
-      this.mergeBefore(merged, suffix, prefix, n);
-      return merged;
+      return [suffix, prefix];
     }
     merged.fill(undefined, 0, n);
     for (let q = first; q < blockStart; q++) this.mergeInto(merged, column(q), n);
-    this.mergeInto(merged, prefix, n);
-    return merged;
+    return [merged, prefix];
   }
 
-  /** A window that is exactly block `block`: computes and keeps the block's suffix merges; returns the whole block's. */
-  private completeBlock(block: number, n: number, column: (q: number) => SliceColumn<ACC> | undefined): SliceColumn<ACC> {
+  /** A window that is exactly block `block`: computes and keeps the block's suffix merges; returns its first slice and the suffix after it. */
+  private completeBlock(block: number, n: number, column: (q: number) => SliceColumn<ACC> | undefined): [SliceColumn<ACC> | undefined, SliceColumn<ACC>] {
     const B = this.length;
     const start = block * B;
     const lastSuffix = this.suffixes[B - 1]!;
@@ -88,14 +87,14 @@ export class SliceBlocks<ACC> {
     if (lastColumn === undefined) lastSuffix.fill(undefined, 0, n);
     else copyColumn(lastSuffix, lastColumn, n);
     // Slice k merged with the merge of the slices after it: each merge keeps the slices' order.
-    for (let k = B - 2; k >= 0; k--) {
-      const target = k === 0 ? this.merged : this.suffixes[k]!;
+    for (let k = B - 2; k >= 1; k--) {
+      const target = this.suffixes[k]!;
       sizeColumn(target, n);
       this.mergeBefore(target, column(start + k), this.suffixes[k + 1]!, n);
     }
     this.suffixBlock = block;
     this.prefixBlock = NaN;
-    return this.merged;
+    return [column(start), this.suffixes[1]!];
   }
 
   /** target := target ⊕ c, slot by slot (c undefined: nothing to add). */

@@ -266,10 +266,11 @@ export class SlicedWindows<T, K, ACC, OUT> {
         slice.grow(n);
         return slice.accs;
       };
-      const merged = this.blocks.window((start - this.offset) / this.sliceSize, n, column);
+      const [first, second] = this.blocks.window((start - this.offset) / this.sliceSize, n, column);
       out.reserve?.(n);
       try {
-        this.emitColumn(merged, n, window, watermark, out);
+        if (first === undefined) this.emitColumn(second, n, window, watermark, out);
+        else this.emitMerged(first, second, n, window, watermark, out);
       } finally {
         out.settle?.();
       }
@@ -340,6 +341,20 @@ export class SlicedWindows<T, K, ACC, OUT> {
     for (let slot = 0; slot < n; slot++) {
       const acc = merged[slot];
       if (acc !== undefined) emitter.emit(keys[slot]!, acc, window, watermark, out);
+    }
+  }
+
+  /** Emits each slot's merge first ⊕ second (primitive accumulators), in slot order. */
+  private emitMerged(first: SliceColumn<ACC>, second: SliceColumn<ACC>, n: number, window: TimeWindow, watermark: number, out: FiringCollector<OUT>): void {
+    const emitter = this.emitter;
+    const merge = emitter.aggregate.merge;
+    const keys = this.keys.keys;
+    for (let slot = 0; slot < n; slot++) {
+      const a = first[slot];
+      const b = second[slot];
+      if (a === undefined) {
+        if (b !== undefined) emitter.emit(keys[slot]!, b, window, watermark, out);
+      } else emitter.emit(keys[slot]!, b === undefined ? a : merge(a, b), window, watermark, out);
     }
   }
 

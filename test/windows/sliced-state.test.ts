@@ -61,4 +61,26 @@ test('sliced windows read the earlier [start, [[key, acc], ...]] slice layout, a
   }
 });
 
+test('a merge that is not commutative (concatenation) sees the slices in time order, on every firing path', () => {
+  // Records in time order, one per ms over 3 keys; windows of 10 ms sliding by 2 (5 slices each), and with the
+  // watermark held back now and then so several windows fire at once.
+  const concat = { createAccumulator: () => '', add: (v: string, acc: string) => acc + v, getResult: (acc: string) => acc, merge: (a: string, b: string) => a + b };
+  const w = new SlicedWindows<string, string, string, [string, number, string]>(
+    10, 2, 0, 2, 0,
+    new WindowEmitter<string, string, unknown, [string, number, string], string>(concat, (key, [acc], ctx, out) => out.emit([key, ctx.window.end, acc as string], ctx.window.end), false),
+  );
+  const got: Array<[string, number, string]> = [];
+  const out = { emit: (row: [string, number, string]) => void got.push(row) };
+  const records = Array.from({ length: 600 }, (_, ts) => [`k${ts % 3}`, ts, `${ts},`] as const);
+  for (const [key, ts, v] of records) {
+    w.add(v, ts, key, -Infinity, out);
+    if (ts % 7 === 6 && ts % 5 !== 0) w.advance(ts - 1, out);
+  }
+  w.advance(Infinity, out);
+  const expected = new Map<string, string>();
+  for (const [key, ts, v] of records) for (let start = Math.floor(ts / 2) * 2; start > ts - 10; start -= 2) expected.set(`${key}|${start + 10}`, (expected.get(`${key}|${start + 10}`) ?? '') + v);
+  assert.is(got.length, expected.size);
+  for (const [key, end, acc] of got) assert.is(acc, expected.get(`${key}|${end}`), `${key}, window ending ${end}`);
+});
+
 test.run();
