@@ -1,6 +1,9 @@
 import { SpanStatusCode, type Attributes, type AttributeValue, type Exception, type Link, type Span, type SpanContext, type SpanKind, type SpanStatus, type TimeInput, type TraceState } from '@opentelemetry/api';
 import { ID_BYTES, N, NUM_STRIDE, PARENT_ID_AT, SPAN_ID_AT, TRACE_ID_AT, type SpanBatch, type WireTables } from './span-wire.ts';
 
+// The pool layout (trace id, then span id) is the wire's: writeTo copies both in one run.
+if (SPAN_ID_AT !== TRACE_ID_AT + 16) throw new Error('span wire: the span id must follow the trace id');
+
 /** Where an ended span goes: the forwarding provider's bounded queue. */
 export interface SpanQueue {
   enqueue(span: ForwardedSpan): void;
@@ -77,8 +80,11 @@ export class ForwardedSpan implements Span {
     private readonly scope: number,
     private name: string,
     private readonly kind: SpanKind,
-    private readonly traceId: string,
-    private readonly spanId: string,
+    /** The span's id bytes (trace id, then span id: see `SpanIds.take`) at `idsAt`. */
+    private readonly ids: Buffer,
+    private readonly idsAt: number,
+    /** The trace id in hex when known already (the parent's), else made from the bytes when asked. */
+    private traceIdHex: string | undefined,
     private readonly traceFlags: number,
     private readonly traceState: TraceState | undefined,
     private readonly parentSpanId: string,
@@ -93,7 +99,15 @@ export class ForwardedSpan implements Span {
   }
 
   spanContext(): SpanContext {
-    return (this.context ??= { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags, traceState: this.traceState });
+    const at = this.idsAt;
+    this.traceIdHex ??= this.ids.toString('hex', at, at + 16);
+    return (this.context ??= { traceId: this.traceIdHex, spanId: this.ids.toString('hex', at + 16, at + 24), traceFlags: this.traceFlags, traceState: this.traceState });
+  }
+
+  /** The span's W3C `traceparent`, made from its id bytes in one hex conversion (no span context object). */
+  traceparent(): string {
+    const hex = this.ids.toString('hex', this.idsAt, this.idsAt + 24);
+    return `00-${hex.slice(0, 32)}-${hex.slice(32)}-${(this.traceFlags & 1) === 1 ? '01' : '00'}`;
   }
 
   setAttribute(key: string, value: AttributeValue): this {
@@ -184,8 +198,10 @@ export class ForwardedSpan implements Span {
     nums[o + N.StatusCode] = this.statusCode;
     nums[o + N.Scope] = this.scope;
     const at = i * ID_BYTES;
-    writeHex(batch.ids, at + TRACE_ID_AT, this.traceId);
-    writeHex(batch.ids, at + SPAN_ID_AT, this.spanId);
+    // Trace id then span id, as in the pool (TRACE_ID_AT 0, SPAN_ID_AT 16): 24 bytes copied.
+    const ids = batch.ids;
+    const from = this.idsAt;
+    for (let b = 0; b < 24; b++) ids[at + TRACE_ID_AT + b] = this.ids[from + b]!;
     if (this.parentSpanId !== '') writeHex(batch.ids, at + PARENT_ID_AT, this.parentSpanId);
     nums[o + N.Name] = tables.nameId(batch, this.name);
     nums[o + N.Attributes] = tables.attributesId(batch, this.attributes);

@@ -71,11 +71,14 @@ export class ForwardingTracerProvider implements TracerProvider, SpanQueue {
   startSpan(scope: number, name: string, options: SpanOptions | undefined, ctx: Context): Span {
     const parent = options?.root ? undefined : trace.getSpanContext(ctx);
     const hasParent = parent !== undefined && isSpanContextValid(parent);
-    const traceId = hasParent ? parent.traceId : this.ids.traceId();
-    const spanId = this.ids.spanId();
-    if (this.closed || (hasParent && (parent.traceFlags & TraceFlags.SAMPLED) === 0)) return trace.wrapSpanContext({ traceId, spanId, traceFlags: TraceFlags.NONE, traceState: parent?.traceState });
+    const at = this.ids.take(hasParent ? parent.traceId : undefined);
+    const pool = this.ids.pool;
+    if (this.closed || (hasParent && (parent.traceFlags & TraceFlags.SAMPLED) === 0)) {
+      const traceId = hasParent ? parent.traceId : pool.toString('hex', at, at + 16);
+      return trace.wrapSpanContext({ traceId, spanId: pool.toString('hex', at + 16, at + 24), traceFlags: TraceFlags.NONE, traceState: parent?.traceState });
+    }
     const start = options?.startTime === undefined ? performance.now() : toPerfMs(options.startTime);
-    return new ForwardedSpan(this, scope, name, options?.kind ?? 0, traceId, spanId, TraceFlags.SAMPLED, hasParent ? parent.traceState : undefined, hasParent ? parent.spanId : '', hasParent && parent.isRemote === true, start, adoptAttributes(options?.attributes), options?.links);
+    return new ForwardedSpan(this, scope, name, options?.kind ?? 0, pool, at, hasParent ? parent.traceId : undefined, TraceFlags.SAMPLED, hasParent ? parent.traceState : undefined, hasParent ? parent.spanId : '', hasParent && parent.isRemote === true, start, adoptAttributes(options?.attributes), options?.links);
   }
 
   enqueue(span: ForwardedSpan): void {

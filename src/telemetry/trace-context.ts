@@ -1,9 +1,11 @@
 import { trace, ROOT_CONTEXT, type Context, type SpanContext, type Span, TraceFlags } from '@opentelemetry/api';
+import { ForwardedSpan } from './forwarded-span.ts';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** W3C `traceparent` of a span (what a sampled record carries in its batch entry and NATS header). */
 export function traceparentOf(span: Span): string {
+  if (span instanceof ForwardedSpan) return span.traceparent();
   const c = span.spanContext();
   return `00-${c.traceId}-${c.spanId}-${(c.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? '01' : '00'}`;
 }
