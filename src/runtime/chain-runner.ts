@@ -131,12 +131,12 @@ export class ChainRunner {
     return undefined;
   }
 
-  /** True while the batch being processed carries sampled records. */
   /** The sampled records of the batch being processed ([index, traceparent], ascending). */
   tracedRecords(): ReadonlyArray<readonly [number, string]> {
     return this.traced ?? [];
   }
 
+  /** True while the batch being processed carries sampled records. */
   tracing(): boolean {
     return this.traced !== undefined;
   }

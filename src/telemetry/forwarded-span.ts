@@ -1,9 +1,6 @@
 import { SpanStatusCode, type Attributes, type AttributeValue, type Exception, type Link, type Span, type SpanContext, type SpanKind, type SpanStatus, type TimeInput, type TraceState } from '@opentelemetry/api';
 import { ID_BYTES, N, NUM_STRIDE, PARENT_ID_AT, SPAN_ID_AT, TRACE_ID_AT, type SpanBatch, type WireTables } from './span-wire.ts';
 
-// The pool layout (trace id, then span id) is the wire's: writeTo copies both in one run.
-if (SPAN_ID_AT !== TRACE_ID_AT + 16) throw new Error('span wire: the span id must follow the trace id');
-
 /** Where an ended span goes: the forwarding provider's bounded queue. */
 export interface SpanQueue {
   enqueue(span: ForwardedSpan): void;
@@ -198,10 +195,11 @@ export class ForwardedSpan implements Span {
     nums[o + N.StatusCode] = this.statusCode;
     nums[o + N.Scope] = this.scope;
     const at = i * ID_BYTES;
-    // Trace id then span id, as in the pool (TRACE_ID_AT 0, SPAN_ID_AT 16): 24 bytes copied.
+    // The id bytes are copied from the pool (trace id, then span id), not parsed from hex.
     const ids = batch.ids;
     const from = this.idsAt;
-    for (let b = 0; b < 24; b++) ids[at + TRACE_ID_AT + b] = this.ids[from + b]!;
+    for (let b = 0; b < 16; b++) ids[at + TRACE_ID_AT + b] = this.ids[from + b]!;
+    for (let b = 0; b < 8; b++) ids[at + SPAN_ID_AT + b] = this.ids[from + 16 + b]!;
     if (this.parentSpanId !== '') writeHex(batch.ids, at + PARENT_ID_AT, this.parentSpanId);
     nums[o + N.Name] = tables.nameId(batch, this.name);
     nums[o + N.Attributes] = tables.attributesId(batch, this.attributes);
