@@ -347,14 +347,14 @@ export class SlicedWindows<T, K, ACC, OUT> {
   /** Emits each slot's merge first ⊕ second (primitive accumulators), in slot order. */
   private emitMerged(first: SliceColumn<ACC>, second: SliceColumn<ACC>, n: number, window: TimeWindow, watermark: number, out: FiringCollector<OUT>): void {
     const emitter = this.emitter;
-    const merge = emitter.aggregate.merge;
+    const agg = emitter.aggregate;
     const keys = this.keys.keys;
     for (let slot = 0; slot < n; slot++) {
       const a = first[slot];
       const b = second[slot];
       if (a === undefined) {
         if (b !== undefined) emitter.emit(keys[slot]!, b, window, watermark, out);
-      } else emitter.emit(keys[slot]!, b === undefined ? a : merge(a, b), window, watermark, out);
+      } else emitter.emit(keys[slot]!, b === undefined ? a : agg.merge(a, b), window, watermark, out);
     }
   }
 

@@ -83,4 +83,34 @@ test('a merge that is not commutative (concatenation) sees the slices in time or
   for (const [key, end, acc] of got) assert.is(acc, expected.get(`${key}|${end}`), `${key}, window ending ${end}`);
 });
 
+test('an aggregate written as a class (its merge reads `this`) fires sliding windows as plain counting does', () => {
+  class Counting {
+    readonly one = 1;
+    createAccumulator(): number {
+      return 0;
+    }
+    add(_v: string, n: number): number {
+      return n + this.one;
+    }
+    getResult(n: number): number {
+      return n;
+    }
+    merge(a: number, b: number): number {
+      return this.one * (a + b);
+    }
+  }
+  const w = new SlicedWindows<string, string, number, number>(10, 2, 0, 2, 0, new WindowEmitter<string, number, unknown, number, string>(new Counting(), undefined, false));
+  const records: Array<[string, number]> = Array.from({ length: 200 }, (_, ts) => [`k${ts % 4}`, ts]);
+  const fired: Fired = [];
+  const out = { emit: (n: number, ts: number) => void fired.push([ts + 1, n]) };
+  for (const [key, ts] of records) {
+    w.add(key, ts, key, -Infinity, out);
+    if (ts % 2 === 1) w.advance(ts, out);
+  }
+  w.advance(Infinity, out);
+  const reference = sliding();
+  feed(reference, records);
+  assert.equal(fired.sort((a, b) => a[0] - b[0] || a[1] - b[1]), fire(reference, Infinity));
+});
+
 test.run();
