@@ -97,16 +97,8 @@ export class SliceBlocks<ACC> {
     return [column(start), this.suffixes[1]!];
   }
 
-  /** target := target ⊕ c, slot by slot (c undefined: nothing to add). */
   private mergeInto(target: SliceColumn<ACC>, c: SliceColumn<ACC> | undefined, n: number): void {
-    if (c === undefined) return;
-    const merge = this.merge;
-    for (let slot = 0; slot < n; slot++) {
-      const b = c[slot];
-      if (b === undefined) continue;
-      const a = target[slot];
-      target[slot] = a === undefined ? b : merge(a, b);
-    }
+    mergeColumnInto(target, c, n, this.merge);
   }
 
   /** target := c ⊕ later, slot by slot (target is neither's array). */
@@ -129,6 +121,18 @@ function sizeColumn<ACC>(c: SliceColumn<ACC>, n: number): void {
   while (c.length < n) c.push(undefined);
 }
 
-function copyColumn<ACC>(target: SliceColumn<ACC>, source: SliceColumn<ACC>, n: number): void {
+/** target := source, over the first n slots. */
+export function copyColumn<ACC>(target: SliceColumn<ACC>, source: SliceColumn<ACC>, n: number): void {
   for (let slot = 0; slot < n; slot++) target[slot] = source[slot];
+}
+
+/** target := target ⊕ c, slot by slot over the first n slots (c undefined: nothing to add). Primitive accumulators only: target's are merged into as they are. */
+export function mergeColumnInto<ACC>(target: SliceColumn<ACC>, c: SliceColumn<ACC> | undefined, n: number, merge: (a: ACC, b: ACC) => ACC): void {
+  if (c === undefined) return;
+  for (let slot = 0; slot < n; slot++) {
+    const b = c[slot];
+    if (b === undefined) continue;
+    const a = target[slot];
+    target[slot] = a === undefined ? b : merge(a, b);
+  }
 }

@@ -4,7 +4,7 @@ import type { WindowEmitter } from './window-emitter.ts';
 import { startWindowLifecycle, type WindowLifecycle } from '../../src/windows/window-lifecycle.ts';
 import { KeySlots } from './key-slots.ts';
 import { Slice, copyInto, type SharedSlice, type SliceArrays, type SliceColumns, type StoredSlice } from './slice.ts';
-import { SliceBlocks, MAX_BLOCK_SLICES, type SliceColumn } from './slice-blocks.ts';
+import { SliceBlocks, MAX_BLOCK_SLICES, copyColumn, mergeColumnInto, type SliceColumn } from './slice-blocks.ts';
 
 /** Where firings go: a collector that may grow its arrays once per firing (see `BatchCollector.reserve`). */
 type FiringCollector<T> = Collector<T> & { reserve?(n: number): void; settle?(): void };
@@ -74,8 +74,11 @@ export class SlicedWindows<T, K, ACC, OUT> {
     private readonly emitter: WindowEmitter<T, ACC, unknown, OUT, K>,
   ) {
     const perWindow = size / sliceSize;
-    if (slide === sliceSize && perWindow >= 2 && perWindow <= MAX_BLOCK_SLICES) this.blocks = new SliceBlocks(perWindow, (a, b) => emitter.aggregate.merge(a, b));
+    if (slide === sliceSize && perWindow >= 2 && perWindow <= MAX_BLOCK_SLICES) this.blocks = new SliceBlocks(perWindow, this.merge);
   }
+
+  /** The aggregate's merge, called as its method. */
+  private readonly merge = (a: ACC, b: ACC): ACC => this.emitter.aggregate.merge(a, b);
 
   /** Slice merges shared by consecutive sliding firings (windows that slide by one slice). */
   private readonly blocks: SliceBlocks<ACC> | undefined;
@@ -306,17 +309,8 @@ export class SlicedWindows<T, K, ACC, OUT> {
       // jumped between m arrays per slot). A primitive accumulator can be merged into as it is.
       const merged = this.mergeScratch;
       if (merged.length < n) merged.length = n;
-      const first = columns[0]!;
-      for (let slot = 0; slot < n; slot++) merged[slot] = first[slot];
-      for (let k = 1; k < m; k++) {
-        const column = columns[k]!;
-        for (let slot = 0; slot < n; slot++) {
-          const next = column[slot];
-          if (next === undefined) continue;
-          const acc = merged[slot];
-          merged[slot] = acc === undefined ? next : agg.merge(acc, next);
-        }
-      }
+      copyColumn(merged, columns[0]!, n);
+      for (let k = 1; k < m; k++) mergeColumnInto(merged, columns[k], n, this.merge);
       this.emitColumn(merged, n, window, watermark, out);
       return;
     }
