@@ -102,8 +102,9 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
     if (timestamps === null && !global) {
       throw new BadRecordError(`window '${this.name}' needs event timestamps; did you forget to call 'DataStream.assignTimestampsAndWatermarks(...)'?`, { operator: this.name });
     }
-    if (this.ctx.tracing?.() && this.windows instanceof SlicedWindows && timestamps !== null) {
-      for (const [j, tp] of this.ctx.tracedRecords!()) if (j < values.length) this.windows.addLink(timestamps[j]!, tp);
+    const traced = this.ctx.tracedRecords?.();
+    if (traced !== undefined && traced.length > 0 && this.windows instanceof SlicedWindows && timestamps !== null) {
+      for (const [j, tp] of traced) if (j < values.length) this.windows.addLink(timestamps[j]!, tp);
     }
     const evicting = this.spec.evicting !== undefined;
     let i = 0;

@@ -13,6 +13,9 @@ function isSink(op: Operator): boolean {
   return (op as Partial<SinkOperator>).sink === true;
 }
 
+/** What a batch without sampled records carries (one shared array, not one per batch). */
+const NO_TRACED_RECORDS: ReadonlyArray<readonly [number, string]> = Object.freeze([]);
+
 /**
  * Runs the operators of one chain over a batch: operator k's output arrays are operator k+1's
  * input, and the last operator's output goes to the output gate. Watermarks and end of input pass
@@ -114,31 +117,9 @@ export class ChainRunner {
     }
   }
 
-  /** The traceparent of record `index` of the batch being processed, when it was sampled. */
-  traceparentAt(index: number): string | undefined {
-    const tr = this.traced;
-    if (tr === undefined) return undefined;
-    // Entries are in ascending index order (a batch has a few): binary search, no Map per batch.
-    let lo = 0;
-    let hi = tr.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const at = tr[mid]![0];
-      if (at === index) return tr[mid]![1];
-      if (at < index) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
-  }
-
   /** The sampled records of the batch being processed ([index, traceparent], ascending). */
   tracedRecords(): ReadonlyArray<readonly [number, string]> {
-    return this.traced ?? [];
-  }
-
-  /** True while the batch being processed carries sampled records. */
-  tracing(): boolean {
-    return this.traced !== undefined;
+    return this.traced ?? NO_TRACED_RECORDS;
   }
 
   /** Passes a watermark through operators `from`…end, then downstream. */

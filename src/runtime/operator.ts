@@ -41,11 +41,7 @@ export interface OperatorContext {
   sideOutput(tag: string): BatchOut;
   /** The operator's current input watermark. */
   currentWatermark(): number;
-  /** True while the batch being processed carries sampled (traced) records. */
-  tracing?(): boolean;
-  /** The W3C traceparent of record `index` of that batch, when it was sampled (for span links, e.g. a window firing). */
-  traceparentAt?(index: number): string | undefined;
-  /** The sampled records of that batch, as [index, traceparent] in ascending index order (empty when none). */
+  /** The sampled (traced) records of the batch being processed, as [index, W3C traceparent] in ascending index order; empty when none (for span links, e.g. a window firing). */
   tracedRecords?(): ReadonlyArray<readonly [number, string]>;
 }
 

@@ -846,8 +846,6 @@ export class TaskActor implements Schedulable, SupervisedChild {
       deadLetter: (error, record) => this.emitDeadLetter(error, record),
       sideOutput: (tag) => this.chain.sideOutput(tag, this.cfg.sideOutputs.get(tag)),
       currentWatermark: () => this.chain.currentWatermark,
-      traceparentAt: (index) => this.chain.traceparentAt(index),
-      tracing: () => this.chain.tracing(),
       tracedRecords: () => this.chain.tracedRecords(),
     };
   }
