@@ -75,4 +75,17 @@ export class TimestampsAndWatermarks<T> implements Operator<T, T> {
     this.emitted = s?.[1] ?? -Infinity;
     if (s && s[2] !== null && s[2] !== undefined) this.generator?.restore?.(s[2]);
   }
+
+  /**
+   * Restored at another parallelism (a savepoint of a job whose source feeds more timestamp
+   * subtasks than before), a subtask may get records any old subtask had: it starts from the
+   * lowest timestamp and watermark they reached, so nothing it reads counts as late. A custom
+   * generator's own state cannot be merged, so it starts afresh unless there was one subtask.
+   */
+  restoreRescaled(states: unknown[]): void {
+    if (states.length === this.ctx.parallelism) return this.restoreState(states[this.ctx.subtask] ?? null);
+    const s = states.filter((x): x is [number, number, unknown] => Array.isArray(x));
+    if (s.length === 0) return this.restoreState(null);
+    this.restoreState([Math.min(...s.map((x) => x[0])), Math.min(...s.map((x) => x[1])), s.length === 1 ? s[0]![2] : null]);
+  }
 }

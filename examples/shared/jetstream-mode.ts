@@ -67,7 +67,7 @@ async function readSubject<R>(jsm: JetStreamManager, nc: NatsConnection, stream:
   const total = ci.num_pending;
   const consumer = await jetstream(nc).consumers.get(stream, ci.name);
   const out: R[] = [];
-  while (out.length < total) for await (const m of await consumer.fetch({ max_messages: 1_000, expires: 2_000 })) out.push(m.json<R>());
+  while (out.length < total) for await (const m of await consumer.fetch({ max_messages: Math.min(1_000, total - out.length), expires: 2_000 })) out.push(m.json<R>());
   await jsm.consumers.delete(stream, ci.name).catch(() => false);
   return out;
 }
