@@ -110,6 +110,8 @@ export function recommendationJob(interactions: DataStream<Interaction>, options
 
   return interactions
     .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Interaction>().withTimestampAssigner((e) => e.at))
+    // One timestamp subtask, as the log has one split: every key's records stay in log order.
+    .setParallelism(1)
     .keyBy((e) => e.user)
     .process(userSide, 'user-history')
     .uid('user-history')

@@ -106,6 +106,8 @@ export function trafficJob(clicks: DataStream<Click>, options: TrafficOptions = 
 
   const people = clicks
     .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Click>(OUT_OF_ORDER_MS).withTimestampAssigner((c) => c.at))
+    // One timestamp subtask, as the log has one split: every key's records stay in log order.
+    .setParallelism(1)
     .keyBy((c) => c.ip)
     .process(botFilter, 'bot-filter')
     .uid('bot-filter');
