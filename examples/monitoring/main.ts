@@ -7,30 +7,32 @@
  * Run: npm run example:monitoring            (embedded)
  *      npm run example:monitoring -- --nats nats://127.0.0.1:4222
  */
-import { natsUrlFromArgs } from '../shared/jetstream-mode.ts';
+import { natsUrlFromArgs, runExample } from '../shared/cli.ts';
 import { multisetDiff } from '../traffic/compare.ts';
 import { metricsLog } from './metrics.ts';
 import { monitoringReference } from './reference.ts';
 import { runMonitoring } from './run.ts';
 
 const shape = { hosts: 30, seconds: 3_600, seed: 11 };
-const nats = natsUrlFromArgs();
-const started = performance.now();
-const { stats, alerts, job } = await runMonitoring({ ...shape, crashAtWindowEnd: 1_800_000, nats });
+await runExample(async () => {
+  const nats = natsUrlFromArgs();
+  const started = performance.now();
+  const { stats, alerts, job } = await runMonitoring({ ...shape, crashAtWindowEnd: 1_800_000, nats });
 
-const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
-for (const a of [...alerts].sort((x, y) => x.at - y.at || (x.host < y.host ? -1 : 1)).slice(0, 14)) {
-  const value = a.value === undefined ? '' : a.rule === 'error-rate' ? ` (${(a.value * 100).toFixed(1)}%)` : ` (${a.value} ms)`;
-  console.log(`${clock(a.at)} ${a.host.padEnd(4)} ${a.rule.padEnd(12)} ${a.kind}${value}`);
-}
-const kinds = new Map<string, number>();
-for (const a of alerts) kinds.set(`${a.rule} ${a.kind}`, (kinds.get(`${a.rule} ${a.kind}`) ?? 0) + 1);
-console.log(`${stats.length} host windows; alerts: ${[...kinds].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
-const want = monitoringReference(metricsLog(shape));
-// On NATS the job reads the stream far faster than real time: no host is silent in processing time there.
-const onlyEventTime = <T extends { rule?: string }>(xs: T[]) => (nats ? xs.filter((a) => a.rule !== 'silent') : xs);
-const ds = multisetDiff(stats, want.stats);
-const da = multisetDiff(onlyEventTime(alerts), onlyEventTime(want.alerts));
-const equal = ds.missing + ds.extra + da.missing + da.extra === 0;
-console.log(`${nats ? `on NATS ${nats}` : 'embedded, simulated clock'}: metrics in ${job.recordsIn}, results out ${job.recordsOut}, restarts ${job.restarts}, dead letters ${job.deadLetterCount}; against the plain-TypeScript reference: ${equal ? 'equal' : `DIFFERENT (stats ${ds.missing} missing ${ds.extra} extra, alerts ${da.missing} missing ${da.extra} extra)`} in ${Math.round(performance.now() - started)} ms`);
-if (!equal) process.exitCode = 1;
+  const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+  for (const a of [...alerts].sort((x, y) => x.at - y.at || (x.host < y.host ? -1 : 1)).slice(0, 14)) {
+    const value = a.value === undefined ? '' : a.rule === 'error-rate' ? ` (${(a.value * 100).toFixed(1)}%)` : ` (${a.value} ms)`;
+    console.log(`${clock(a.at)} ${a.host.padEnd(4)} ${a.rule.padEnd(12)} ${a.kind}${value}`);
+  }
+  const kinds = new Map<string, number>();
+  for (const a of alerts) kinds.set(`${a.rule} ${a.kind}`, (kinds.get(`${a.rule} ${a.kind}`) ?? 0) + 1);
+  console.log(`${stats.length} host windows; alerts: ${[...kinds].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  const want = monitoringReference(metricsLog(shape));
+  // On NATS the job reads the stream far faster than real time: no host is silent in processing time there.
+  const onlyEventTime = <T extends { rule?: string }>(xs: T[]) => (nats ? xs.filter((a) => a.rule !== 'silent') : xs);
+  const ds = multisetDiff(stats, want.stats);
+  const da = multisetDiff(onlyEventTime(alerts), onlyEventTime(want.alerts));
+  const equal = ds.missing + ds.extra + da.missing + da.extra === 0;
+  console.log(`${nats ? `on NATS ${nats}` : 'embedded, simulated clock'}: metrics in ${job.recordsIn}, results out ${job.recordsOut}, restarts ${job.restarts}, dead letters ${job.deadLetterCount}; against the plain-TypeScript reference: ${equal ? 'equal' : `DIFFERENT (stats ${ds.missing} missing ${ds.extra} extra, alerts ${da.missing} missing ${da.extra} extra)`} in ${Math.round(performance.now() - started)} ms`);
+  return equal;
+});

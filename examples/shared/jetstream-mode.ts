@@ -37,7 +37,7 @@ export async function onJetStream<T, R>(url: string, plan: JetStreamPlan<T>, run
   try {
     nc = await connect({ servers: url, timeout: 5_000 });
   } catch (e) {
-    throw new Error(`cannot reach NATS at ${url} (${(e as Error).message}); start one with 'nats-server -js' or pass --nats <url>`);
+    throw new Error(`cannot reach NATS at ${url} (${(e as Error).message}); is a nats-server with JetStream running there? (start one with 'nats-server -js')`);
   }
   try {
     const jsm = await jetstreamManager(nc);
@@ -70,18 +70,4 @@ async function readSubject<R>(jsm: JetStreamManager, nc: NatsConnection, stream:
   while (out.length < total) for await (const m of await consumer.fetch({ max_messages: Math.min(1_000, total - out.length), expires: 2_000 })) out.push(m.json<R>());
   await jsm.consumers.delete(stream, ci.name).catch(() => false);
   return out;
-}
-
-/** The value of `--nats <url>` (or `--nats=<url>`) on the command line, if given. */
-export function natsUrlFromArgs(argv: readonly string[] = process.argv.slice(2)): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--nats') {
-      const url = argv[i + 1];
-      if (!url || url.startsWith('--')) throw new Error('--nats needs a URL, e.g. --nats nats://127.0.0.1:4222');
-      return url;
-    }
-    if (a.startsWith('--nats=')) return a.slice('--nats='.length);
-  }
-  return undefined;
 }

@@ -5,7 +5,7 @@
  * Run: npm run example:traffic            (embedded)
  *      npm run example:traffic -- --nats nats://127.0.0.1:4222
  */
-import { natsUrlFromArgs } from '../shared/jetstream-mode.ts';
+import { natsUrlFromArgs, runExample } from '../shared/cli.ts';
 import { generated } from '../shared/generated.ts';
 import { clickAt } from './clicks.ts';
 import { trafficReference } from './reference.ts';
@@ -14,18 +14,20 @@ import { sameResults } from './compare.ts';
 
 const clicks = 200_000;
 const seed = 7;
-const nats = natsUrlFromArgs();
-const { results, job } = await runTraffic({ clicks, seed, crashAtSeq: 123_456, nats });
-const { sessions, funnels, topPages, bots } = results;
+await runExample(async () => {
+  const nats = natsUrlFromArgs();
+  const { results, job } = await runTraffic({ clicks, seed, crashAtSeq: 123_456, nats });
+  const { sessions, funnels, topPages, bots } = results;
 
-const hours = [...funnels].sort((a, b) => a.hour - b.hour);
-console.log('hour   sessions  home  product  cart  checkout  conversion');
-for (const f of hours.slice(0, 6)) console.log(`${String(f.hour / 3_600_000).padStart(4)}h  ${String(f.sessions).padStart(8)}  ${String(f.home).padStart(4)}  ${String(f.product).padStart(7)}  ${String(f.cart).padStart(4)}  ${String(f.checkout).padStart(8)}  ${f.home ? ((100 * f.checkout) / f.home).toFixed(1) : '0.0'}%`);
-const minute = [...topPages].sort((a, b) => a.minute - b.minute)[60];
-if (minute) console.log(`top pages in minute ${minute.minute / 60_000}: ${minute.pages.map((p) => `${p.page} (${p.views})`).join(', ')}`);
-const mean = sessions.reduce((n, s) => n + s.pages, 0) / Math.max(1, sessions.length);
-const botIps = new Set(bots.map((b) => b.ip));
-console.log(`${sessions.length} sessions (${mean.toFixed(1)} pages on average), ${funnels.length} hourly funnels, ${topPages.length} top-${3} minutes; ${bots.length} bot clicks from ${botIps.size} IPs (${[...botIps].sort().join(', ')}) to the side output`);
-const check = sameResults(results, trafficReference(generated(clickAt, clicks, seed)));
-console.log(`${nats ? `on NATS ${nats}` : 'embedded'}: clicks in ${job.recordsIn}, results out ${job.recordsOut}, restarts ${job.restarts}, dead letters ${job.deadLetterCount}; against the plain-TypeScript reference: ${check.equal ? 'equal' : `DIFFERENT (${check.detail})`} in ${job.durationMs} ms`);
-if (!check.equal) process.exitCode = 1;
+  const hours = [...funnels].sort((a, b) => a.hour - b.hour);
+  console.log('hour   sessions  home  product  cart  checkout  conversion');
+  for (const f of hours.slice(0, 6)) console.log(`${String(f.hour / 3_600_000).padStart(4)}h  ${String(f.sessions).padStart(8)}  ${String(f.home).padStart(4)}  ${String(f.product).padStart(7)}  ${String(f.cart).padStart(4)}  ${String(f.checkout).padStart(8)}  ${f.home ? ((100 * f.checkout) / f.home).toFixed(1) : '0.0'}%`);
+  const minute = [...topPages].sort((a, b) => a.minute - b.minute)[60];
+  if (minute) console.log(`top pages in minute ${minute.minute / 60_000}: ${minute.pages.map((p) => `${p.page} (${p.views})`).join(', ')}`);
+  const mean = sessions.reduce((n, s) => n + s.pages, 0) / Math.max(1, sessions.length);
+  const botIps = new Set(bots.map((b) => b.ip));
+  console.log(`${sessions.length} sessions (${mean.toFixed(1)} pages on average), ${funnels.length} hourly funnels, ${topPages.length} top-${3} minutes; ${bots.length} bot clicks from ${botIps.size} IPs (${[...botIps].sort().join(', ')}) to the side output`);
+  const check = sameResults(results, trafficReference(generated(clickAt, clicks, seed)));
+  console.log(`${nats ? `on NATS ${nats}` : 'embedded'}: clicks in ${job.recordsIn}, results out ${job.recordsOut}, restarts ${job.restarts}, dead letters ${job.deadLetterCount}; against the plain-TypeScript reference: ${check.equal ? 'equal' : `DIFFERENT (${check.detail})`} in ${job.durationMs} ms`);
+  return check.equal;
+});
