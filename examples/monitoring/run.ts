@@ -3,7 +3,8 @@
  * follows the log and the silence timers fire as they would live — or on NATS (the log in a
  * JetStream stream → the job → a JetStream stream per output, read back).
  */
-import { CollectSink, SimulatedClock, StreamEnvironment, type JobHandle, type JobResult } from '../../src/index.ts';
+import { CollectSink, SimulatedClock, StreamEnvironment, type JobResult } from '../../src/index.ts';
+import { replayOnSimulatedClock } from '../shared/simulated-replay.ts';
 import { onJetStream } from '../shared/jetstream-mode.ts';
 import { metricsLog, type LogShape, type Metric } from './metrics.ts';
 import { monitoringJob, type Alert, type HostStats } from './monitoring-job.ts';
@@ -33,7 +34,7 @@ export async function runMonitoring(run: MonitoringRun): Promise<{ stats: HostSt
     out.stats.sinkTo(stats);
     out.alerts.sinkTo(alerts);
     const handle = env.executeAsync('monitoring');
-    const job = await replay(handle, clock);
+    const job = await replayOnSimulatedClock(handle, clock, { stepMs: STEP_MS, source: 'metrics', consumer: 'silence' });
     return { job, stats: stats.values, alerts: alerts.values };
   }
   return onJetStream<Metric, { stats: HostStats[]; alerts: Alert[]; job: JobResult }>(run.nats, { prefix: 'MONITORING', records: log }, async (io) => {
@@ -44,27 +45,4 @@ export async function runMonitoring(run: MonitoringRun): Promise<{ stats: HostSt
     const job = await env.execute('monitoring');
     return { job, stats: await io.read<HostStats>('stats'), alerts: await io.read<Alert>('alerts') };
   });
-}
-
-/**
- * Moves the simulated clock step by step, each time once the silence detector has taken every
- * record the source let out (or an actor waits for its restart, which the next step brings), so
- * processing time at the detector never runs ahead of the log.
- */
-async function replay(job: JobHandle, clock: SimulatedClock): Promise<JobResult> {
-  let finished = false;
-  const done = job.done.finally(() => (finished = true));
-  const caughtUp = () => {
-    const actors = job.metrics().actors;
-    if (actors.some((a) => a.state === 'failed' || a.state === 'restarting')) return true;
-    const emitted = actors.filter((a) => a.operator.includes('metrics')).reduce((n, a) => n + a.recordsIn, 0);
-    const taken = actors.filter((a) => a.operator === 'silence').reduce((n, a) => n + a.recordsIn, 0);
-    return taken >= emitted;
-  };
-  while (!finished) {
-    clock.advance(STEP_MS);
-    while (!finished && !caughtUp()) await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-  }
-  return done;
 }

@@ -37,6 +37,8 @@ export const RECENT_TTL_MS = 60 * 60_000;
 export interface RecommendationOptions {
   /** Throw once when the item side handles the interaction with this `seq`. */
   crashAtSeq?: number;
+  /** Time-to-live of a user's recent items (processing time; default {@link RECENT_TTL_MS}). */
+  recentTtlMs?: number;
 }
 
 /** The top `k` items by count (ties: by name), leaving out `exclude`. */
@@ -66,7 +68,7 @@ export function userStep(recent: readonly string[], bought: ReadonlySet<string>,
  * ```
  */
 export function recommendationJob(interactions: DataStream<Interaction>, options: RecommendationOptions = {}): DataStream<Recommendation> {
-  const recentItems = new ValueStateDescriptor<string[]>('recent-items', { ttl: { ttlMs: RECENT_TTL_MS } });
+  const recentItems = new ValueStateDescriptor<string[]>('recent-items', { ttl: { ttlMs: options.recentTtlMs ?? RECENT_TTL_MS } });
   const boughtItems = new MapStateDescriptor<string, true>('bought');
   const userSide: KeyedProcessFunction<string, Interaction, ItemMessage> = {
     processElement(e, ctx, out) {

@@ -2,16 +2,25 @@
 import type { Interaction } from './interactions.ts';
 import { TOP_K, topRelated, userStep, type Recommendation } from './recommendation-job.ts';
 
-/** Every recommendation the job emits, in log order (the TTL of recent items never expires within a run of this log). */
-export function recommendationReference(log: readonly Interaction[]): Recommendation[] {
+/**
+ * Every recommendation the job emits, in log order. With `recentTtlMs`, a user's recent items
+ * expire that long after their last update, in processing time: `processingTime(e)` is when the
+ * job handles `e` (in a replay on a simulated clock, known from the log); without a TTL they never
+ * expire within the run.
+ */
+export function recommendationReference(log: readonly Interaction[], recentTtlMs = Infinity, processingTime: (e: Interaction) => number = (e) => e.at): Recommendation[] {
   const recent = new Map<string, string[]>();
+  const updatedAt = new Map<string, number>();
   const bought = new Map<string, Set<string>>();
   const counts = new Map<string, Map<string, number>>();
   const out: Recommendation[] = [];
   for (const e of log) {
     const mine = bought.get(e.user) ?? new Set<string>();
-    const step = userStep(recent.get(e.user) ?? [], mine, e);
+    const now = processingTime(e);
+    const live = now - (updatedAt.get(e.user) ?? -Infinity) < recentTtlMs;
+    const step = userStep(live ? recent.get(e.user) ?? [] : [], mine, e);
     recent.set(e.user, step.recent);
+    updatedAt.set(e.user, now);
     if (e.kind === 'buy') bought.set(e.user, mine.add(e.item));
     for (const m of step.messages) {
       let c = counts.get(m.target);
