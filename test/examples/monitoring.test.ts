@@ -4,7 +4,7 @@ import { DDSketch } from '@datadog/sketches-js';
 import { CollectSink, StreamEnvironment } from '../../src/index.ts';
 import { multisetDiff } from '../../examples/traffic/compare.ts';
 import { metricsLog } from '../../examples/monitoring/metrics.ts';
-import { monitoringJob, type Alert, type HostStats } from '../../examples/monitoring/monitoring-job.ts';
+import { COOLDOWN_MS, SILENCE_REPEAT_MS, dedupe, monitoringJob, type Alert, type HostStats } from '../../examples/monitoring/monitoring-job.ts';
 import { monitoringReference } from '../../examples/monitoring/reference.ts';
 import { pacedSource } from '../../examples/monitoring/paced-source.ts';
 import { addToSketch, emptySketch, mergeSketches, quantiles } from '../../examples/monitoring/latency-sketch.ts';
@@ -49,11 +49,49 @@ test('the reference raises every kind of alert on this log, each incident opened
   assert.ok(count(want.alerts, 'silent', 'repeat') > 0, 'a long silence repeats after the cool-down');
 });
 
+/** Per host and rule: open, then repeats at least a cool-down apart, then recovered; never two incidents open at once. */
+function assertDeduplicated(alerts: Alert[]): void {
+  const byIncident = new Map<string, Alert[]>();
+  for (const a of alerts) {
+    const k = `${a.host}/${a.rule}`;
+    byIncident.set(k, [...(byIncident.get(k) ?? []), a]);
+  }
+  for (const [k, list] of byIncident) {
+    list.sort((x, y) => x.at - y.at);
+    let open: Alert | undefined;
+    let last = -Infinity;
+    for (const a of list) {
+      if (a.kind === 'open') assert.ok(!open, `${k}: opened at ${a.at} while open since ${open?.at}`);
+      else assert.ok(open, `${k}: ${a.kind} at ${a.at} without an open incident`);
+      if (a.kind === 'repeat') assert.ok(a.at - last >= (a.rule === 'silent' ? SILENCE_REPEAT_MS : COOLDOWN_MS), `${k}: repeat at ${a.at} only ${a.at - last} ms after the last`);
+      open = a.kind === 'recovered' ? undefined : (open ?? a);
+      last = a.at;
+    }
+    assert.ok(!open, `${k}: the incident that opened at ${open?.at} recovers`);
+  }
+}
+
+test('de-duplication: an incident opens once, repeats only after the cool-down, closes with recovered (checked on the job\'s own rules and on the reference)', () => {
+  const steps = [true, true, true, false, false, true].map((breach, i) => ({ breach, at: i * 120_000 }));
+  let state: Parameters<typeof dedupe>[0];
+  const emitted: Array<string | undefined> = [];
+  for (const s of steps) {
+    const d = dedupe(state, s.breach, s.at);
+    emitted.push(d.emit);
+    state = d.next;
+  }
+  // 0 open; 120 s: within the 5-minute cool-down; 240 s: still within; 360 s recovered; 600 s a new incident.
+  assert.equal(emitted, ['open', undefined, undefined, 'recovered', undefined, 'open']);
+  assert.equal(dedupe({ open: true, lastAt: 0 }, true, COOLDOWN_MS).emit, 'repeat');
+  assertDeduplicated(want.alerts);
+});
+
 test('embedded on a simulated clock at parallelism 2 with one injected crash: window stats and alerts (silences included) equal the reference', async () => {
   const { stats, alerts, job } = await runMonitoring({ ...SHAPE, parallelism: 2, crashAtWindowEnd: 400_000 });
   assert.is(job.restarts, 1, 'the crash happened and the actor restarted');
   assertSame<HostStats>(stats, want.stats, 'stats');
   assertSame<Alert>(alerts, want.alerts, 'alerts');
+  assertDeduplicated(alerts);
 });
 
 test('silences come from processing time: the same log replayed all at once on the system clock raises no silent alert, the rest is unchanged', async () => {

@@ -5,6 +5,7 @@ import { clickAt } from '../../examples/traffic/clicks.ts';
 import { trafficReference, type TrafficResults } from '../../examples/traffic/reference.ts';
 import { runTraffic } from '../../examples/traffic/run.ts';
 import { multisetDiff } from '../../examples/traffic/compare.ts';
+import { funnelStep, rank } from '../../examples/traffic/traffic-job.ts';
 import { startNatsServer } from '../support/nats-server.ts';
 
 const CLICKS = 12_000;
@@ -28,6 +29,14 @@ test('the reference itself finds every kind of result on this input (sessions, f
   assert.ok(want.funnels.length >= 2, 'at least two hours');
   assert.ok(want.topPages.length > 30);
   assert.equal([...new Set(want.bots.map((b) => b.ip))].sort(), ['10.0.0.1', '10.0.0.2']);
+});
+
+test('funnel steps count only in order, and the top-N ranks by views then by name', () => {
+  assert.is(funnelStep(['/home', '/product/3', '/cart', '/checkout']), 4);
+  assert.is(funnelStep(['/checkout', '/cart', '/product/1', '/home']), 1, 'out of order: only home counts');
+  assert.is(funnelStep(['/blog/1', '/home', '/about', '/product/9', '/checkout']), 2, 'checkout without the cart does not count');
+  assert.is(funnelStep(['/product/1', '/cart']), 0, 'the funnel starts at home');
+  assert.equal(rank([{ page: '/b', views: 3 }, { page: '/a', views: 3 }, { page: '/c', views: 9 }, { page: '/d', views: 1 }], 3), [{ page: '/c', views: 9 }, { page: '/a', views: 3 }, { page: '/b', views: 3 }]);
 });
 
 test('embedded at parallelism 2 with one injected crash in the bot filter: every output equals the reference, nothing lost or duplicated', async () => {
