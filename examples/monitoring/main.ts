@@ -8,7 +8,7 @@
  *      npm run example:monitoring -- --nats nats://127.0.0.1:4222
  */
 import { natsUrlFromArgs, runExample } from '../shared/cli.ts';
-import { multisetDiff } from '../traffic/compare.ts';
+import { multisetDiff } from '../shared/compare.ts';
 import { metricsLog } from './metrics.ts';
 import { monitoringReference } from './reference.ts';
 import { runMonitoring } from './run.ts';

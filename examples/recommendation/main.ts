@@ -8,7 +8,7 @@
  */
 import { natsUrlFromArgs, runExample } from '../shared/cli.ts';
 import { generated } from '../shared/generated.ts';
-import { multisetDiff } from '../traffic/compare.ts';
+import { multisetDiff } from '../shared/compare.ts';
 import { interactionAt } from './interactions.ts';
 import { recommendationReference } from './reference.ts';
 import { runRecommendation } from './run.ts';

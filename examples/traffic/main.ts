@@ -8,9 +8,8 @@
 import { natsUrlFromArgs, runExample } from '../shared/cli.ts';
 import { generated } from '../shared/generated.ts';
 import { clickAt } from './clicks.ts';
-import { trafficReference } from './reference.ts';
+import { sameResults, trafficReference } from './reference.ts';
 import { runTraffic } from './run.ts';
-import { sameResults } from './compare.ts';
 
 const clicks = 200_000;
 const seed = 7;
@@ -26,6 +25,14 @@ await runExample(async () => {
   if (minute) console.log(`top pages in minute ${minute.minute / 60_000}: ${minute.pages.map((p) => `${p.page} (${p.views})`).join(', ')}`);
   const mean = sessions.reduce((n, s) => n + s.pages, 0) / Math.max(1, sessions.length);
   const botIps = new Set(bots.map((b) => b.ip));
+  const byReferrer = new Map<string, { sessions: number; converted: number }>();
+  for (const s of sessions) {
+    const r = byReferrer.get(s.referrer) ?? { sessions: 0, converted: 0 };
+    r.sessions++;
+    if (s.funnelStep === 4) r.converted++;
+    byReferrer.set(s.referrer, r);
+  }
+  console.log(`sessions by referrer: ${[...byReferrer].sort().map(([ref, r]) => `${ref} ${r.sessions} (${((100 * r.converted) / r.sessions).toFixed(1)}% converted)`).join(', ')}`);
   console.log(`${sessions.length} sessions (${mean.toFixed(1)} pages on average), ${funnels.length} hourly funnels, ${topPages.length} top-${3} minutes; ${bots.length} bot clicks from ${botIps.size} IPs (${[...botIps].sort().join(', ')}) to the side output`);
   const check = sameResults(results, trafficReference(generated(clickAt, clicks, seed)));
   console.log(`${nats ? `on NATS ${nats}` : 'embedded'}: clicks in ${job.recordsIn}, results out ${job.recordsOut}, restarts ${job.restarts}, dead letters ${job.deadLetterCount}; against the plain-TypeScript reference: ${check.equal ? 'equal' : `DIFFERENT (${check.detail})`} in ${job.durationMs} ms`);

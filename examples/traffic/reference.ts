@@ -3,6 +3,7 @@
  * produce, record for record.
  */
 import type { Click } from './clicks.ts';
+import { multisetDiff } from '../shared/compare.ts';
 import { BOT_CLICKS_PER_MINUTE, SESSION_GAP_MS, TOP_N, byTime, funnelStep, rank, type BotClick, type Funnel, type Session, type TopPages } from './traffic-job.ts';
 
 /** The reference outputs. */
@@ -42,7 +43,7 @@ export function trafficReference(log: readonly Click[]): TrafficResults {
     const close = () => {
       const first = visit[0]!;
       const last = visit[visit.length - 1]!;
-      const s: Session = { user, start: first.at, end: last.at, pages: visit.length, durationMs: last.at - first.at, entry: first.page, exit: last.page, funnelStep: funnelStep(visit.map((c) => c.page)) };
+      const s: Session = { user, start: first.at, end: last.at, pages: visit.length, durationMs: last.at - first.at, entry: first.page, exit: last.page, referrer: first.referrer, funnelStep: funnelStep(visit.map((c) => c.page)) };
       sessions.push(s);
       const hour = Math.floor((last.at + SESSION_GAP_MS - 1) / 3_600_000) * 3_600_000;
       const f = funnelByHour.get(hour) ?? [0, 0, 0, 0, 0];
@@ -70,4 +71,14 @@ export function trafficReference(log: readonly Click[]): TrafficResults {
   }
   const topPages = [...views].map(([minute, m]) => ({ minute, pages: rank([...m].map(([page, n]) => ({ page, views: n })), TOP_N) }));
   return { sessions, funnels, topPages, bots };
+}
+
+/** Compares two sets of traffic results as multisets of records: lost, duplicated, different. */
+export function sameResults(got: TrafficResults, want: TrafficResults): { equal: boolean; detail: string } {
+  const problems: string[] = [];
+  for (const kind of ['sessions', 'funnels', 'topPages', 'bots'] as const) {
+    const d = multisetDiff(got[kind], want[kind]);
+    if (d.missing || d.extra) problems.push(`${kind}: ${d.missing} missing, ${d.extra} extra of ${want[kind].length}`);
+  }
+  return { equal: problems.length === 0, detail: problems.join('; ') };
 }

@@ -18,6 +18,8 @@ export interface Session {
   durationMs: number;
   entry: string;
   exit: string;
+  /** Where the visit came from: the first click's referrer. */
+  referrer: string;
   /** Funnel steps reached in order: 1 home, 2 then a product, 3 then the cart, 4 then checkout. */
   funnelStep: number;
 }
@@ -120,7 +122,7 @@ export function trafficJob(clicks: DataStream<Click>, options: TrafficOptions = 
       const pages = visit.map((c) => c.page);
       const first = visit[0]!;
       const last = visit[visit.length - 1]!;
-      out.emit({ user, start: first.at, end: last.at, pages: visit.length, durationMs: last.at - first.at, entry: first.page, exit: last.page, funnelStep: funnelStep(pages) }, window.end - 1);
+      out.emit({ user, start: first.at, end: last.at, pages: visit.length, durationMs: last.at - first.at, entry: first.page, exit: last.page, referrer: first.referrer, funnelStep: funnelStep(pages) }, window.end - 1);
     }, 'sessions')
     .uid('sessions');
 

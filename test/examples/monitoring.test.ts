@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DDSketch } from '@datadog/sketches-js';
 import { CollectSink, StreamEnvironment } from '../../src/index.ts';
-import { multisetDiff } from '../../examples/traffic/compare.ts';
+import { multisetDiff } from '../../examples/shared/compare.ts';
 import { metricsLog } from '../../examples/monitoring/metrics.ts';
 import { COOLDOWN_MS, SILENCE_REPEAT_MS, dedupe, monitoringJob, type Alert, type HostStats } from '../../examples/monitoring/monitoring-job.ts';
 import { monitoringReference } from '../../examples/monitoring/reference.ts';

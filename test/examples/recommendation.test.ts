@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectorySnapshotStore, JobCancelledError, StreamEnvironment, TransactionalCollectSink } from '../../src/index.ts';
 import { generated } from '../../examples/shared/generated.ts';
-import { multisetDiff } from '../../examples/traffic/compare.ts';
+import { multisetDiff } from '../../examples/shared/compare.ts';
 import { INTERACTION_EVERY_MS, interactionAt } from '../../examples/recommendation/interactions.ts';
 import { recommendationReference } from '../../examples/recommendation/reference.ts';
 import { buildEmbedded, runRecommendation } from '../../examples/recommendation/run.ts';

@@ -4,7 +4,7 @@ import { generated } from '../../examples/shared/generated.ts';
 import { clickAt } from '../../examples/traffic/clicks.ts';
 import { trafficReference, type TrafficResults } from '../../examples/traffic/reference.ts';
 import { runTraffic } from '../../examples/traffic/run.ts';
-import { multisetDiff } from '../../examples/traffic/compare.ts';
+import { multisetDiff } from '../../examples/shared/compare.ts';
 import { funnelStep, rank } from '../../examples/traffic/traffic-job.ts';
 import { startNatsServer } from '../support/nats-server.ts';
 

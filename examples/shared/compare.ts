@@ -1,15 +1,3 @@
-import type { TrafficResults } from './reference.ts';
-
-/** Compares two sets of traffic results as multisets of records: lost, duplicated, different. */
-export function sameResults(got: TrafficResults, want: TrafficResults): { equal: boolean; detail: string } {
-  const problems: string[] = [];
-  for (const kind of ['sessions', 'funnels', 'topPages', 'bots'] as const) {
-    const d = multisetDiff(got[kind], want[kind]);
-    if (d.missing || d.extra) problems.push(`${kind}: ${d.missing} missing, ${d.extra} extra of ${want[kind].length}`);
-  }
-  return { equal: problems.length === 0, detail: problems.join('; ') };
-}
-
 /** Records of `want` not in `got` (lost) and of `got` not in `want` (duplicated or wrong), compared as JSON. */
 export function multisetDiff(got: readonly unknown[], want: readonly unknown[]): { missing: number; extra: number } {
   const counts = new Map<string, number>();
