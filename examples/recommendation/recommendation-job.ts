@@ -43,7 +43,17 @@ export interface RecommendationOptions {
 
 /** The top `k` items by count (ties: by name), leaving out `exclude`. */
 export function topRelated(counts: Iterable<[string, number]>, exclude: ReadonlySet<string>, k: number): string[] {
-  return [...counts].filter(([item]) => !exclude.has(item)).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k).map(([item]) => item);
+  // One pass keeping the best k in order: an item's co-occurrences can be many, k is small.
+  const best: Array<[string, number]> = [];
+  const before = (a: [string, number], b: [string, number]) => a[1] > b[1] || (a[1] === b[1] && a[0] < b[0]);
+  for (const entry of counts) {
+    if (exclude.has(entry[0]) || (best.length === k && !before(entry, best[k - 1]!))) continue;
+    let at = best.length < k ? best.length : k - 1;
+    while (at > 0 && before(entry, best[at - 1]!)) at--;
+    best.splice(at, 0, entry);
+    if (best.length > k) best.pop();
+  }
+  return best.map(([item]) => item);
 }
 
 /** The user side of one interaction: messages to the item side, and the user's next recent items. */

@@ -3,13 +3,13 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DirectorySnapshotStore, JobCancelledError, StreamEnvironment, TransactionalCollectSink } from '../../src/index.ts';
+import { DirectorySnapshotStore, JobCancelledError, SeededRandom, StreamEnvironment, TransactionalCollectSink } from '../../src/index.ts';
 import { generated } from '../../examples/shared/generated.ts';
 import { multisetDiff } from '../../examples/shared/compare.ts';
 import { INTERACTION_EVERY_MS, interactionAt } from '../../examples/recommendation/interactions.ts';
 import { recommendationReference } from '../../examples/recommendation/reference.ts';
 import { buildEmbedded, runRecommendation } from '../../examples/recommendation/run.ts';
-import type { Recommendation } from '../../examples/recommendation/recommendation-job.ts';
+import { topRelated, type Recommendation } from '../../examples/recommendation/recommendation-job.ts';
 import { startNatsServer } from '../support/nats-server.ts';
 
 const COUNT = 6_000;
@@ -38,6 +38,18 @@ test('the reference recommends related items and leaves out what the user bought
     if (mine.size > 0) excluded++;
   }
   assert.ok(excluded > 100, 'purchases do constrain many recommendations');
+});
+
+test('topRelated is the first k of all items sorted by count, then name, leaving out the excluded ones', () => {
+  const r = new SeededRandom(9);
+  for (let round = 0; round < 200; round++) {
+    const counts = new Map<string, number>();
+    for (let i = r.int(30); i > 0; i--) counts.set(`i${r.int(40)}`, 1 + r.int(6));
+    const exclude = new Set(Array.from({ length: r.int(5) }, () => `i${r.int(40)}`));
+    const k = 1 + r.int(6);
+    const sorted = [...counts].filter(([item]) => !exclude.has(item)).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, k).map(([item]) => item);
+    assert.equal(topRelated(counts, exclude, k), sorted);
+  }
 });
 
 test('embedded at parallelism 2 with one injected crash on the item side: the recommendations equal the reference', async () => {
