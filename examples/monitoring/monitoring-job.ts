@@ -34,9 +34,13 @@ export interface Alert {
   value?: number;
 }
 
+/** Window size and slide of the per-host figures. */
 export const WINDOW_MS = 60_000;
+/** See {@link WINDOW_MS}. */
 export const SLIDE_MS = 10_000;
+/** Threshold of the p99 latency rule. */
 export const P99_LIMIT_MS = 300;
+/** Threshold of the error-rate rule (errors per request). */
 export const ERROR_RATE_LIMIT = 0.05;
 /** The p95 grew this many times over the host's previous window (and is above 100 ms). */
 export const JUMP_FACTOR = 3;
@@ -44,7 +48,9 @@ export const JUMP_FACTOR = 3;
 export const COOLDOWN_MS = 5 * 60_000;
 /** Processing time without a report after which a host is silent, and how often that repeats. */
 export const SILENCE_MS = 30_000;
+/** See {@link SILENCE_MS}. */
 export const SILENCE_REPEAT_MS = 60_000;
+/** How far out of order reports may arrive (the watermark's bound). */
 export const OUT_OF_ORDER_MS = 1_000;
 
 /** The breach rules, in the order they are evaluated. */

@@ -14,6 +14,7 @@ export interface Interaction {
   at: number;
 }
 
+/** Event time between two interactions of the log. */
 export const INTERACTION_EVERY_MS = 100;
 
 /**

@@ -27,6 +27,7 @@ export type ItemMessage =
   | { kind: 'pair'; target: string; other: string }
   | { kind: 'query'; target: string; user: string; seq: number; exclude: string[] };
 
+/** Related items per recommendation. */
 export const TOP_K = 5;
 /** Items of a user's recent history that count as co-occurring with the next one. */
 export const RECENT_ITEMS = 10;

@@ -17,6 +17,7 @@ export interface Click {
 
 /** Milliseconds of event time between clicks, and how far out of order they arrive at most. */
 export const CLICK_EVERY_MS = 200;
+/** See {@link CLICK_EVERY_MS}. */
 export const OUT_OF_ORDER_MS = 5_000;
 
 const REFERRERS = ['google', 'direct', 'newsletter', 'social'];

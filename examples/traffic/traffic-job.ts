@@ -47,7 +47,9 @@ export interface BotClick {
   page: string;
 }
 
+/** Inactivity that ends a session. */
 export const SESSION_GAP_MS = 30 * 60_000;
+/** Pages in each minute's ranking. */
 export const TOP_N = 3;
 /** Clicks an IP may make in one calendar minute before it counts as a bot. */
 export const BOT_CLICKS_PER_MINUTE = 30;
