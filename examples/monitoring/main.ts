@@ -4,20 +4,22 @@
  * by processing-time timers. Embedded, the log is replayed on a simulated clock (processing time
  * follows the log); one operator crashes on purpose; results stay exact.
  *
- * Run: npm run example:monitoring            (embedded)
+ * Run: npm run example:monitoring            (embedded; `-- --scale 0.1` for a tenth of the input)
  *      npm run example:monitoring -- --nats nats://127.0.0.1:4222
  */
-import { natsUrlFromArgs, runExample } from '../shared/cli.ts';
+import { natsUrlFromArgs, runExample, scaleFromArgs } from '../shared/cli.ts';
 import { multisetDiff } from '../shared/compare.ts';
 import { metricsLog } from './metrics.ts';
 import { monitoringReference } from './reference.ts';
 import { runMonitoring } from './run.ts';
 
-const shape = { hosts: 30, seconds: 3_600, seed: 11 };
 await runExample(async () => {
+  const scale = scaleFromArgs();
+  // At least 15 minutes: silences and spikes start a few minutes in.
+  const shape = { hosts: Math.max(10, Math.round(30 * scale)), seconds: Math.max(900, Math.round(3_600 * scale)), seed: 11 };
   const nats = natsUrlFromArgs();
   const started = performance.now();
-  const { stats, alerts, job } = await runMonitoring({ ...shape, crashAtWindowEnd: 1_800_000, nats });
+  const { stats, alerts, job } = await runMonitoring({ ...shape, crashAtWindowEnd: (shape.seconds * 1_000) / 2, nats });
 
   const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
   for (const a of [...alerts].sort((x, y) => x.at - y.at || (x.host < y.host ? -1 : 1)).slice(0, 14)) {

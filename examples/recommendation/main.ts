@@ -3,21 +3,21 @@
  * with a TTL) and purchases, per item a co-occurrence MapState; each interaction gets the top-5
  * related items the user has not bought. One operator crashes on purpose; results stay exact.
  *
- * Run: npm run example:recommendation            (embedded)
+ * Run: npm run example:recommendation            (embedded; `-- --scale 0.1` for a tenth of the input)
  *      npm run example:recommendation -- --nats nats://127.0.0.1:4222
  */
-import { natsUrlFromArgs, runExample } from '../shared/cli.ts';
+import { natsUrlFromArgs, runExample, scaleFromArgs } from '../shared/cli.ts';
 import { generated } from '../shared/generated.ts';
 import { multisetDiff } from '../shared/compare.ts';
 import { interactionAt } from './interactions.ts';
 import { recommendationReference } from './reference.ts';
 import { runRecommendation } from './run.ts';
 
-const interactions = 60_000;
 const seed = 5;
 await runExample(async () => {
+  const interactions = Math.round(60_000 * scaleFromArgs());
   const nats = natsUrlFromArgs();
-  const { recommendations, job } = await runRecommendation({ interactions, seed, crashAtSeq: 54_321, nats });
+  const { recommendations, job } = await runRecommendation({ interactions, seed, crashAtSeq: Math.floor(interactions / 2), nats });
 
   const last = [...recommendations].sort((a, b) => a.seq - b.seq).slice(-5);
   for (const r of last) console.log(`#${r.seq} ${r.user.padEnd(5)} looked at ${r.item.padEnd(5)} → ${r.related.join(', ') || '(nothing yet)'}`);

@@ -14,6 +14,15 @@ export function natsUrlFromArgs(argv: readonly string[] = process.argv.slice(2))
   return undefined;
 }
 
+/** The value of `--scale <factor>` (default 1): the examples multiply their input sizes by it. */
+export function scaleFromArgs(argv: readonly string[] = process.argv.slice(2)): number {
+  const i = argv.indexOf('--scale');
+  if (i < 0) return 1;
+  const scale = Number(argv[i + 1]);
+  if (!(scale > 0)) throw new Error(`--scale needs a positive number, e.g. --scale 0.1 (got ${argv[i + 1] ?? 'nothing'})`);
+  return scale;
+}
+
 /**
  * Runs an example's main function; a failure prints its message on one line and exits non-zero.
  * @example

@@ -2,20 +2,20 @@
  * Traffic analysis over a generated click stream: sessions, an hourly funnel, top pages per
  * minute, bots to a side output. One operator crashes on purpose; results stay exact.
  *
- * Run: npm run example:traffic            (embedded)
+ * Run: npm run example:traffic            (embedded; `-- --scale 0.1` for a tenth of the input)
  *      npm run example:traffic -- --nats nats://127.0.0.1:4222
  */
-import { natsUrlFromArgs, runExample } from '../shared/cli.ts';
+import { natsUrlFromArgs, runExample, scaleFromArgs } from '../shared/cli.ts';
 import { generated } from '../shared/generated.ts';
 import { clickAt } from './clicks.ts';
 import { sameResults, trafficReference } from './reference.ts';
 import { runTraffic } from './run.ts';
 
-const clicks = 200_000;
 const seed = 7;
 await runExample(async () => {
+  const clicks = Math.round(200_000 * scaleFromArgs());
   const nats = natsUrlFromArgs();
-  const { results, job } = await runTraffic({ clicks, seed, crashAtSeq: 123_456, nats });
+  const { results, job } = await runTraffic({ clicks, seed, crashAtSeq: Math.floor(clicks * 0.6), nats });
   const { sessions, funnels, topPages, bots } = results;
 
   const hours = [...funnels].sort((a, b) => a.hour - b.hour);

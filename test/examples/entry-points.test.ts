@@ -1,0 +1,41 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+
+/** Runs an example's entry point as `npm run example:<name>` does, at a small scale. */
+function run(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}/main.ts`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('each example runs from its entry point, prints its summary and finds itself equal to the reference after its injected crash', async () => {
+  const runs = await Promise.all([
+    run('traffic', ['--scale', '0.03']),
+    run('recommendation', ['--scale', '0.03']),
+    run('monitoring', ['--scale', '0.01']),
+  ]);
+  for (const [i, name] of ['traffic', 'recommendation', 'monitoring'].entries()) {
+    const r = runs[i]!;
+    assert.is(r.code, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, /restarts 1, dead letters 0; against the plain-TypeScript reference: equal in \d+ ms/, `${name}: ${r.stdout}`);
+  }
+  assert.match(runs[0]!.stdout, /sessions \([\d.]+ pages on average\), \d+ hourly funnels/);
+  assert.match(runs[1]!.stdout, /\d+ recommendations, [\d.]+% with at least one related item/);
+  assert.match(runs[2]!.stdout, /silent open \d+/);
+});
+
+test('a wrong command line or an unreachable NATS gets one clear line and a non-zero exit, no stack', async () => {
+  const [noUrl, unreachable] = await Promise.all([run('traffic', ['--nats']), run('recommendation', ['--nats', 'nats://127.0.0.1:1', '--scale', '0.01'])]);
+  assert.is(noUrl.code, 1);
+  assert.is(noUrl.stderr.trim(), 'error: --nats needs a URL, e.g. --nats nats://127.0.0.1:4222');
+  assert.is(unreachable.code, 1);
+  assert.match(unreachable.stderr.trim(), /^error: cannot reach NATS at nats:\/\/127\.0\.0\.1:1 \([^)]*\); is a nats-server with JetStream running there\? \(start one with 'nats-server -js'\)$/);
+});
+
+test.run();
