@@ -1,7 +1,7 @@
 /**
  * Drives a job on a `SimulatedClock` as a replay of a log: the clock moves one step at a time,
  * each once the operator whose processing time matters has taken every record the source let out
- * so far (or an actor waits for its restart, which the next step brings). Processing time at that
+ * so far (or a failed actor waits for its restart backoff, which only the next step brings). Processing time at that
  * operator then follows the log, step for step, however loaded the machine is.
  */
 import type { JobHandle, JobResult, SimulatedClock } from '../../src/index.ts';
@@ -27,7 +27,8 @@ export async function replayOnSimulatedClock(job: JobHandle, clock: SimulatedClo
     const actors = job.metrics().actors;
     const named = (name: string) => actors.filter((a) => a.operator.split(' -> ')[0] === name);
     if (named(options.source).length === 0 || named(options.consumer).length === 0) throw new Error(`replay: the job has no actor '${named(options.source).length ? options.consumer : options.source}' (actors: ${actors.map((a) => a.operator).join(', ')})`);
-    if (actors.some((a) => a.state === 'failed' || a.state === 'restarting')) return true;
+    // A failed actor waits for its backoff timer: only the clock brings its restart (restoring needs no clock).
+    if (actors.some((a) => a.state === 'failed')) return true;
     const emitted = named(options.source).reduce((n, a) => n + a.recordsIn, 0);
     const taken = named(options.consumer).reduce((n, a) => n + a.recordsIn, 0);
     return taken >= emitted;
