@@ -1,8 +1,9 @@
 /**
  * Drives a job on a `SimulatedClock` as a replay of a log: the clock moves one step at a time,
  * each once the operator whose processing time matters has taken every record the source let out
- * so far (or a failed actor waits for its restart backoff, which only the next step brings). Processing time at that
- * operator then follows the log, step for step, however loaded the machine is.
+ * so far (or a failed actor waits for its restart backoff, which only the next step brings).
+ * Processing time at that operator then follows the log, step for step, however loaded the
+ * machine is.
  */
 import type { JobHandle, JobResult, SimulatedClock } from '../../src/index.ts';
 
