@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
+import { natsUrlFromArgs, scaleFromArgs } from '../../examples/shared/cli.ts';
 
 /** Runs an example's entry point as `npm run example:<name>` does, at a small scale. */
 function run(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -30,12 +31,16 @@ test('each example runs from its entry point, prints its summary and finds itsel
   assert.match(runs[2]!.stdout, /silent open \d+/);
 });
 
-test('a wrong command line or an unreachable NATS gets one clear line and a non-zero exit, no stack', async () => {
-  const [noUrl, unreachable] = await Promise.all([run('traffic', ['--nats']), run('recommendation', ['--nats', 'nats://127.0.0.1:1', '--scale', '0.01'])]);
-  assert.is(noUrl.code, 1);
-  assert.is(noUrl.stderr.trim(), 'error: --nats needs a URL, e.g. --nats nats://127.0.0.1:4222');
+test('an unreachable NATS gets one clear line and a non-zero exit, no stack; so does --nats without a URL', async () => {
+  const unreachable = await run('recommendation', ['--nats', 'nats://127.0.0.1:1', '--scale', '0.01']);
   assert.is(unreachable.code, 1);
   assert.match(unreachable.stderr.trim(), /^error: cannot reach NATS at nats:\/\/127\.0\.0\.1:1 \([^)]*\); is a nats-server with JetStream running there\? \(start one with 'nats-server -js'\)$/);
+  assert.throws(() => natsUrlFromArgs(['--nats']), /--nats needs a URL, e\.g\. --nats nats:\/\/127\.0\.0\.1:4222/);
+  assert.throws(() => natsUrlFromArgs(['--nats', '--scale']), /--nats needs a URL/);
+  assert.is(natsUrlFromArgs(['--nats=nats://h:1']), 'nats://h:1');
+  assert.is(natsUrlFromArgs([]), undefined);
+  assert.throws(() => scaleFromArgs(['--scale', 'x']), /--scale needs a positive number/);
+  assert.is(scaleFromArgs(['--scale', '0.5']), 0.5);
 });
 
 test.run();
