@@ -28,6 +28,8 @@ await runExample(async () => {
   }
   const kinds = new Map<string, number>();
   for (const a of alerts) kinds.set(`${a.rule} ${a.kind}`, (kinds.get(`${a.rule} ${a.kind}`) ?? 0) + 1);
+  const worst = stats.reduce((w, s) => (s.p99 > w.p99 ? s : w), stats[0]!);
+  if (worst) console.log(`worst window: ${worst.host} (${worst.service}) up to ${clock(worst.windowEnd)}: p50 ${worst.p50} ms, p95 ${worst.p95} ms, p99 ${worst.p99} ms, errors ${(worst.errorRate * 100).toFixed(1)}%, cpu ${worst.cpu}%, memory ${worst.mem}%`);
   console.log(`${stats.length} host windows; alerts: ${[...kinds].sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
   const want = monitoringReference(metricsLog(shape));
   // On NATS the job reads the stream far faster than real time: no host is silent in processing time there.

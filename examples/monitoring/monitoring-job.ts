@@ -22,7 +22,9 @@ export interface HostStats {
   p95: number;
   p99: number;
   errorRate: number;
+  /** Mean cpu and memory use (%) over the window. */
   cpu: number;
+  mem: number;
 }
 
 /** An alert event. `at` is event time: the window end, or for `silent` when the silence passed its limit. */
@@ -76,6 +78,7 @@ interface WindowAcc {
   requests: number;
   errors: number;
   cpu: number;
+  mem: number;
   service: string;
 }
 
@@ -108,22 +111,23 @@ export function monitoringJob(metrics: DataStream<Metric>, options: MonitoringOp
     .window(SlidingEventTimeWindows.of(WINDOW_MS, SLIDE_MS))
     .aggregate<WindowAcc, WindowAcc, HostStats>(
       {
-        createAccumulator: () => ({ latency: emptySketch(), reports: 0, requests: 0, errors: 0, cpu: 0, service: '' }),
+        createAccumulator: () => ({ latency: emptySketch(), reports: 0, requests: 0, errors: 0, cpu: 0, mem: 0, service: '' }),
         add: (m, a) => {
           addToSketch(a.latency, m.latencyMs);
           a.reports++;
           a.requests += m.requests;
           a.errors += m.errors;
           a.cpu += m.cpu;
+          a.mem += m.mem;
           a.service = m.service;
           return a;
         },
         getResult: (a) => a,
-        merge: (a, b) => ({ latency: mergeSketches(a.latency, b.latency), reports: a.reports + b.reports, requests: a.requests + b.requests, errors: a.errors + b.errors, cpu: a.cpu + b.cpu, service: a.service || b.service }),
+        merge: (a, b) => ({ latency: mergeSketches(a.latency, b.latency), reports: a.reports + b.reports, requests: a.requests + b.requests, errors: a.errors + b.errors, cpu: a.cpu + b.cpu, mem: a.mem + b.mem, service: a.service || b.service }),
       },
       (host, [a], { window }, out) => {
         const [p50, p95, p99] = quantiles(a!.latency, [0.5, 0.95, 0.99]);
-        out.emit({ host, service: a!.service, windowEnd: window.end, reports: a!.reports, p50: p50!, p95: p95!, p99: p99!, errorRate: Math.round((a!.errors / a!.requests) * 1e4) / 1e4, cpu: Math.round(a!.cpu / a!.reports) }, window.end - 1);
+        out.emit({ host, service: a!.service, windowEnd: window.end, reports: a!.reports, p50: p50!, p95: p95!, p99: p99!, errorRate: Math.round((a!.errors / a!.requests) * 1e4) / 1e4, cpu: Math.round(a!.cpu / a!.reports), mem: Math.round(a!.mem / a!.reports) }, window.end - 1);
       },
       'host-stats',
     )

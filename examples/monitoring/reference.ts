@@ -27,15 +27,16 @@ export function monitoringReference(log: readonly Metric[]): { stats: HostStats[
       const inside = reports.filter((m) => m.at >= end - WINDOW_MS && m.at < end);
       if (inside.length === 0) continue;
       const sketch = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
-      let requests = 0, errors = 0, cpu = 0;
+      let requests = 0, errors = 0, cpu = 0, mem = 0;
       for (const m of inside) {
         sketch.accept(m.latencyMs);
         requests += m.requests;
         errors += m.errors;
         cpu += m.cpu;
+        mem += m.mem;
       }
       const q = (x: number) => Math.round(sketch.getValueAtQuantile(x) * 100) / 100;
-      mine.push({ host, service: inside[0]!.service, windowEnd: end, reports: inside.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), errorRate: Math.round((errors / requests) * 1e4) / 1e4, cpu: Math.round(cpu / inside.length) });
+      mine.push({ host, service: inside[0]!.service, windowEnd: end, reports: inside.length, p50: q(0.5), p95: q(0.95), p99: q(0.99), errorRate: Math.round((errors / requests) * 1e4) / 1e4, cpu: Math.round(cpu / inside.length), mem: Math.round(mem / inside.length) });
     }
     stats.push(...mine);
 
