@@ -27,6 +27,8 @@ export interface DeadLetterSummary {
   subtask: number;
   reason: string;
   code: string;
+  /** The failing record (or raw frame), by reference: subscribers that show it truncate and mask it. */
+  record?: unknown;
 }
 
 /** A subscriber to runtime events. */

@@ -831,7 +831,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     const site = { job: this.cfg.job, operator: this.cfg.name, subtask: this.cfg.subtask, position };
     const letter = toDeadLetter(error, error instanceof UserFunctionError ? error.record : record, site);
     this.cfg.deadLetter(letter);
-    this.cfg.inspection.emit({ type: 'deadLetter', job: this.cfg.job, letter: { operator: letter.operator, subtask: letter.subtask, reason: letter.reason, code: letter.code } });
+    this.cfg.inspection.emit({ type: 'deadLetter', job: this.cfg.job, letter: { operator: letter.operator, subtask: letter.subtask, reason: letter.reason, code: letter.code, record: letter.record } });
   }
 
   private operatorContext(): OperatorContext {
@@ -904,6 +904,16 @@ export class TaskActor implements Schedulable, SupervisedChild {
       watermark: this.chain.currentWatermark,
       replayLogPeak: this.log.peak,
     };
+  }
+
+  /** Records sent so far on each output channel (main and side outputs), by channel id: records/s per edge for status views. */
+  outputFigures(): Array<{ channel: string; records: number }> {
+    const out: Array<{ channel: string; records: number }> = [];
+    for (const gate of [this.cfg.gate, ...this.cfg.sideOutputs.values()]) {
+      const records = gate.channelRecords();
+      gate.channels.forEach((c, i) => out.push({ channel: c.id, records: records[i]! }));
+    }
+    return out;
   }
 
   /** Peak envelopes waiting in each input channel (the runtime's own bound check). */
