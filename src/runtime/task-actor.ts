@@ -262,6 +262,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
         () => {
           if (incarnation !== this.incarnation) return;
           this.busy = false;
+          // An asynchronous turn (a sink awaiting its writes) is busy until it settles: a slow sink shows as busy, not idle.
+          this.busyMs += performance.now() - startedAt;
           this.afterTurn();
           // Input that arrived while busy found the actor not ready; look again.
           this.cfg.scheduler.schedule(this);
