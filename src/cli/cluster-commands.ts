@@ -53,7 +53,8 @@ async function connect(program: Command, f: ConnectionFlags, name: string): Prom
   try {
     return await connectNats({ servers: servers(f), name, user: f.user, password: f.password, token: f.token, nkeySeedFile: f.nkey, credsFile: f.creds, tls: f.tlsCa || f.tlsCert ? { caFile: f.tlsCa, certFile: f.tlsCert, keyFile: f.tlsKey } : undefined });
   } catch (error) {
-    program.error(`weir: ${(error as Error).message}`);
+    const { natsErrorLine } = await import('./cli-errors.ts');
+    program.error(natsErrorLine(servers(f), error));
   }
 }
 

@@ -7,8 +7,8 @@ const MAX_JOBS = 16;
 
 /** A running watch: the newest statuses, a sample on demand, and stop. */
 export interface JobWatch {
-  /** Samples every job now and hands the statuses to the listener. */
-  tick(): JobStatus[];
+  /** Samples every job now and hands the statuses to the listener (unless `notify` is false). */
+  tick(notify?: boolean): JobStatus[];
   /** The statuses of the last tick. */
   statuses(): JobStatus[];
   stop(): void;
@@ -53,7 +53,7 @@ export function watchJobs(options: {
     buses.set(bus, bus.subscribe((e) => trackerOf(e.job).tracker.onEvent(e, now())));
   };
   if (options.inspection) listen(options.inspection);
-  const tick = (): JobStatus[] => {
+  const tick = (notify = true): JobStatus[] => {
     for (const handle of options.jobs) {
       // A job with a bus of its own (its options win over the CLI's default) is followed there.
       listen(handle.system.inspection);
@@ -73,10 +73,10 @@ export function watchJobs(options: {
       const s = handle ? tracker.sample(handle.metrics(), at) : tracker.status(at);
       if (s) last.push(s);
     }
-    options.onStatus?.(last);
+    if (notify) options.onStatus?.(last);
     return last;
   };
-  const timer = setInterval(tick, options.intervalMs);
+  const timer = setInterval(() => tick(), options.intervalMs);
   timer.unref();
   return {
     tick,
