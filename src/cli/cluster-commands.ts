@@ -59,11 +59,11 @@ async function connect(program: Command, f: ConnectionFlags, name: string): Prom
 }
 
 /** Runs `body` with a cluster client, reporting Weir errors as one clear line. */
-async function withClient<T>(program: Command, f: ConnectionFlags, body: (c: Awaited<ReturnType<typeof import('../cluster/cluster-client.ts').connectCluster>>) => Promise<T>): Promise<T> {
+async function withClient<T>(program: Command, f: ConnectionFlags, body: (c: Awaited<ReturnType<typeof import('../cluster/cluster-client.ts').connectCluster>>, nc: NatsConnection) => Promise<T>): Promise<T> {
   const nc = await connect(program, f, `weir-cli-${process.pid}`);
   try {
     const { connectCluster } = await import('../cluster/cluster-client.ts');
-    return await body(await connectCluster(nc, f.subjectPrefix));
+    return await body(await connectCluster(nc, f.subjectPrefix), nc);
   } catch (error) {
     program.error(`weir: ${(error as Error).message}`);
   } finally {
@@ -109,11 +109,16 @@ export function addClusterCommands(program: Command): void {
     .option('--parallelism <n>', 'parallelism of the job (slots it takes)', '1')
     .option('--name <name>', 'job name in the cluster (default: the file name)')
     .option('--wait', 'wait until the job ends; exit 0 only when it completed')
-    .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean }) => {
-      const record = await withClient(program, f, async (c) => {
+    .option('--follow', 'like --wait, showing the job\'s live status (a line per job on a terminal, JSON lines off it or with --json)')
+    .option('--json', 'with --follow: one JSON line per interval, also on a terminal')
+    .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean; follow?: boolean; json?: boolean }) => {
+      if (f.follow) f.wait = true;
+      const record = await withClient(program, f, async (c, nc) => {
         const r = await c.submit({ file, name: f.name, parallelism: Number(f.parallelism) });
         console.log(`submitted job '${r.name}' (parallelism ${r.parallelism})`);
-        return f.wait ? c.waitFor(r.name) : r;
+        if (!f.follow) return f.wait ? c.waitFor(r.name) : r;
+        const { followJob } = await import('./follow-job.ts');
+        return followJob(nc, f.subjectPrefix ?? 'weir', r.name, f.json || !process.stderr.isTTY ? 'json' : 'line', 1000, c.waitFor(r.name));
       });
       if (f.wait) {
         console.log(`job '${record.name}' ${record.status}${record.reason ? `: ${record.reason}` : ''}`);

@@ -59,16 +59,39 @@ function backpressured(s: JobStatus) {
 export function createStatusView(mode: StatusMode, stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): StatusView {
   if (mode === 'off') return { update() {}, end() {} };
   if (mode === 'json') {
+    const written = new Map<string, number>();
     const write = (statuses: JobStatus[]) => {
-      for (const s of statuses) stream.write(`${JSON.stringify(statusSummary(s, now()))}\n`);
+      for (const s of statuses) {
+        // A sample already shown (the last one, again at the end) is not repeated.
+        if (written.get(s.job) === s.at) continue;
+        written.set(s.job, s.at);
+        stream.write(`${JSON.stringify(statusSummary(s, now()))}\n`);
+      }
     };
     return { update: write, end: write };
   }
   const log = createLogUpdate(stream);
-  const render = (statuses: JobStatus[]) => log(statuses.length === 0 ? 'waiting for the job to start…' : statuses.map((s) => statusLine(s, now())).join('\n'));
+  let frame = '';
+  const render = (statuses: JobStatus[]) => {
+    frame = statuses.length === 0 ? 'waiting for the job to start…' : statuses.map((s) => statusLine(s, now())).join('\n');
+    log(frame);
+  };
+  // The job's own output on the same terminal would land inside the redrawn lines (and be erased
+  // with them): lift the status lines, write it, and draw them again below.
+  const out = process.stdout;
+  const write = out.write;
+  if (out.isTTY && out !== stream) {
+    out.write = function (this: NodeJS.WriteStream, ...args: Parameters<typeof write>) {
+      log.clear();
+      const r = write.apply(this, args);
+      if (frame) log(frame);
+      return r;
+    } as typeof write;
+  }
   return {
     update: render,
     end: (statuses) => {
+      out.write = write;
       render(statuses);
       log.done();
     },
