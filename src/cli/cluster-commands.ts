@@ -81,7 +81,9 @@ export function addClusterCommands(program: Command): void {
     .option('--slots <n>', 'task slots this node offers (a job of parallelism P takes P slots)', '2')
     .option('--name <name>', 'node name, unique in the cluster (default: host name and pid)')
     .option('--checkpoint-dir <dir>', 'snapshot directory shared by all nodes (checkpoints for rollback after a node is lost)')
-    .action(async (f: ConnectionFlags & { slots: string; name?: string; checkpointDir?: string }) => {
+    .option('--dashboard [port]', 'also serve the web dashboard of the cluster\'s jobs on 127.0.0.1 (default port 8081; 0: any free port)')
+    .option('--trace-ui <url>', "with --dashboard: where a sampled record's trace opens ({traceId} is replaced)")
+    .action(async (f: ConnectionFlags & { slots: string; name?: string; checkpointDir?: string; dashboard?: string | boolean; traceUi?: string }) => {
       const slots = Number(f.slots);
       if (!Number.isInteger(slots) || slots < 1) program.error(`--slots must be a positive integer, got '${f.slots}'`);
       const name = f.name ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
@@ -94,7 +96,15 @@ export function addClusterCommands(program: Command): void {
         await nc.close();
         program.error(`weir: ${(error as Error).message}`);
       }
+      let stopDashboard: (() => Promise<void>) | undefined;
+      if (f.dashboard !== undefined) {
+        const { dashboardPort, openDashboard, dashboardFromNats } = await import('./dashboard-command.ts');
+        const dashboard = await openDashboard(program, dashboardPort(program, f.dashboard), f.traceUi);
+        const unfollow = await dashboardFromNats(nc, f.subjectPrefix ?? 'weir', dashboard);
+        stopDashboard = () => (unfollow(), dashboard.close());
+      }
       const leave = async () => {
+        await stopDashboard?.();
         await node.stop();
         await nc.drain();
         process.exit(0);

@@ -43,7 +43,9 @@ program
   .option('--json', 'print the live status as one JSON line per job and interval (on stderr), also on a terminal')
   .option('--status <mode>', "live status: 'line' (one line per job, redrawn; the default on a terminal), 'json' (the default off a terminal) or 'off'")
   .option('--status-interval <ms>', 'how often the live status is sampled and shown', '1000')
-  .action(async (job: string, opts: { traceSample?: string; metrics?: boolean; consoleTelemetry?: boolean; parallelism?: string; savepointDir?: string; fromSavepoint?: string; allowNonRestoredState?: boolean; json?: boolean; status?: string; statusInterval: string } & NatsCliOptions) => {
+  .option('--dashboard [port]', 'serve the web dashboard of this process\'s jobs on 127.0.0.1 (default port 8081; 0: any free port)')
+  .option('--trace-ui <url>', "with --dashboard: where a sampled record's trace opens ({traceId} is replaced; default Jaeger at http://localhost:16686)")
+  .action(async (job: string, opts: { traceSample?: string; metrics?: boolean; consoleTelemetry?: boolean; parallelism?: string; savepointDir?: string; fromSavepoint?: string; allowNonRestoredState?: boolean; json?: boolean; status?: string; statusInterval: string; dashboard?: string | boolean; traceUi?: string } & NatsCliOptions) => {
     const jobPath = resolve(job);
     if (!existsSync(jobPath)) program.error(`weir: job file '${job}' not found (looked at ${jobPath})`);
     const statusMode = opts.json ? 'json' : opts.status ?? (process.env.WEIR_CLUSTER ? 'off' : process.stderr.isTTY ? 'line' : 'json');
@@ -117,9 +119,11 @@ program
     const { createStatusView } = await import('./status-view.ts');
     const { watchJobs } = await import('../status/job-watcher.ts');
     const view = createStatusView(statusMode as StatusMode);
+    const { dashboardPort, openDashboard } = await import('./dashboard-command.ts');
+    const dashboard = opts.dashboard === undefined ? undefined : await openDashboard(program, dashboardPort(program, opts.dashboard), opts.traceUi);
     // Over NATS every node publishes its share; `weir submit --follow` and dashboards merge them.
     const publish = nc ? (await import('../status/nats-status.ts')).statusPublisher(nc, opts.subjectPrefix ?? 'weir', opts.node!) : undefined;
-    const watch = statusMode !== 'off' || publish ? watchJobs({ jobs: activeJobs, inspection: bus, intervalMs: statusInterval, onStatus: (s) => (view.update(s), publish?.(s)) }) : undefined;
+    const watch = statusMode !== 'off' || publish || dashboard ? watchJobs({ jobs: activeJobs, inspection: bus, intervalMs: statusInterval, onStatus: (s) => (view.update(s), publish?.(s), dashboard?.update(s)) }) : undefined;
     let failure: string | undefined;
     try {
       await import(pathToFileURL(jobPath).href);
@@ -133,7 +137,9 @@ program
         watch.stop();
         view.end(last);
         publish?.(last);
+        dashboard?.update(last);
       }
+      await dashboard?.close();
       await shutdown?.();
       await nc?.drain();
     }
@@ -157,6 +163,39 @@ program
   });
 
 addClusterCommands(program);
+
+program
+  .command('dashboard')
+  .description('serve the web dashboard of a cluster\'s jobs on 127.0.0.1 (statuses its nodes publish over NATS)')
+  .option('--nats <urls>', 'NATS server URLs, comma-separated (default $NATS_URL or nats://127.0.0.1:4222)')
+  .option('--subject-prefix <prefix>', 'subject prefix of the cluster (default weir)')
+  .option('--port <port>', 'port on 127.0.0.1 (0: any free port)', '8081')
+  .option('--trace-ui <url>', "where a sampled record's trace opens ({traceId} is replaced; default Jaeger at http://localhost:16686)")
+  .option('--user <user>', 'NATS user').option('--password <password>', 'NATS password').option('--token <token>', 'NATS token')
+  .option('--nkey <file>', 'NATS nkey seed file').option('--creds <file>', 'NATS credentials file')
+  .option('--tls-ca <file>', 'CA certificate for TLS to NATS').option('--tls-cert <file>', 'client certificate').option('--tls-key <file>', 'client key')
+  .action(async (f: ConnectionFlags & { port: string; traceUi?: string }) => {
+    const servers = (f.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',');
+    const { connectNats } = await import('../cluster/nats-connect.ts');
+    const { dashboardPort, openDashboard, dashboardFromNats } = await import('./dashboard-command.ts');
+    const port = dashboardPort(program, f.port);
+    let nc!: Awaited<ReturnType<typeof connectNats>>;
+    try {
+      nc = await connectNats({ servers, name: `weir-dashboard-${process.pid}`, user: f.user, password: f.password, token: f.token, nkeySeedFile: f.nkey, credsFile: f.creds, tls: f.tlsCa || f.tlsCert ? { caFile: f.tlsCa, certFile: f.tlsCert, keyFile: f.tlsKey } : undefined });
+    } catch (error) {
+      program.error(natsErrorLine(servers, error));
+    }
+    const dashboard = await openDashboard(program, port, f.traceUi);
+    const stop = await dashboardFromNats(nc, f.subjectPrefix ?? 'weir', dashboard);
+    const leave = async () => {
+      stop();
+      await dashboard.close();
+      await nc.drain();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void leave());
+    process.once('SIGTERM', () => void leave());
+  });
 
 // Commander prints the top-level help (exit 0) for `weir nosuch --help`; a command that does not exist is an error.
 const first = process.argv[2];
