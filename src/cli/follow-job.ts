@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { followStatus } from '../status/nats-status.ts';
-import type { JobStatus } from '../status/job-status.ts';
+import type { LiveJobStatus } from '../status/job-status.ts';
 import { createStatusView, type StatusMode } from './status-view.ts';
 
 /**
@@ -9,7 +9,7 @@ import { createStatusView, type StatusMode } from './status-view.ts';
  */
 export async function followJob<T>(nc: NatsConnection, prefix: string, job: string, mode: StatusMode, intervalMs: number, ended: Promise<T>): Promise<T> {
   const view = createStatusView(mode);
-  let latest: JobStatus[] = [];
+  let latest: LiveJobStatus[] = [];
   const stop = followStatus(nc, prefix, (jobs) => (latest = jobs.filter((j) => j.job === job)));
   // Statuses arrive once per node and interval; the view shows the merge at its own pace.
   const timer = setInterval(() => latest.length && view.update(latest), intervalMs);

@@ -139,12 +139,21 @@ program
         publish?.(last);
         dashboard?.update(last);
       }
-      await dashboard?.close();
       await shutdown?.();
       await nc?.drain();
     }
-    if (failure) program.error(failure);
+    if (failure) {
+      await dashboard?.close();
+      program.error(failure);
+    }
+    // On a terminal the dashboard of a finished job stays up until Ctrl-C: its final figures are worth a look.
+    if (dashboard && process.stdin.isTTY) {
+      console.error(`weir: the job ended; the dashboard stays on ${dashboard.url} until Ctrl-C`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    await dashboard?.close();
   });
+
 
 program
   .command('savepoint')

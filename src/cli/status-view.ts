@@ -1,20 +1,20 @@
 import { createLogUpdate } from 'log-update';
-import type { JobStatus } from '../status/job-status.ts';
+import type { LiveJobStatus } from '../status/job-status.ts';
 
 /** How `weir run` / `weir submit --follow` show their jobs: a live line on a terminal, JSON lines, or nothing. */
 export type StatusMode = 'line' | 'json' | 'off';
 
 /** A view that takes the jobs' statuses each interval, and `end` for the last time. */
 export interface StatusView {
-  update(statuses: JobStatus[]): void;
-  end(statuses: JobStatus[]): void;
+  update(statuses: LiveJobStatus[]): void;
+  end(statuses: LiveJobStatus[]): void;
 }
 
 /** Share of an interval an actor must wait for credit to be listed as back-pressured. */
 const BACKPRESSURED = 0.5;
 
 /** The status line of one job: records/s in and out, watermark lag, last checkpoint, restarts, dead letters, back-pressured actors. */
-export function statusLine(s: JobStatus, now: number): string {
+export function statusLine(s: LiveJobStatus, now: number): string {
   const parts = [s.job, s.state, `in ${rate(s.inPerSec)}/s`, `out ${rate(s.outPerSec)}/s`, `lag ${s.watermarkLagMs === null ? '-' : duration(s.watermarkLagMs)}`];
   const c = s.lastCheckpoint;
   parts.push(c ? `checkpoint #${c.id} ${duration(now - c.at)} ago ${bytes(c.bytes ?? 0)}` : 'checkpoint -');
@@ -27,7 +27,7 @@ export function statusLine(s: JobStatus, now: number): string {
 }
 
 /** The same figures as one JSON-able object (what `--json` prints per job and interval). */
-export function statusSummary(s: JobStatus, now: number): Record<string, unknown> {
+export function statusSummary(s: LiveJobStatus, now: number): Record<string, unknown> {
   const c = s.lastCheckpoint;
   return {
     job: s.job,
@@ -48,7 +48,7 @@ export function statusSummary(s: JobStatus, now: number): Record<string, unknown
   };
 }
 
-function backpressured(s: JobStatus) {
+function backpressured(s: LiveJobStatus) {
   return s.actors.filter((a) => a.backpressured >= BACKPRESSURED);
 }
 
@@ -60,7 +60,7 @@ export function createStatusView(mode: StatusMode, stream: NodeJS.WriteStream = 
   if (mode === 'off') return { update() {}, end() {} };
   if (mode === 'json') {
     const written = new Map<string, number>();
-    const write = (statuses: JobStatus[]) => {
+    const write = (statuses: LiveJobStatus[]) => {
       for (const s of statuses) {
         // A sample already shown (the last one, again at the end) is not repeated.
         if (written.get(s.job) === s.at) continue;
@@ -72,7 +72,7 @@ export function createStatusView(mode: StatusMode, stream: NodeJS.WriteStream = 
   }
   const log = createLogUpdate(stream);
   let frame = '';
-  const render = (statuses: JobStatus[]) => {
+  const render = (statuses: LiveJobStatus[]) => {
     frame = statuses.length === 0 ? 'waiting for the job to start…' : statuses.map((s) => statusLine(s, now())).join('\n');
     log(frame);
   };

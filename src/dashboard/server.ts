@@ -1,6 +1,6 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JobStatus } from '../status/job-status.ts';
+import type { LiveJobStatus } from '../status/job-status.ts';
 import { dashboardAssets } from './bundle.ts';
 
 /** Options of {@link startDashboard}. */
@@ -17,7 +17,7 @@ export interface DashboardOptions {
 /** A running dashboard: its URL, the function that feeds it statuses, and close. */
 export interface Dashboard {
   readonly url: string;
-  update(statuses: JobStatus[]): void;
+  update(statuses: LiveJobStatus[]): void;
   close(): Promise<void>;
 }
 

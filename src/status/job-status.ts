@@ -4,7 +4,7 @@ import { causeText } from '../errors.ts';
 import { RingBuffer } from './ring-buffer.ts';
 import { recordPreview } from './record-preview.ts';
 
-/** One actor (a chain subtask) in a {@link JobStatus}: shares of the last interval, depth now. */
+/** One actor (a chain subtask) in a {@link LiveJobStatus}: shares of the last interval, depth now. */
 export interface ActorStatus {
   id: string;
   operator: string;
@@ -61,7 +61,7 @@ export interface DeadLetterEntry {
  * Everything a status view shows of one job, as plain JSON (it travels over NATS and SSE).
  * Histories are bounded rings: the newest samples, checkpoints, restarts and dead letters.
  */
-export interface JobStatus {
+export interface LiveJobStatus {
   job: string;
   state: 'running' | 'completed' | 'failed' | 'cancelled';
   error?: string;
@@ -103,7 +103,7 @@ const LOG = 50;
  * rates and shares. Memory is bounded by the rings whatever the job's age.
  */
 export class JobStatusTracker {
-  private state: JobStatus['state'] = 'running';
+  private state: LiveJobStatus['state'] = 'running';
   private error?: string;
   private readonly checkpoints = new RingBuffer<CheckpointEntry>(LOG);
   private checkpointFailures = 0;
@@ -114,7 +114,7 @@ export class JobStatusTracker {
   /** Causes of actor failures, until the restart that follows them. */
   private readonly failures = new Map<string, string>();
   private previous?: { at: number; metrics: JobMetrics };
-  private latest?: JobStatus;
+  private latest?: LiveJobStatus;
   private ended = false;
 
   constructor(
@@ -164,14 +164,14 @@ export class JobStatusTracker {
   }
 
   /** The job's end, as its handle reports it (authoritative: a rollback's inner runs also end and start). */
-  finished(state: Exclude<JobStatus['state'], 'running'>, error?: unknown): void {
+  finished(state: Exclude<LiveJobStatus['state'], 'running'>, error?: unknown): void {
     this.ended = true;
     this.state = state;
     this.error = error === undefined || state !== 'failed' ? undefined : causeText(error);
   }
 
   /** Takes the job's counters now and returns its status (rates over the time since the last sample). */
-  sample(metrics: JobMetrics, at: number): JobStatus {
+  sample(metrics: JobMetrics, at: number): LiveJobStatus {
     const prev = this.previous;
     const seconds = prev ? Math.max(1e-3, (at - prev.at) / 1000) : 0;
     const rate = (now: number, before: number | undefined) => (prev && before !== undefined ? Math.max(0, now - before) / seconds : 0);
@@ -245,7 +245,7 @@ export class JobStatusTracker {
   }
 
   /** The last sampled status with the events since (state, rings), or undefined before the first sample. */
-  status(at: number): JobStatus | undefined {
+  status(at: number): LiveJobStatus | undefined {
     if (!this.latest) return undefined;
     const checkpoints = this.checkpoints.toArray();
     return { ...this.latest, at, state: this.state, error: this.error, checkpoints, lastCheckpoint: checkpoints.filter((c) => c.status === 'completed').at(-1), checkpointFailures: this.checkpointFailures, restartLog: this.restartLog.toArray(), deadLetterLog: this.deadLetterLog.toArray() };

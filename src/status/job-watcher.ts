@@ -1,6 +1,6 @@
 import type { InspectionBus } from '../runtime/inspection.ts';
 import type { JobHandle } from '../runtime/job.ts';
-import { JobStatusTracker, type JobStatus } from './job-status.ts';
+import { JobStatusTracker, type LiveJobStatus } from './job-status.ts';
 
 /** Jobs a watcher remembers at most (finished ones are dropped oldest first). */
 const MAX_JOBS = 16;
@@ -8,20 +8,23 @@ const MAX_JOBS = 16;
 /** A running watch: the newest statuses, a sample on demand, and stop. */
 export interface JobWatch {
   /** Samples every job now and hands the statuses to the listener (unless `notify` is false). */
-  tick(notify?: boolean): JobStatus[];
+  tick(notify?: boolean): LiveJobStatus[];
   /** The statuses of the last tick. */
-  statuses(): JobStatus[];
+  statuses(): LiveJobStatus[];
   stop(): void;
 }
 
 /**
  * Watches the jobs of this process: subscribes to their inspection buses (events as they happen)
  * and samples their counters every `intervalMs` (a timer; the data path does nothing extra), then
- * hands every job's {@link JobStatus} to `onStatus`. Finished jobs are kept (at most 16) so their
+ * hands every job's {@link LiveJobStatus} to `onStatus`. Finished jobs are kept (at most 16) so their
  * final figures stay visible.
  * @example
  * ```ts
- * const watch = watchJobs({ jobs: activeJobs, inspection: bus, intervalMs: 1000, onStatus: (s) => console.log(s) })
+ * const job = env.executeAsync('counts')
+ * const dashboard = await startDashboard({ port: 8081 })
+ * const watch = watchJobs({ jobs: new Set([job]), intervalMs: 1000, onStatus: dashboard.update })
+ * await job.done; watch.stop()
  * ```
  */
 export function watchJobs(options: {
@@ -30,12 +33,12 @@ export function watchJobs(options: {
   inspection?: InspectionBus;
   intervalMs: number;
   now?: () => number;
-  onStatus?: (statuses: JobStatus[]) => void;
+  onStatus?: (statuses: LiveJobStatus[]) => void;
 }): JobWatch {
   const now = options.now ?? Date.now;
   const trackers = new Map<string, { tracker: JobStatusTracker; handle?: JobHandle }>();
   const buses = new Map<InspectionBus, () => void>();
-  let last: JobStatus[] = [];
+  let last: LiveJobStatus[] = [];
   const trackerOf = (job: string) => {
     let t = trackers.get(job);
     if (!t) {
@@ -53,7 +56,7 @@ export function watchJobs(options: {
     buses.set(bus, bus.subscribe((e) => trackerOf(e.job).tracker.onEvent(e, now())));
   };
   if (options.inspection) listen(options.inspection);
-  const tick = (notify = true): JobStatus[] => {
+  const tick = (notify = true): LiveJobStatus[] => {
     for (const handle of options.jobs) {
       // A job with a bus of its own (its options win over the CLI's default) is followed there.
       listen(handle.system.inspection);

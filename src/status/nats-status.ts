@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { JobStatus } from './job-status.ts';
+import type { LiveJobStatus } from './job-status.ts';
 
 /** How long a node's status counts without a newer one (a node that died stops counting). */
 const STALE_MS = 10_000;
@@ -24,7 +24,7 @@ export function statusSubject(prefix: string, job: string, node: string): string
  * watchJobs({ jobs: activeJobs, intervalMs: 1000, onStatus: statusPublisher(nc, 'weir', 'node-a') })
  * ```
  */
-export function statusPublisher(nc: NatsConnection, prefix: string, node: string): (statuses: JobStatus[]) => void {
+export function statusPublisher(nc: NatsConnection, prefix: string, node: string): (statuses: LiveJobStatus[]) => void {
   return (statuses) => {
     for (const s of statuses) {
       if (nc.isClosed()) return;
@@ -35,19 +35,19 @@ export function statusPublisher(nc: NatsConnection, prefix: string, node: string
 
 /**
  * Follows the statuses nodes publish under `prefix` and merges each job's parts (one per node)
- * into one {@link JobStatus}: counters and rates summed, actors listed with their node,
+ * into one {@link LiveJobStatus}: counters and rates summed, actors listed with their node,
  * histories and logs combined. `onStatus` gets every known job after each message.
  * @example
  * ```ts
  * const stop = followStatus(nc, 'weir', (jobs) => render(jobs))
  * ```
  */
-export function followStatus(nc: NatsConnection, prefix: string, onStatus: (jobs: JobStatus[]) => void, now: () => number = Date.now): () => void {
-  const parts = new Map<string, Map<string, { status: JobStatus; seen: number }>>();
+export function followStatus(nc: NatsConnection, prefix: string, onStatus: (jobs: LiveJobStatus[]) => void, now: () => number = Date.now): () => void {
+  const parts = new Map<string, Map<string, { status: LiveJobStatus; seen: number }>>();
   const subs = [nc.subscribe(`${prefix}.status.>`), nc.subscribe(`${prefix}.*.status.>`)];
-  const merged = (): JobStatus[] => {
+  const merged = (): LiveJobStatus[] => {
     const at = now();
-    const out: JobStatus[] = [];
+    const out: LiveJobStatus[] = [];
     for (const [job, byNode] of parts) {
       for (const [node, p] of byNode) if (p.status.state === 'running' && at - p.seen > STALE_MS) byNode.delete(node);
       if (byNode.size === 0) parts.delete(job);
@@ -58,9 +58,9 @@ export function followStatus(nc: NatsConnection, prefix: string, onStatus: (jobs
   for (const sub of subs) {
     void (async () => {
       for await (const m of sub) {
-        let s: JobStatus & { nodes?: string[] };
+        let s: LiveJobStatus & { nodes?: string[] };
         try {
-          s = JSON.parse(m.string()) as JobStatus;
+          s = JSON.parse(m.string()) as LiveJobStatus;
         } catch {
           continue; // not a status (a data subject of a job named "status")
         }
@@ -78,15 +78,15 @@ export function followStatus(nc: NatsConnection, prefix: string, onStatus: (jobs
 }
 
 /** One job's status from the statuses of its parts on several nodes. */
-export function mergeStatuses(parts: JobStatus[]): JobStatus {
+export function mergeStatuses(parts: LiveJobStatus[]): LiveJobStatus {
   if (parts.length === 1) return parts[0]!;
-  const sum = (f: (s: JobStatus) => number) => parts.reduce((n, s) => n + f(s), 0);
+  const sum = (f: (s: LiveJobStatus) => number) => parts.reduce((n, s) => n + f(s), 0);
   const lags = parts.map((s) => s.watermarkLagMs).filter((l): l is number => l !== null);
   const longest = parts.reduce((a, b) => (b.history.t.length > a.history.t.length ? b : a));
   const n = longest.history.t.length;
   // Histories sampled at the same interval: align them at their newest sample and add.
   const add = (key: 'inPerSec' | 'outPerSec') => longest.history.t.map((_, i) => parts.reduce((acc, s) => acc + (s.history[key][s.history[key].length - n + i] ?? 0), 0));
-  const newest = <T extends { at: number }>(f: (s: JobStatus) => T[]) => parts.flatMap(f).sort((a, b) => a.at - b.at).slice(-LOG);
+  const newest = <T extends { at: number }>(f: (s: LiveJobStatus) => T[]) => parts.flatMap(f).sort((a, b) => a.at - b.at).slice(-LOG);
   const checkpoints = parts.reduce((a, b) => (b.checkpoints.length > a.checkpoints.length ? b : a)).checkpoints;
   const states = parts.map((s) => s.state);
   return {

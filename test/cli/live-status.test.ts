@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { get } from 'node:http';
 import { weir } from '../cluster/cli-process.ts';
 import { startNatsServer } from '../support/nats-server.ts';
 
@@ -80,11 +81,39 @@ test('weir run off a terminal: one JSON line per interval', async () => {
   assert.match(r.stdout, /DONE 29999/);
 });
 
-test('weir submit --follow: the job\u2019s status as its node publishes it over NATS, until it ends', async () => {
+/** Reads a dashboard's Server-Sent Events until one carries a status that `until` accepts. */
+function readEvents(url: string, until: (jobs: Array<Record<string, any>>) => boolean): Promise<Array<Record<string, any>>> {
+  return new Promise((resolve, reject) => {
+    const req = get(`${url}events`, (res) => {
+      let buffer = '';
+      res.on('data', (d: Buffer) => {
+        buffer += d.toString();
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (!event.startsWith('data: ')) continue;
+          const jobs = JSON.parse(event.slice(6)) as Array<Record<string, any>>;
+          if (until(jobs)) {
+            req.destroy();
+            resolve(jobs);
+          }
+        }
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+test('weir submit --follow: the job\u2019s status as its node publishes it over NATS, until it ends; weir dashboard --nats serves the same', async () => {
   await using nats = await startNatsServer();
   const node = weir(['node', '--nats', nats.url, '--name', 'a', '--slots', '2'], { COUNT: '20000', POISON_AT: '-1' });
+  const dashboard = weir(['dashboard', '--nats', nats.url, '--port', '0']);
   try {
     await node.waitFor('node a joined');
+    await dashboard.waitFor(/dashboard on http:\/\/127\.0\.0\.1:\d+\//);
+    const dashboardUrl = /dashboard on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(dashboard.output())![1]!;
+    const served = readEvents(dashboardUrl, (jobs) => jobs.some((j) => j.job === 'watched' && j.state === 'completed'));
     const r = await runPiped(['submit', JOB, '--parallelism', '2', '--follow', '--nats', nats.url], {});
     assert.is(r.code, 0, r.stdout + r.stderr + node.output());
     assert.match(r.stdout, /job 'watched' completed/);
@@ -94,9 +123,15 @@ test('weir submit --follow: the job\u2019s status as its node publishes it over 
     assert.is(lines.filter((l) => l.state === 'completed').length, 1, 'the final status once');
     assert.equal(lines.at(-1)!.nodes, ['a']);
     assert.is(lines.at(-1)!.recordsIn, 20000);
+    const [seen] = (await served).filter((j) => j.job === 'watched');
+    assert.is(seen!.recordsIn, 20000);
+    assert.equal(seen!.nodes, ['a']);
+    assert.ok(seen!.graph.chains.some((c: { operators: string[] }) => c.operators.includes('slow-sink')));
+    assert.ok(seen!.actors.every((a: { node: string }) => a.node === 'a'));
   } finally {
+    dashboard.child.kill('SIGTERM');
     node.child.kill('SIGTERM');
-    await node.exit;
+    await Promise.all([node.exit, dashboard.exit]);
   }
 });
 

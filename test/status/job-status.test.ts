@@ -4,7 +4,7 @@ import { StreamEnvironment, WatermarkStrategy, type Sink } from '../../src/index
 import { activeJobs } from '../../src/internal.ts';
 import { InspectionBus } from '../../src/runtime/inspection.ts';
 import { watchJobs } from '../../src/status/job-watcher.ts';
-import { JobStatusTracker, type JobStatus } from '../../src/status/job-status.ts';
+import { JobStatusTracker, type LiveJobStatus } from '../../src/status/job-status.ts';
 import { recordPreview } from '../../src/status/record-preview.ts';
 
 interface Ev { id: number; key: string; at: number; password?: string }
@@ -36,7 +36,7 @@ function watchedJob(bus: InspectionBus) {
 
 test('a watched job: rates, per-edge rates, busy sink and back-pressured upstream, the restart with its cause, the dead letter masked, checkpoints', async () => {
   const bus = new InspectionBus();
-  const seen: JobStatus[] = [];
+  const seen: LiveJobStatus[] = [];
   const watch = watchJobs({ jobs: activeJobs, inspection: bus, intervalMs: 100, onStatus: (s) => seen.push(...s) });
   const job = watchedJob(bus);
   const result = await job.done;
@@ -83,7 +83,7 @@ test('histories are bounded rings whatever the job\u2019s age', () => {
     t.onEvent({ type: 'job.restarted', job: 'j', attempt: i, checkpointId: i, cause: new Error('lost') }, i);
   }
   const metrics = { actors: [], recordsIn: 0, recordsOut: 0, restarts: 0, deadLetters: 0, sampledTraces: [], graph: { chains: [], edges: [] } };
-  let s!: JobStatus;
+  let s!: LiveJobStatus;
   for (let i = 0; i < 500; i++) s = t.sample(metrics, 1000 * i);
   assert.is(s.checkpoints.length, 50);
   assert.is(s.checkpoints.at(-1)!.id, 500);

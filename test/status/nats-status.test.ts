@@ -5,14 +5,14 @@ import { StreamEnvironment, CollectSink } from '../../src/index.ts';
 import { activeJobs } from '../../src/internal.ts';
 import { watchJobs } from '../../src/status/job-watcher.ts';
 import { followStatus, statusPublisher } from '../../src/status/nats-status.ts';
-import type { JobStatus } from '../../src/status/job-status.ts';
+import type { LiveJobStatus } from '../../src/status/job-status.ts';
 import { startNatsServer } from '../support/nats-server.ts';
 
 test('statuses published by two nodes over a real nats-server are merged per job: counters summed, actors tagged with their node', async () => {
   await using nats = await startNatsServer({ jetstream: false });
   const nc = await connect({ servers: nats.url });
   try {
-    let latest: JobStatus[] = [];
+    let latest: LiveJobStatus[] = [];
     let resolveBoth!: () => void;
     const both = new Promise<void>((r) => (resolveBoth = r));
     // The subscriber listens under the cluster prefix: a node's job process publishes under `<prefix>.<job>`.
