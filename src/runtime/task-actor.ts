@@ -385,7 +385,10 @@ export class TaskActor implements Schedulable, SupervisedChild {
       case 'barrier': {
         // Aligned checkpoint: hold this input until every other open input delivered the barrier too.
         const aligned = this.aligner.onBarrier(_input, envelope.checkpointId, this.inputs, envelope.savepoint === true);
-        if (aligned) return this.checkpoint(envelope.checkpointId, envelope.savepoint === true);
+        if (aligned) {
+          this.cfg.inspection.emit({ type: 'actor.aligned', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, checkpointId: envelope.checkpointId, alignmentMs: this.aligner.lastAlignmentMs });
+          return this.checkpoint(envelope.checkpointId, envelope.savepoint === true);
+        }
         return;
       }
       default:

@@ -32,6 +32,8 @@ export interface CheckpointEntry {
   status: 'completed' | 'aborted' | 'skipped';
   durationMs?: number;
   bytes?: number;
+  /** Longest barrier alignment of the actors this process runs, ms. */
+  alignmentMs?: number;
   reason?: string;
 }
 
@@ -113,6 +115,8 @@ export class JobStatusTracker {
   private readonly samples = new RingBuffer<{ t: number; inPerSec: number; outPerSec: number; lagMs: number | null }>(HISTORY);
   /** Causes of actor failures, until the restart that follows them. */
   private readonly failures = new Map<string, string>();
+  /** Longest alignment per checkpoint still in progress (a few at most: older ones are dropped). */
+  private readonly alignments = new Map<number, number>();
   private previous?: { at: number; metrics: JobMetrics };
   private latest?: LiveJobStatus;
   private ended = false;
@@ -125,8 +129,13 @@ export class JobStatusTracker {
   /** Takes one inspection event of this job. */
   onEvent(e: InspectionEvent, at: number): void {
     switch (e.type) {
+      case 'actor.aligned':
+        this.alignments.set(e.checkpointId, Math.max(this.alignments.get(e.checkpointId) ?? 0, e.alignmentMs));
+        for (const id of this.alignments.keys()) if (id < e.checkpointId - 8) this.alignments.delete(id);
+        break;
       case 'checkpoint.completed':
-        this.checkpoints.push({ id: e.checkpointId, at, status: 'completed', durationMs: e.durationMs, bytes: e.bytes });
+        this.checkpoints.push({ id: e.checkpointId, at, status: 'completed', durationMs: e.durationMs, bytes: e.bytes, alignmentMs: this.alignments.get(e.checkpointId) });
+        this.alignments.delete(e.checkpointId);
         break;
       case 'checkpoint.aborted':
       case 'checkpoint.skipped':

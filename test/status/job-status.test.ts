@@ -69,6 +69,8 @@ test('a watched job: rates, per-edge rates, busy sink and back-pressured upstrea
   assert.not.match(letter.record, /hunter2/);
   assert.ok(last.checkpoints.some((c) => c.status === 'completed' && c.bytes! > 0), 'completed checkpoints with their size');
   assert.ok(last.lastCheckpoint && last.lastCheckpoint.durationMs! >= 0);
+  // Actors with more than one input (the keyed reduce behind two parse subtasks) align barriers.
+  assert.ok(last.checkpoints.some((c) => c.status === 'completed' && typeof c.alignmentMs === 'number' && c.alignmentMs >= 0), 'alignment time of completed checkpoints');
   // Event time is the wall clock, so the lag is small while running.
   assert.ok(seen.some((s) => s.watermarkLagMs !== null && s.watermarkLagMs < 30_000), 'watermark lag observed');
   assert.ok(last.traces.length > 0 && /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/.test(last.traces[0]!.traceparent), 'sampled traces listed');

@@ -110,8 +110,8 @@ function Actors({ job }) {
 function Checkpoints({ job }) {
   const rows = [...job.checkpoints].reverse().slice(0, 15);
   return html`<section data-testid="checkpoints"><h2>Checkpoints (${job.checkpoints.filter((c) => c.status === 'completed').length} completed, ${job.checkpointFailures} failed)</h2>
-    ${rows.length === 0 ? html`<div class="empty">none yet</div>` : html`<table><thead><tr><th>#</th><th>status</th><th>at</th><th class="num">duration</th><th class="num">size</th><th>reason</th></tr></thead>
-    <tbody>${rows.map((c) => html`<tr><td>${c.id}</td><td>${c.status}</td><td>${time(c.at)}</td><td class="num">${ms(c.durationMs)}</td><td class="num">${c.bytes === undefined ? '-' : bytes(c.bytes)}</td><td class="cause">${c.reason ?? ''}</td></tr>`)}</tbody></table>`}</section>`;
+    ${rows.length === 0 ? html`<div class="empty">none yet</div>` : html`<table><thead><tr><th>#</th><th>status</th><th>at</th><th class="num">duration</th><th class="num">alignment</th><th class="num">size</th><th>reason</th></tr></thead>
+    <tbody>${rows.map((c) => html`<tr><td>${c.id}</td><td>${c.status}</td><td>${time(c.at)}</td><td class="num">${ms(c.durationMs)}</td><td class="num">${ms(c.alignmentMs)}</td><td class="num">${c.bytes === undefined ? '-' : bytes(c.bytes)}</td><td class="cause">${c.reason ?? ''}</td></tr>`)}</tbody></table>`}</section>`;
 }
 
 function Restarts({ job }) {
