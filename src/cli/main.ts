@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { existsSync, readFileSync } from 'node:fs';
 import { addClusterCommands, type ConnectionFlags } from './cluster-commands.ts';
 import { jobFileErrorLine, natsErrorLine, unknownCommandLine } from './cli-errors.ts';
+import { addDashboardCommand } from './dashboard-command.ts';
 import type { StatusMode } from './status-view.ts';
 
 /**
@@ -173,38 +174,7 @@ program
 
 addClusterCommands(program);
 
-program
-  .command('dashboard')
-  .description('serve the web dashboard of a cluster\'s jobs on 127.0.0.1 (statuses its nodes publish over NATS)')
-  .option('--nats <urls>', 'NATS server URLs, comma-separated (default $NATS_URL or nats://127.0.0.1:4222)')
-  .option('--subject-prefix <prefix>', 'subject prefix of the cluster (default weir)')
-  .option('--port <port>', 'port on 127.0.0.1 (0: any free port)', '8081')
-  .option('--trace-ui <url>', "where a sampled record's trace opens ({traceId} is replaced; default Jaeger at http://localhost:16686)")
-  .option('--user <user>', 'NATS user').option('--password <password>', 'NATS password').option('--token <token>', 'NATS token')
-  .option('--nkey <file>', 'NATS nkey seed file').option('--creds <file>', 'NATS credentials file')
-  .option('--tls-ca <file>', 'CA certificate for TLS to NATS').option('--tls-cert <file>', 'client certificate').option('--tls-key <file>', 'client key')
-  .action(async (f: ConnectionFlags & { port: string; traceUi?: string }) => {
-    const servers = (f.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',');
-    const { connectNats } = await import('../cluster/nats-connect.ts');
-    const { dashboardPort, openDashboard, dashboardFromNats } = await import('./dashboard-command.ts');
-    const port = dashboardPort(program, f.port);
-    let nc!: Awaited<ReturnType<typeof connectNats>>;
-    try {
-      nc = await connectNats({ servers, name: `weir-dashboard-${process.pid}`, user: f.user, password: f.password, token: f.token, nkeySeedFile: f.nkey, credsFile: f.creds, tls: f.tlsCa || f.tlsCert ? { caFile: f.tlsCa, certFile: f.tlsCert, keyFile: f.tlsKey } : undefined });
-    } catch (error) {
-      program.error(natsErrorLine(servers, error));
-    }
-    const dashboard = await openDashboard(program, port, f.traceUi);
-    const stop = await dashboardFromNats(nc, f.subjectPrefix ?? 'weir', dashboard);
-    const leave = async () => {
-      stop();
-      await dashboard.close();
-      await nc.drain();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void leave());
-    process.once('SIGTERM', () => void leave());
-  });
+addDashboardCommand(program);
 
 // Commander prints the top-level help (exit 0) for `weir nosuch --help`; a command that does not exist is an error.
 const first = process.argv[2];

@@ -105,12 +105,15 @@ function readEvents(url: string, until: (jobs: Array<Record<string, any>>) => bo
   });
 }
 
-test('weir submit --follow: the job\u2019s status as its node publishes it over NATS, until it ends; weir dashboard --nats serves the same', async () => {
+test('weir submit --follow: the job\u2019s status as its node publishes it over NATS, until it ends; weir dashboard --nats and weir node --dashboard serve the same', async () => {
   await using nats = await startNatsServer();
-  const node = weir(['node', '--nats', nats.url, '--name', 'a', '--slots', '2'], { COUNT: '20000', POISON_AT: '-1' });
+  const node = weir(['node', '--nats', nats.url, '--name', 'a', '--slots', '2', '--dashboard', '0'], { COUNT: '20000', POISON_AT: '-1' });
   const dashboard = weir(['dashboard', '--nats', nats.url, '--port', '0']);
   try {
     await node.waitFor('node a joined');
+    await node.waitFor(/dashboard on http:\/\/127\.0\.0\.1:\d+\//);
+    const nodeDashboardUrl = /dashboard on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(node.output())![1]!;
+    const servedByNode = readEvents(nodeDashboardUrl, (jobs) => jobs.some((j) => j.job === 'watched' && j.state === 'completed'));
     await dashboard.waitFor(/dashboard on http:\/\/127\.0\.0\.1:\d+\//);
     const dashboardUrl = /dashboard on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(dashboard.output())![1]!;
     const served = readEvents(dashboardUrl, (jobs) => jobs.some((j) => j.job === 'watched' && j.state === 'completed'));
@@ -128,6 +131,9 @@ test('weir submit --follow: the job\u2019s status as its node publishes it over 
     assert.equal(seen!.nodes, ['a']);
     assert.ok(seen!.graph.chains.some((c: { operators: string[] }) => c.operators.includes('slow-sink')));
     assert.ok(seen!.actors.every((a: { node: string }) => a.node === 'a'));
+    // `weir node --dashboard` serves the same merge.
+    const [fromNode] = (await servedByNode).filter((j) => j.job === 'watched');
+    assert.is(fromNode!.recordsIn, 20000);
   } finally {
     dashboard.child.kill('SIGTERM');
     node.child.kill('SIGTERM');

@@ -11,8 +11,8 @@ declare const document: any;
 
 test('weir run --dashboard in a real browser: the graph renders, numbers move, back-pressure from the slow sink shows, the restart appears with its cause', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'weir-dashboard-'));
-  // Long enough to be watched (the test stops it): an injected crash at event 3000, a poison event at 25000, a sink slow on every batch.
-  const job = weir(['run', 'test/status/fixtures/watched.job.ts', '--dashboard', '0', '--status', 'off', '--trace-sample', '0.01', '--trace-ui', 'http://jaeger.test/trace/{traceId}'], { COUNT: '2000000', RATE: '20000', SINK_DELAY_MS: '30' });
+  // Long enough to be watched (the test stops it): an injected crash at event 3000, a poison event at 12000, a sink slow on every batch.
+  const job = weir(['run', 'test/status/fixtures/watched.job.ts', '--dashboard', '0', '--status', 'off', '--trace-sample', '0.01', '--trace-ui', 'http://jaeger.test/trace/{traceId}'], { COUNT: '2000000', RATE: '20000', SINK_DELAY_MS: '30', POISON_AT: '12000' });
   const browser = await launchChromium(join(dir, 'profile'));
   try {
     await job.waitFor(/dashboard on http:\/\/127\.0\.0\.1:\d+\//);
@@ -39,7 +39,7 @@ test('weir run --dashboard in a real browser: the graph renders, numbers move, b
     // The poison event: a dead letter with its record, the password masked.
     await page.waitForSelector('[data-testid=dead-letter]');
     const letter = await page.textContent('[data-testid=dead-letter]');
-    assert.match(letter!, /poison event 25000/);
+    assert.match(letter!, /poison event 12000/);
     assert.match(letter!, /"password":"\*\*\*"/);
     assert.not.match(letter!, /hunter2/);
     // Checkpoints and a trace link to the configured trace UI.
