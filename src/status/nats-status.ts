@@ -4,6 +4,8 @@ import type { LiveJobStatus } from './job-status.ts';
 /** How long a node's status counts without a newer one (a node that died stops counting). */
 const STALE_MS = 10_000;
 const LOG = 50;
+/** Jobs a follower remembers at most: beyond, the one reported least recently is forgotten. */
+const MAX_JOBS = 64;
 
 const token = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
 
@@ -68,6 +70,10 @@ export function followStatus(nc: NatsConnection, prefix: string, onStatus: (jobs
         const node = s.nodes?.[0] ?? m.subject;
         if (!parts.has(s.job)) parts.set(s.job, new Map());
         parts.get(s.job)!.set(node, { status: s, seen: now() });
+        if (parts.size > MAX_JOBS) {
+          const lastSeen = (job: string) => Math.max(...[...parts.get(job)!.values()].map((p) => p.seen));
+          parts.delete([...parts.keys()].reduce((a, b) => (lastSeen(b) < lastSeen(a) ? b : a)));
+        }
         onStatus(merged());
       }
     })();
