@@ -42,6 +42,21 @@ test('statuses published by two nodes over a real nats-server are merged per job
     assert.equal(m.nodes!.sort(), ['node-a', 'node-b']);
     assert.equal([...new Set(m.actors.map((a) => a.node))].sort(), ['node-a', 'node-b']);
     assert.is(m.actors.length, 2 * status!.actors.length);
+
+    // A follower that outlives many jobs stays bounded: beyond 64 jobs, the least recently reported goes.
+    let many: LiveJobStatus[] = [];
+    let resolveLast!: () => void;
+    const last = new Promise<void>((r) => (resolveLast = r));
+    const stopMany = followStatus(nc, 'weir', (jobs) => {
+      many = jobs;
+      if (jobs.some((j) => j.job === 'job-69')) resolveLast();
+    });
+    await nc.flush();
+    for (let i = 0; i < 70; i++) statusPublisher(nc, 'weir', 'node-a')([{ ...status!, job: `job-${i}` }]);
+    await last;
+    stopMany();
+    assert.is(many.length, 64);
+    assert.not.ok(many.some((j) => j.job === 'job-0'));
   } finally {
     await nc.close();
   }
