@@ -111,6 +111,8 @@ export class JobStatusTracker {
   private checkpointFailures = 0;
   private readonly restartLog = new RingBuffer<RestartEntry>(LOG);
   private jobRestarts = 0;
+  /** Actor restarts of runs a rollback replaced (a rolled-back run's counters start again at zero). */
+  private carriedRestarts = 0;
   private readonly deadLetterLog = new RingBuffer<DeadLetterEntry>(LOG);
   private readonly samples = new RingBuffer<{ t: number; inPerSec: number; outPerSec: number; lagMs: number | null }>(HISTORY);
   /** Causes of actor failures, until the restart that follows them. */
@@ -153,6 +155,7 @@ export class JobStatusTracker {
       }
       case 'job.restarted':
         this.jobRestarts++;
+        this.carriedRestarts += this.previous?.metrics.restarts ?? 0;
         this.restartLog.push({ at, scope: 'job', attempt: e.attempt, cause: causeText(e.cause), restoredFrom: e.checkpointId > 0 ? `checkpoint ${e.checkpointId}` : 'the start (no completed checkpoint)' });
         break;
       case 'deadLetter':
@@ -240,7 +243,7 @@ export class JobStatusTracker {
       lastCheckpoint: completed.at(-1),
       checkpointFailures: this.checkpointFailures,
       checkpoints,
-      restarts: metrics.restarts + this.jobRestarts,
+      restarts: metrics.restarts + this.carriedRestarts + this.jobRestarts,
       restartLog: this.restartLog.toArray(),
       deadLetters: metrics.deadLetters,
       deadLetterLog: this.deadLetterLog.toArray(),

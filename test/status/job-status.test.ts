@@ -96,6 +96,17 @@ test('histories are bounded rings whatever the job\u2019s age', () => {
   assert.is(s.history.t.length, 120);
 });
 
+test('restarts count on across a rollback (the new run\u2019s counters start at zero)', () => {
+  const t = new JobStatusTracker('j', 0);
+  const metrics = (restarts: number) => ({ actors: [], recordsIn: 0, recordsOut: 0, restarts, deadLetters: 0, sampledTraces: [], graph: { chains: [], edges: [] } });
+  assert.is(t.sample(metrics(3), 1000).restarts, 3);
+  t.onEvent({ type: 'job.restarted', job: 'j', attempt: 1, checkpointId: 2, cause: new Error('node lost') }, 1500);
+  const s = t.sample(metrics(0), 2000);
+  assert.is(s.restarts, 4);
+  assert.is(s.restartLog.at(-1)!.cause, 'node lost');
+  assert.is(s.restartLog.at(-1)!.restoredFrom, 'checkpoint 2');
+});
+
 test('record previews mask secrets by key, in key=value text and in URLs, and show frames as bytes', () => {
   assert.is(recordPreview({ user: 'a', password: 'x', nested: { apiKey: 'k', token: 7 } }), '{"user":"a","password":"***","nested":{"apiKey":"***","token":"***"}}');
   assert.is(recordPreview('GET /?token=abc&x=1 Authorization: Bearer xyz'), 'GET /?token=***&x=1 Authorization: ***');
