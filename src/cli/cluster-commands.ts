@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /** NATS connection flags shared by `weir node`, `submit`, `jobs`, `cancel`, `nodes` (and `weir run --nats`). */
@@ -123,6 +124,7 @@ export function addClusterCommands(program: Command): void {
     .option('--json', 'with --follow: one JSON line per interval, also on a terminal')
     .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean; follow?: boolean; json?: boolean }) => {
       if (f.follow) f.wait = true;
+      if (!existsSync(resolve(file))) program.error(`weir: job file '${file}' not found (looked at ${resolve(file)})`);
       const record = await withClient(program, f, async (c, nc) => {
         const r = await c.submit({ file, name: f.name, parallelism: Number(f.parallelism) });
         console.log(`submitted job '${r.name}' (parallelism ${r.parallelism})`);

@@ -28,6 +28,7 @@ const url = `nats://127.0.0.1:${await closedPort()}`;
 // The processes start together (each spends most of its time starting up); every test awaits its own.
 const runs = {
   nonexistent: weir(['run', '/nonexistent.ts']),
+  submitNonexistent: weir(['submit', '/nonexistent.ts', '--nats', url]),
   missingImport: weir(['run', 'test/cli/fixtures/missing-import.job.ts', '--status', 'off']),
   throwsWhileBuilding: weir(['run', 'test/cli/fixtures/throws-while-building.job.ts', '--status', 'off']),
   failsAtRun: weir(['run', 'test/cli/fixtures/fails-at-run.job.ts', '--status', 'off']),
@@ -48,6 +49,8 @@ async function oneLine(run: Promise<{ code: number | null; stderr: string }>, ex
 
 test('weir run /nonexistent.ts: the file is named, not an ERR_MODULE_NOT_FOUND trace', async () => {
   await oneLine(runs.nonexistent, /^weir: job file '\/nonexistent.ts' not found \(looked at \/nonexistent.ts\)$/);
+  // weir submit says so before it tries NATS.
+  await oneLine(runs.submitNonexistent, /^weir: job file '\/nonexistent.ts' not found/);
 });
 
 test('a job file that imports a missing package: which import, and what to do', async () => {
