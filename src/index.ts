@@ -103,3 +103,11 @@ export {
   TracingWorkerError,
   type ErrorSite,
 } from './errors.ts';
+
+// Status views (issue 18 live job view, issue 20 dashboard): job status model, NATS status feed, web dashboard.
+export { watchJobs, type JobWatch } from './status/job-watcher.ts';
+export type { LiveJobStatus, ActorStatus, CheckpointEntry, RestartEntry, DeadLetterEntry } from './status/job-status.ts';
+export type { JobGraph } from './runtime/job.ts';
+export { statusPublisher, followStatus, statusSubject } from './status/nats-status.ts';
+export { recordPreview } from './status/record-preview.ts';
+export { startDashboard, type Dashboard, type DashboardOptions } from './dashboard/server.ts';

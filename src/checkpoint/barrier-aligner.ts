@@ -9,7 +9,9 @@ import type { InputSet } from '../runtime/input-set.ts';
  */
 export class BarrierAligner {
   private readonly inputs: number;
-  private current: { id: number; savepoint: boolean; seen: Set<number> } | undefined;
+  private current: { id: number; savepoint: boolean; seen: Set<number>; since: number } | undefined;
+  /** How long the last completed alignment held inputs, ms (first barrier to last). */
+  lastAlignmentMs = 0;
 
   constructor(inputs: number) {
     this.inputs = inputs;
@@ -28,12 +30,13 @@ export class BarrierAligner {
     }
     if (!this.current) {
       if (id <= this.completed) return false;
-      this.current = { id, savepoint, seen: new Set() };
+      this.current = { id, savepoint, seen: new Set(), since: performance.now() };
     }
     if (id < this.current.id) return false;
     this.current.seen.add(input);
     set.blocked[input] = true;
     if (this.current.seen.size + set.endedCount(this.current.seen) < this.inputs) return false;
+    this.lastAlignmentMs = performance.now() - this.current.since;
     this.completed = id;
     this.release(set);
     return true;
@@ -44,6 +47,7 @@ export class BarrierAligner {
     const c = this.current;
     if (!c) return undefined;
     if (c.seen.size + set.endedCount(c.seen) < this.inputs) return undefined;
+    this.lastAlignmentMs = performance.now() - c.since;
     this.completed = c.id;
     this.release(set);
     return { id: c.id, savepoint: c.savepoint };

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /** NATS connection flags shared by `weir node`, `submit`, `jobs`, `cancel`, `nodes` (and `weir run --nats`). */
@@ -53,16 +54,17 @@ async function connect(program: Command, f: ConnectionFlags, name: string): Prom
   try {
     return await connectNats({ servers: servers(f), name, user: f.user, password: f.password, token: f.token, nkeySeedFile: f.nkey, credsFile: f.creds, tls: f.tlsCa || f.tlsCert ? { caFile: f.tlsCa, certFile: f.tlsCert, keyFile: f.tlsKey } : undefined });
   } catch (error) {
-    program.error(`weir: ${(error as Error).message}`);
+    const { natsErrorLine } = await import('./cli-errors.ts');
+    program.error(natsErrorLine(servers(f), error));
   }
 }
 
 /** Runs `body` with a cluster client, reporting Weir errors as one clear line. */
-async function withClient<T>(program: Command, f: ConnectionFlags, body: (c: Awaited<ReturnType<typeof import('../cluster/cluster-client.ts').connectCluster>>) => Promise<T>): Promise<T> {
+async function withClient<T>(program: Command, f: ConnectionFlags, body: (c: Awaited<ReturnType<typeof import('../cluster/cluster-client.ts').connectCluster>>, nc: NatsConnection) => Promise<T>): Promise<T> {
   const nc = await connect(program, f, `weir-cli-${process.pid}`);
   try {
     const { connectCluster } = await import('../cluster/cluster-client.ts');
-    return await body(await connectCluster(nc, f.subjectPrefix));
+    return await body(await connectCluster(nc, f.subjectPrefix), nc);
   } catch (error) {
     program.error(`weir: ${(error as Error).message}`);
   } finally {
@@ -80,7 +82,9 @@ export function addClusterCommands(program: Command): void {
     .option('--slots <n>', 'task slots this node offers (a job of parallelism P takes P slots)', '2')
     .option('--name <name>', 'node name, unique in the cluster (default: host name and pid)')
     .option('--checkpoint-dir <dir>', 'snapshot directory shared by all nodes (checkpoints for rollback after a node is lost)')
-    .action(async (f: ConnectionFlags & { slots: string; name?: string; checkpointDir?: string }) => {
+    .option('--dashboard [port]', 'also serve the web dashboard of the cluster\'s jobs on 127.0.0.1 (default port 8081; 0: any free port)')
+    .option('--trace-ui <url>', "with --dashboard: where a sampled record's trace opens ({traceId} is replaced)")
+    .action(async (f: ConnectionFlags & { slots: string; name?: string; checkpointDir?: string; dashboard?: string | boolean; traceUi?: string }) => {
       const slots = Number(f.slots);
       if (!Number.isInteger(slots) || slots < 1) program.error(`--slots must be a positive integer, got '${f.slots}'`);
       const name = f.name ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
@@ -93,7 +97,15 @@ export function addClusterCommands(program: Command): void {
         await nc.close();
         program.error(`weir: ${(error as Error).message}`);
       }
+      let stopDashboard: (() => Promise<void>) | undefined;
+      if (f.dashboard !== undefined) {
+        const { dashboardPort, openDashboard, dashboardFromNats } = await import('./dashboard-command.ts');
+        const dashboard = await openDashboard(program, dashboardPort(program, f.dashboard), f.traceUi);
+        const unfollow = await dashboardFromNats(nc, f.subjectPrefix ?? 'weir', dashboard);
+        stopDashboard = () => (unfollow(), dashboard.close());
+      }
       const leave = async () => {
+        await stopDashboard?.();
         await node.stop();
         await nc.drain();
         process.exit(0);
@@ -108,11 +120,17 @@ export function addClusterCommands(program: Command): void {
     .option('--parallelism <n>', 'parallelism of the job (slots it takes)', '1')
     .option('--name <name>', 'job name in the cluster (default: the file name)')
     .option('--wait', 'wait until the job ends; exit 0 only when it completed')
-    .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean }) => {
-      const record = await withClient(program, f, async (c) => {
+    .option('--follow', 'like --wait, showing the job\'s live status (a line per job on a terminal, JSON lines off it or with --json)')
+    .option('--json', 'with --follow: one JSON line per interval, also on a terminal')
+    .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean; follow?: boolean; json?: boolean }) => {
+      if (f.follow) f.wait = true;
+      if (!existsSync(resolve(file))) program.error(`weir: job file '${file}' not found (looked at ${resolve(file)})`);
+      const record = await withClient(program, f, async (c, nc) => {
         const r = await c.submit({ file, name: f.name, parallelism: Number(f.parallelism) });
         console.log(`submitted job '${r.name}' (parallelism ${r.parallelism})`);
-        return f.wait ? c.waitFor(r.name) : r;
+        if (!f.follow) return f.wait ? c.waitFor(r.name) : r;
+        const { followJob } = await import('./follow-job.ts');
+        return followJob(nc, f.subjectPrefix ?? 'weir', r.name, f.json || !process.stderr.isTTY ? 'json' : 'line', 1000, c.waitFor(r.name));
       });
       if (f.wait) {
         console.log(`job '${record.name}' ${record.status}${record.reason ? `: ${record.reason}` : ''}`);

@@ -1,8 +1,11 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { addClusterCommands, type ConnectionFlags } from './cluster-commands.ts';
+import { jobFileErrorLine, natsErrorLine, unknownCommandLine } from './cli-errors.ts';
+import { addDashboardCommand } from './dashboard-command.ts';
+import type { StatusMode } from './status-view.ts';
 
 /**
  * The `weir` command. `weir run job.ts` runs a job file embedded in this process (the job calls
@@ -38,10 +41,25 @@ program
   .option('--user <user>', 'NATS user').option('--password <password>', 'NATS password').option('--token <token>', 'NATS token')
   .option('--nkey <file>', 'NATS nkey seed file').option('--creds <file>', 'NATS credentials file')
   .option('--tls-ca <file>', 'CA certificate for TLS to NATS').option('--tls-cert <file>', 'client certificate').option('--tls-key <file>', 'client key')
-  .action(async (job: string, opts: { traceSample?: string; metrics?: boolean; consoleTelemetry?: boolean; parallelism?: string; savepointDir?: string; fromSavepoint?: string; allowNonRestoredState?: boolean } & NatsCliOptions) => {
+  .option('--json', 'print the live status as one JSON line per job and interval (on stderr), also on a terminal')
+  .option('--status <mode>', "live status: 'line' (one line per job, redrawn; the default on a terminal), 'json' (the default off a terminal) or 'off'")
+  .option('--status-interval <ms>', 'how often the live status is sampled and shown', '1000')
+  .option('--dashboard [port]', 'serve the web dashboard of this process\'s jobs on 127.0.0.1 (default port 8081; 0: any free port)')
+  .option('--trace-ui <url>', "with --dashboard: where a sampled record's trace opens ({traceId} is replaced; default Jaeger at http://localhost:16686)")
+  .action(async (job: string, opts: { traceSample?: string; metrics?: boolean; consoleTelemetry?: boolean; parallelism?: string; savepointDir?: string; fromSavepoint?: string; allowNonRestoredState?: boolean; json?: boolean; status?: string; statusInterval: string; dashboard?: string | boolean; traceUi?: string } & NatsCliOptions) => {
+    const jobPath = resolve(job);
+    if (!existsSync(jobPath)) program.error(`weir: job file '${job}' not found (looked at ${jobPath})`);
+    const statusMode = opts.json ? 'json' : opts.status ?? (process.env.WEIR_CLUSTER ? 'off' : process.stderr.isTTY ? 'line' : 'json');
+    if (!['line', 'json', 'off'].includes(statusMode)) program.error(`--status must be line, json or off, got '${opts.status}'`);
+    const statusInterval = Number(opts.statusInterval);
+    if (!(statusInterval >= 50)) program.error(`--status-interval must be a number of milliseconds (at least 50), got '${opts.statusInterval}'`);
     const rate = opts.traceSample === undefined ? 0 : Number(opts.traceSample);
     if (!(rate >= 0 && rate <= 1)) program.error(`--trace-sample must be a number between 0 and 1, got '${opts.traceSample}'`);
     const { environmentDefaults, environmentOverrides, activeJobs } = await import('../internal.ts');
+    const { InspectionBus } = await import('../index.ts');
+    // Every job of this process reports on one bus the live status (and the node's log) follow.
+    const bus = new InspectionBus();
+    environmentDefaults.inspection = bus;
     if (opts.parallelism !== undefined) {
       const p = Number(opts.parallelism);
       if (!Number.isInteger(p) || p < 1) program.error(`--parallelism must be a positive integer, got '${opts.parallelism}'`);
@@ -73,7 +91,7 @@ program
       try {
         nc = await connectNats({ servers: opts.nats.split(','), name: `weir-${opts.node}`, user: opts.user, password: opts.password, token: opts.token, nkeySeedFile: opts.nkey, credsFile: opts.creds, tls: opts.tlsCa || opts.tlsCert ? { caFile: opts.tlsCa, certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined });
       } catch (error) {
-        program.error((error as Error).message);
+        program.error(natsErrorLine(opts.nats.split(','), error));
       }
       environmentOverrides.cluster = { nc: nc!, node: opts.node!, nodes: opts.nodes!.split(','), subjectPrefix: opts.subjectPrefix };
       // A part started by `weir node`: a restart after a node loss re-places its slots by the cluster's free slots.
@@ -84,13 +102,10 @@ program
         environmentOverrides.cluster.replaceLost = lostSlotReplacer(nc!, placedBy.prefix, placedBy.job, (line) => console.error(line));
       }
       // Operators see rollbacks and skipped checkpoints in the node's log.
-      const { InspectionBus } = await import('../index.ts');
-      const bus = new InspectionBus();
       bus.subscribe((e) => {
         if (e.type === 'job.restarted') console.error(`weir: node ${opts.node} restarts job '${e.job}' (attempt ${e.attempt}) from checkpoint ${e.checkpointId}`);
         if (e.type === 'checkpoint.skipped') console.error(`weir: checkpoint ${e.checkpointId} of job '${e.job}' skipped: ${e.reason}`);
       });
-      environmentDefaults.inspection = bus;
       if (opts.checkpointDir) {
         const { DirectorySnapshotStore } = await import('../index.ts');
         environmentOverrides.snapshotStore = new DirectorySnapshotStore(resolve(opts.checkpointDir));
@@ -102,17 +117,44 @@ program
       shutdown = setupTelemetry({ traces: rate > 0, metrics: opts.metrics === true, console: opts.consoleTelemetry === true, job });
       if (rate > 0) environmentDefaults.traceSampleRate = rate;
     }
+    const { createStatusView } = await import('./status-view.ts');
+    const { watchJobs } = await import('../status/job-watcher.ts');
+    const view = createStatusView(statusMode as StatusMode);
+    const { dashboardPort, openDashboard } = await import('./dashboard-command.ts');
+    const dashboard = opts.dashboard === undefined ? undefined : await openDashboard(program, dashboardPort(program, opts.dashboard), opts.traceUi);
+    // Over NATS every node publishes its share; `weir submit --follow` and dashboards merge them.
+    const publish = nc ? (await import('../status/nats-status.ts')).statusPublisher(nc, opts.subjectPrefix ?? 'weir', opts.node!) : undefined;
+    const watch = statusMode !== 'off' || publish || dashboard ? watchJobs({ jobs: activeJobs, inspection: bus, intervalMs: statusInterval, onStatus: (s) => (view.update(s), publish?.(s), dashboard?.update(s)) }) : undefined;
+    let failure: string | undefined;
     try {
-      await import(pathToFileURL(resolve(job)).href);
+      await import(pathToFileURL(jobPath).href);
     } catch (error) {
       // Stopped with a savepoint (`weir savepoint <pid> --stop`): a clean end, not a failure.
-      if ((error as { code?: string }).code !== 'WEIR_JOB_CANCELLED') throw error;
-      console.log(`job stopped: ${(error as Error).message}`);
+      if ((error as { code?: string }).code === 'WEIR_JOB_CANCELLED') console.log(`job stopped: ${(error as Error).message}`);
+      else failure = jobFileErrorLine(job, jobPath, error);
     } finally {
+      if (watch) {
+        const last = watch.tick(false);
+        watch.stop();
+        view.end(last);
+        publish?.(last);
+        dashboard?.update(last);
+      }
       await shutdown?.();
       await nc?.drain();
     }
+    if (failure) {
+      await dashboard?.close();
+      program.error(failure);
+    }
+    // On a terminal the dashboard of a finished job stays up until Ctrl-C: its final figures are worth a look.
+    if (dashboard && process.stdin.isTTY) {
+      console.error(`weir: the job ended; the dashboard stays on ${dashboard.url} until Ctrl-C`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    await dashboard?.close();
   });
+
 
 program
   .command('savepoint')
@@ -131,5 +173,12 @@ program
   });
 
 addClusterCommands(program);
+
+addDashboardCommand(program);
+
+// Commander prints the top-level help (exit 0) for `weir nosuch --help`; a command that does not exist is an error.
+const first = process.argv[2];
+const commands = program.commands.map((c) => c.name());
+if (first !== undefined && !first.startsWith('-') && first !== 'help' && !commands.includes(first)) program.error(unknownCommandLine(first, commands));
 
 await program.parseAsync(process.argv);

@@ -10,6 +10,8 @@ export type InspectionEvent =
   | { type: 'actor.stopped'; job: string; actor: string; subtask: number }
   /** A local snapshot landed: `bytes` encoded, or kept as values in memory (`byReference`, bytes 0). */
   | { type: 'actor.snapshot'; job: string; actor: string; subtask: number; bytes: number; byReference?: boolean }
+  /** Barriers of a checkpoint arrived on every input: how long the first one held its input. */
+  | { type: 'actor.aligned'; job: string; actor: string; subtask: number; checkpointId: number; alignmentMs: number }
   | { type: 'actor.snapshotFailed'; job: string; actor: string; subtask: number; error: unknown }
   | { type: 'deadLetter'; job: string; letter: DeadLetterSummary }
   | { type: 'window.fired'; job: string; actor: string; subtask: number; start: number; end: number; links: string[] }
@@ -27,6 +29,8 @@ export interface DeadLetterSummary {
   subtask: number;
   reason: string;
   code: string;
+  /** The failing record (or raw frame), by reference: subscribers that show it truncate and mask it. */
+  record?: unknown;
 }
 
 /** A subscriber to runtime events. */

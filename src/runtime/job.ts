@@ -125,11 +125,23 @@ export interface JobMetrics {
     watermark: number;
     /** Most input batches the actor held for replay at once (bounded by `replayLimit`). */
     replayLogPeak: number;
+    /** Records sent so far on each output channel (id `<job>.<edge>.<fromSubtask>.<toSubtask>`). */
+    outputs: Array<{ channel: string; records: number }>;
   }>;
   recordsIn: number;
   recordsOut: number;
   restarts: number;
   deadLetters: number;
+  /** The newest sampled records' traces (traceparent and the chain they started at), newest first; empty without tracing. */
+  sampledTraces: Array<{ traceparent: string; operator: string }>;
+  /** The job's graph: chains (one actor per subtask) and the edges between them, by chain index. */
+  graph: JobGraph;
+}
+
+/** The shape of a job for status views: chains with their parallelism and members, and edges. */
+export interface JobGraph {
+  chains: Array<{ name: string; parallelism: number; operators: string[] }>;
+  edges: Array<{ from: number; to: number; partitioning: Partitioning['kind']; sideTag?: string }>;
 }
 
 /**
@@ -227,7 +239,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     const letter = toDeadLetter(error, raw, { job: name, operator: `channel ${source}`, subtask: -1, source });
     if (deadLetters.length < options.deadLetterMemory) deadLetters.push(letter);
     options.onDeadLetter?.(letter);
-    system.inspection.emit({ type: 'deadLetter', job: name, letter: { operator: letter.operator, subtask: -1, reason: letter.reason, code: letter.code } });
+    system.inspection.emit({ type: 'deadLetter', job: name, letter: { operator: letter.operator, subtask: -1, reason: letter.reason, code: letter.code, record: letter.record } });
   };
   const allChannels: Array<InputChannel | OutputChannel> = [];
   const inputsOf = new Map<string, Array<{ channel: InputChannel; logicalInput: number }>>();
@@ -343,6 +355,10 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     }
   })();
 
+  const graph: JobGraph = {
+    chains: plan.chains.map((c) => ({ name: c.name, parallelism: c.parallelism, operators: c.members.map((m) => m.name) })),
+    edges: plan.edges.map((e) => ({ from: e.from, to: e.to, partitioning: e.partitioning.kind, sideTag: e.sideTag })),
+  };
   const handle: JobHandle = {
     name,
     done,
@@ -354,11 +370,13 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     checkpoint: () => (coordinator ? coordinator.trigger(false) : Promise.reject(new InvalidJobError('checkpointing is not enabled: pass { checkpointing: { intervalMs } } to StreamEnvironment.create'))),
     savepoint: () => (coordinator ? coordinator.trigger(true) : Promise.reject(new InvalidJobError('checkpointing is not enabled: pass { checkpointing: { intervalMs } } to StreamEnvironment.create'))),
     metrics: () => ({
-      actors: actors.map((a) => ({ id: a.id, operator: a.name, subtask: a.subtask, state: a.state(), restarts: a.restarts, inputPeaks: a.inputPeaks(), capacity: options.channelCapacity, ...a.figures() })),
+      actors: actors.map((a) => ({ id: a.id, operator: a.name, subtask: a.subtask, state: a.state(), restarts: a.restarts, inputPeaks: a.inputPeaks(), capacity: options.channelCapacity, ...a.figures(), outputs: a.outputFigures() })),
       recordsIn: recordsIn(),
       recordsOut: recordsOut(),
       restarts: restarts(),
       deadLetters: deadLetterCount,
+      sampledTraces: tracer?.recentTraces() ?? [],
+      graph,
     }),
   };
   void done.catch(() => {}).finally(() => {

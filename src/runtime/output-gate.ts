@@ -48,6 +48,11 @@ export class OutputGate {
     this.sealed = channels.map(() => []);
   }
 
+  /** Records sealed on each channel so far, in `channels` order (live array: read, never modify). Status views turn it into records/s per edge. */
+  channelRecords(): readonly number[] {
+    return this.seqs;
+  }
+
   /** Adds a batch of output records (arrays are not modified). */
   emitBatch(values: unknown[], timestamps: number[] | null, trace?: TraceEntries): void {
     if (values.length === 0) return;

@@ -262,6 +262,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
         () => {
           if (incarnation !== this.incarnation) return;
           this.busy = false;
+          // An asynchronous turn (a sink awaiting its writes) is busy until it settles: a slow sink shows as busy, not idle.
+          this.busyMs += performance.now() - startedAt;
           this.afterTurn();
           // Input that arrived while busy found the actor not ready; look again.
           this.cfg.scheduler.schedule(this);
@@ -383,7 +385,10 @@ export class TaskActor implements Schedulable, SupervisedChild {
       case 'barrier': {
         // Aligned checkpoint: hold this input until every other open input delivered the barrier too.
         const aligned = this.aligner.onBarrier(_input, envelope.checkpointId, this.inputs, envelope.savepoint === true);
-        if (aligned) return this.checkpoint(envelope.checkpointId, envelope.savepoint === true);
+        if (aligned) {
+          this.cfg.inspection.emit({ type: 'actor.aligned', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, checkpointId: envelope.checkpointId, alignmentMs: this.aligner.lastAlignmentMs });
+          return this.checkpoint(envelope.checkpointId, envelope.savepoint === true);
+        }
         return;
       }
       default:
@@ -831,7 +836,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     const site = { job: this.cfg.job, operator: this.cfg.name, subtask: this.cfg.subtask, position };
     const letter = toDeadLetter(error, error instanceof UserFunctionError ? error.record : record, site);
     this.cfg.deadLetter(letter);
-    this.cfg.inspection.emit({ type: 'deadLetter', job: this.cfg.job, letter: { operator: letter.operator, subtask: letter.subtask, reason: letter.reason, code: letter.code } });
+    this.cfg.inspection.emit({ type: 'deadLetter', job: this.cfg.job, letter: { operator: letter.operator, subtask: letter.subtask, reason: letter.reason, code: letter.code, record: letter.record } });
   }
 
   private operatorContext(): OperatorContext {
@@ -904,6 +909,16 @@ export class TaskActor implements Schedulable, SupervisedChild {
       watermark: this.chain.currentWatermark,
       replayLogPeak: this.log.peak,
     };
+  }
+
+  /** Records sent so far on each output channel (main and side outputs), by channel id: records/s per edge for status views. */
+  outputFigures(): Array<{ channel: string; records: number }> {
+    const out: Array<{ channel: string; records: number }> = [];
+    for (const gate of [this.cfg.gate, ...this.cfg.sideOutputs.values()]) {
+      const records = gate.channelRecords();
+      gate.channels.forEach((c, i) => out.push({ channel: c.id, records: records[i]! }));
+    }
+    return out;
   }
 
   /** Peak envelopes waiting in each input channel (the runtime's own bound check). */

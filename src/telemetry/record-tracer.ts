@@ -25,6 +25,8 @@ export interface Hop {
   entries: TraceEntries;
 }
 
+const RECENT_TRACES = 16;
+
 /**
  * Follows sampled records through the job (messaging semantic conventions): a source samples
  * one record in `1 / sampleRate`; every actor a sampled record passes opens ONE span for it
@@ -39,6 +41,9 @@ export class RecordTracer {
   private readonly tracer: Tracer;
   private readonly period: number;
   private countdown: number;
+  /** The last {@link RECENT_TRACES} traces started at a source (traceparent, chain), for status views' trace links. */
+  private readonly recent: Array<{ traceparent: string; operator: string }> = [];
+  private recentNext = 0;
 
   constructor(
     private readonly job: string,
@@ -90,9 +95,19 @@ export class RecordTracer {
             this.tracer.startSpan(names.send, names.sendOptions, ROOT_CONTEXT)
           : this.tracer.startSpan(names.process, names.processOptions, parentFromTraceparent(tp));
       spans.push(span);
-      next.push([i, traceparentOf(span)]);
+      const traceparent = traceparentOf(span);
+      next.push([i, traceparent]);
+      // Only sampled records get here; a fixed ring keeps the newest few.
+      if (tp === '') this.recent[this.recentNext++ % RECENT_TRACES] = { traceparent, operator: names.send };
     }
     return { spans, entries: next };
+  }
+
+  /** The newest traces started at sources, newest first. */
+  recentTraces(): Array<{ traceparent: string; operator: string }> {
+    const out: Array<{ traceparent: string; operator: string }> = [];
+    for (let k = 1; k <= Math.min(this.recentNext, RECENT_TRACES); k++) out.push(this.recent[(this.recentNext - k) % RECENT_TRACES]!);
+    return out;
   }
 
   /** Ends the hop's spans. */

@@ -1,0 +1,79 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LiveJobStatus } from '../status/job-status.ts';
+import { dashboardAssets } from './bundle.ts';
+
+/** Options of {@link startDashboard}. */
+export interface DashboardOptions {
+  /** Port on 127.0.0.1 (0: any free port). */
+  port?: number;
+  /**
+   * Where a sampled record's trace opens: `{traceId}` in it is replaced, else `/trace/<id>` is
+   * appended (Jaeger's UI, the default `http://localhost:16686`).
+   */
+  traceUi?: string;
+}
+
+/** A running dashboard: its URL, the function that feeds it statuses, and close. */
+export interface Dashboard {
+  readonly url: string;
+  update(statuses: LiveJobStatus[]): void;
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = { 'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+
+/**
+ * Serves the web dashboard on 127.0.0.1: the static page and `/events`, a Server-Sent Events
+ * stream of the jobs' statuses (the newest on connect, then each update). The server keeps only
+ * the newest statuses (their histories are bounded rings); a client that does not keep up is
+ * skipped until its socket drains, so nothing queues without bound.
+ * @example
+ * ```ts
+ * const dashboard = await startDashboard({ port: 8081 }); watchJobs({ jobs, intervalMs: 1000, onStatus: dashboard.update })
+ * ```
+ */
+export async function startDashboard(options: DashboardOptions = {}): Promise<Dashboard> {
+  const assets = await dashboardAssets();
+  const config = JSON.stringify({ traceUi: options.traceUi ?? 'http://localhost:16686' });
+  let latest = '[]';
+  const clients = new Set<ServerResponse>();
+  const send = (res: ServerResponse, data: string) => {
+    // A slow client misses updates rather than buffering them: the next one carries everything.
+    if (res.writableNeedDrain) return;
+    res.write(`data: ${data}\n\n`);
+  };
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (path === '/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.write(`event: config\ndata: ${config}\n\n`);
+      send(res, latest);
+      clients.add(res);
+      req.on('close', () => clients.delete(res));
+      return;
+    }
+    const name = path === '/' ? 'index.html' : path.slice(1);
+    if (!(name in assets)) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[name]!, 'cache-control': 'no-store' }).end(assets[name as keyof typeof assets]);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    update: (statuses) => {
+      latest = JSON.stringify(statuses);
+      for (const c of clients) send(c, latest);
+    },
+    close: async () => {
+      for (const c of clients) c.end();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
