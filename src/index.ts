@@ -103,3 +103,10 @@ export {
   TracingWorkerError,
   type ErrorSite,
 } from './errors.ts';
+
+// ---- Table API and SQL (src/table/)
+export { TableEnvironment, type Table, type TableResult, type TableSchemaSpec, type FromDataStreamOptions, type ExecuteOptions } from './table/table-environment.ts';
+export { materialize, type Change, type RowKind } from './table/changelog.ts';
+export { postgresUpsertSink, type PostgresUpsertSinkOptions } from './table/upsert-sink.ts';
+export type { Row, SqlValue } from './table/schema.ts';
+export { SqlError } from './errors.ts';
