@@ -45,7 +45,7 @@ function findColumn(columns: Column[], name: string): Column | undefined {
 }
 
 /** Resolves `[table.]column` (or `rowColumn.field`) to code. */
-export function resolveColumn(node: any, scope: Scope): Compiled {
+export function resolveColumn(node: any, scope: Scope, k: Constants = new Constants()): Compiled {
   const name = columnName(node);
   const table: string | null = node.table;
   if (table) {
@@ -54,12 +54,12 @@ export function resolveColumn(node: any, scope: Scope): Compiled {
     if (matching.length > 0) {
       for (const entry of matching) {
         const col = findColumn(entry.columns, name);
-        if (col) return { code: prop(entry.access, col.name), type: col.type };
+        if (col) return read(entry, col, scope, k);
       }
       scope.fail(`column '${name}' not found in '${table}' (columns: ${matching.flatMap((e) => e.columns.map((c) => c.name)).join(', ')})`, `${table}.${name}`);
     }
     // `bid.price` where bid is a ROW column.
-    const outer = resolveColumn({ table: null, column: table }, scope);
+    const outer = resolveColumn({ table: null, column: table }, scope, k);
     if (outer.type.kind !== 'row') scope.fail(`'${table}' is neither a table in FROM nor a ROW column`, table);
     const field = findColumn((outer.type as { fields: Column[] }).fields, name);
     if (!field) scope.fail(`ROW '${table}' has no field '${name}'`, `${table}.${name}`);
@@ -71,7 +71,14 @@ export function resolveColumn(node: any, scope: Scope): Compiled {
   });
   if (hits.length === 0) scope.fail(`column '${name}' not found (columns: ${scope.entries.flatMap((e) => e.columns.map((c) => c.name)).join(', ')})`, name);
   if (hits.length > 1) scope.fail(`column '${name}' is ambiguous: qualify it with one of ${hits.map((h) => h.e.alias).join(', ')}`, name);
-  return { code: prop(hits[0]!.e.access, hits[0]!.c.name), type: hits[0]!.c.type };
+  return read(hits[0]!.e, hits[0]!.c, scope, k);
+}
+
+/** A column's value: the field, or a computed column's expression inlined over the same row. */
+function read(entry: ScopeEntry, col: Column, scope: Scope, k: Constants): Compiled {
+  if (col.computed === undefined) return { code: prop(entry.access, col.name), type: col.type };
+  const c = compile(col.computed, { entries: [{ ...entry, columns: entry.columns.filter((x) => x !== col) }], fail: scope.fail }, k);
+  return { code: `(${c.code})`, type: col.type };
 }
 
 const integral = (t: SqlType) => t.kind === 'timestamp' || (t.kind === 'number' && !['DOUBLE', 'FLOAT', 'REAL', 'DECIMAL', 'NUMERIC', 'DOUBLE PRECISION'].includes(t.sql));
@@ -108,7 +115,7 @@ export function compile(node: any, scope: Scope, k: Constants): Compiled {
   switch (node.type) {
     case 'column_ref':
       if (columnName(node) === '*') scope.fail("'*' is only allowed as a whole SELECT item or in COUNT(*)", '*');
-      return resolveColumn(node, scope);
+      return resolveColumn(node, scope, k);
     case 'number':
       return { code: String(node.value), type: String(node.value).includes('.') ? DOUBLE : NUMBER };
     case 'single_quote_string':

@@ -105,9 +105,11 @@ export function project(rel: Relation, items: SelectItem[], scope: Scope, name: 
   const columns = compiled.map((x) => ({ name: x.name, type: x.c.type }));
   const renamed = (col: string | undefined) => (col === undefined ? undefined : compiled.find((x) => x.plain === col)?.name);
   const extra = { rowtime: renamed(rel.rowtime), windowEnd: renamed(rel.windowEnd), upsertKey: rel.upsertKey?.every((u) => renamed(u) !== undefined) ? rel.upsertKey.map((u) => renamed(u)!) : undefined };
-  const identity = rel.entries.length === 1 && rel.entries[0]!.access === 'r' && compiled.length === rel.columns.length && compiled.every((x, i) => x.plain === rel.columns[i]!.name && x.name === x.plain);
+  // Selecting every stored column unchanged (computed columns are not stored) passes the records on as they are.
+  const stored = rel.columns.filter((c) => c.computed === undefined);
+  const identity = rel.entries.length === 1 && rel.entries[0]!.access === 'r' && compiled.length === stored.length && compiled.every((x, i) => x.plain === stored[i]!.name && x.name === x.plain);
   const entries = [{ alias: undefined, columns, access: 'r' }];
-  if (identity) return { ...rel, ...extra, entries, columns, window: undefined };
+  if (identity) return { ...rel, ...extra, entries: [{ alias: undefined, columns: stored, access: 'r' }], columns: stored, window: undefined };
   const fn = toFunction<(r: unknown) => unknown>('r', `({ ${compiled.map((x) => `${JSON.stringify(x.name)}: ${x.c.code}`).join(', ')} })`, k);
   const stream = rel.changelog ? rel.stream.map((ch: Change) => ({ kind: ch.kind, row: fn(ch.row) }), `${name}:select`) : rel.stream.map(fn, `${name}:select`);
   return { stream, entries, columns, changelog: rel.changelog, ...extra };

@@ -14,6 +14,8 @@ export type SqlType =
 export interface Column {
   name: string;
   type: SqlType;
+  /** A computed column: its SQL expression (AST) over the other columns, evaluated where it is read. */
+  computed?: any;
 }
 
 /** The columns of a table, which of them is its event-time attribute, and its primary key. */

@@ -37,6 +37,8 @@ export interface FromDataStreamOptions {
   rowtime?: string;
   /** Assign timestamps from `rowtime` with this bounded out-of-orderness (default: keep the stream's own timestamps and watermarks). */
   watermarkDelayMs?: number;
+  /** Computed columns: name → SQL expression over the other columns (`CASE WHEN kind = 2 THEN bid.dateTime … END`), evaluated where read. */
+  computed?: Record<string, { type: string; expr: string }>;
 }
 
 /** What `executeSql` returns. */
@@ -99,6 +101,11 @@ export class TableEnvironment {
   /** A DataStream of plain objects as a table with the given columns. */
   fromDataStream<T>(stream: DataStream<T>, options: FromDataStreamOptions): Table {
     const columns = schemaColumns(options.schema);
+    for (const [name, c] of Object.entries(options.computed ?? {})) {
+      const [col] = schemaColumns({ [name]: c.type });
+      const text = `SELECT ${c.expr} FROM t`;
+      columns.push({ ...col!, computed: parseStatement(text, 0, text).ast.columns[0].expr });
+    }
     if (options.rowtime && !columns.some((c) => c.name === options.rowtime)) throw new InvalidJobError(`fromDataStream: rowtime '${options.rowtime}' is not one of the columns ${describeColumns(columns)}`);
     let s: DataStream<any> = stream;
     if (options.watermarkDelayMs !== undefined) {
