@@ -29,6 +29,7 @@ export class AggregateCompiler {
   /** Code reading aggregate `node`'s value from the accumulator `a` (registers the call). */
   ref(node: any): Compiled {
     const fn = String(node.name).toUpperCase() as AggCall['fn'];
+    if (node.over) this.input.fail(`${fn}(…) OVER (…) aggregations are not supported yet (Top-N with ROW_NUMBER()/RANK() OVER is)`, 'OVER');
     if (!['COUNT', 'SUM', 'MIN', 'MAX', 'AVG'].includes(fn)) this.input.fail(`aggregate ${fn} is not supported (COUNT, SUM, MIN, MAX, AVG are)`, fn);
     if (node.args?.distinct) this.input.fail(`${fn}(DISTINCT …) is not supported`, 'DISTINCT');
     const star = node.args?.expr?.type === 'star';
@@ -130,7 +131,7 @@ export class AggregateCompiler {
 /** Whether a SELECT list or HAVING uses an aggregate call. */
 export function hasAggregate(node: any): boolean {
   if (!node || typeof node !== 'object') return false;
-  if (node.type === 'aggr_func') return true;
+  if (node.type === 'aggr_func') return !node.over;
   if (node.type === 'window_func') return false;
   return Object.values(node).some((v) => v && typeof v === 'object' && hasAggregate(v));
 }
