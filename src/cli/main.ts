@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { addClusterCommands, type ConnectionFlags } from './cluster-commands.ts';
+import { addSqlCommand } from './sql-shell.ts';
 
 /**
  * The `weir` command. `weir run job.ts` runs a job file embedded in this process (the job calls
@@ -131,5 +132,6 @@ program
   });
 
 addClusterCommands(program);
+addSqlCommand(program);
 
 await program.parseAsync(process.argv);

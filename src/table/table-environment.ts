@@ -49,7 +49,7 @@ export interface TableResult {
   columns?: Column[];
   /** INSERT and SELECT: the running job. */
   job?: JobHandle;
-  /** SELECT: every change so far (an append-only result has only `+I`). */
+  /** SELECT without `onChange`: every change so far (an append-only result has only `+I`). */
   changes?: Change[];
   /** Resolves when the job ends (at once for DDL). */
   await(): Promise<void>;
@@ -168,7 +168,7 @@ export class TableEnvironment {
         result = { kind: 'insert', message: `INSERT job started`, job, await: () => job.done.then(() => {}) };
       } else if (rel) {
         const changes: Change[] = [];
-        const sink: Sink<Change> = { name: 'sql-result', createWriter: () => ({ open() {}, write(vs) { for (const c of vs) (changes.push(c), options.onChange?.(c)); }, close() {} }) };
+        const sink: Sink<Change> = { name: 'sql-result', createWriter: () => ({ open() {}, write(vs) { for (const c of vs) if (options.onChange) options.onChange(c); else changes.push(c); }, close() {} }) };
         this.toChangelogStream(this.table(rel)).sinkTo(sink).setParallelism(1);
         const job = this.env.executeAsync(`sql-select-${this.queries}`);
         result = { kind: 'select', message: describeColumns(rel.columns), columns: rel.columns, job, changes, await: () => job.done.then(() => {}) };
