@@ -87,7 +87,7 @@ test('EXPLAIN shows the chains, the hash exchanges into the join and the window 
   assert.match(plan, /\[0\] --hash\(key\)--> \[2\]\n  \[1\] --hash\(key\) \(input 2\)--> \[2\]\n\[2\] sql-\d+:join  \(parallelism 2\)/);
   assert.match(plan, /sql-\d+:group-aggregate/);
   const windowPlan = tEnv.executeSql(`EXPLAIN SELECT window_end, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(ts), INTERVAL '5' SECOND)) GROUP BY window_start, window_end`).message;
-  assert.match(windowPlan, /\[0\] orders -> rowtime  \(parallelism 2, one chained actor\)\n  \[0\] --hash\(key\)--> \[1\]\n\[1\] sql-\d+:TUMBLE\(size=5000ms\)/);
+  assert.match(windowPlan, /\[0\] collection -> rowtime  \(parallelism 2, one chained actor\)\n  \[0\] --hash\(key\)--> \[1\]\n\[1\] sql-\d+:TUMBLE\(size=5000ms\)/);
 });
 
 test.run();
