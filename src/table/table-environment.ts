@@ -286,6 +286,15 @@ export class TableEnvironment {
   }
 }
 
+const ofEnvironment = new WeakMap<StreamEnvironment, TableEnvironment>();
+
+/** The table environment `env.sql(...)` uses: one per stream environment, so its DDL persists between calls. */
+export function tableEnvironmentOf(env: StreamEnvironment): TableEnvironment {
+  let t = ofEnvironment.get(env);
+  if (!t) ofEnvironment.set(env, (t = TableEnvironment.create(env)));
+  return t;
+}
+
 function done(message: string, kind: TableResult['kind'] = 'ok'): TableResult {
   return { kind, message, await: () => Promise.resolve() };
 }

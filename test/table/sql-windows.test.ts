@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { StreamEnvironment, TableEnvironment, CollectSink, SeededRandom } from '../../src/index.ts';
@@ -125,6 +125,18 @@ test('fromDataStream → SQL → toDataStream keeps the stream\'s timestamps as 
   await env.execute();
   const expected = slidingReference(10_000, 10_000, () => '').map((g) => ({ window_start: g.start, n: g.n }));
   assert.equal(text(sink.values), text(expected));
+});
+
+test('env.sql: DDL, then INSERT INTO a file table from a windowed query; the committed files hold the reference rows', async () => {
+  const env = StreamEnvironment.create({ parallelism: 2 });
+  const out = join(dir, 'out');
+  env.sql(`${ddl};
+    CREATE TABLE per_page (page STRING, window_end TIMESTAMP(3), n BIGINT) WITH ('connector' = 'file', 'path' = '${out}');
+    INSERT INTO per_page SELECT page, window_end, COUNT(*) FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '5' SECOND)) GROUP BY page, window_start, window_end`);
+  await env.execute('sql-to-files');
+  const lines = readdirSync(out).filter((f) => !f.startsWith('.')).flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean));
+  const expected = slidingReference(5000, 5000, (c) => c.page).map((g) => ({ page: g.key, window_end: g.start + 5000, n: g.n }));
+  assert.equal(text(lines.map((l) => JSON.parse(l))), text(expected));
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
