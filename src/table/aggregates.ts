@@ -24,12 +24,14 @@ export class AggregateCompiler {
   constructor(
     private readonly input: Scope,
     private readonly k: Constants,
+    /** OVER aggregations: the calls carry their window, which the caller checked. */
+    private readonly over = false,
   ) {}
 
   /** Code reading aggregate `node`'s value from the accumulator `a` (registers the call). */
   ref(node: any): Compiled {
     const fn = String(node.name).toUpperCase() as AggCall['fn'];
-    if (node.over) this.input.fail(`${fn}(…) OVER (…) aggregations are not supported yet (Top-N with ROW_NUMBER()/RANK() OVER is)`, 'OVER');
+    if (node.over && !this.over) this.input.fail(`${fn}(…) OVER (…) aggregations are not supported yet (Top-N with ROW_NUMBER()/RANK() OVER is)`, 'OVER');
     if (!['COUNT', 'SUM', 'MIN', 'MAX', 'AVG'].includes(fn)) this.input.fail(`aggregate ${fn} is not supported (COUNT, SUM, MIN, MAX, AVG are)`, fn);
     if (node.args?.distinct) this.input.fail(`${fn}(DISTINCT …) is not supported`, 'DISTINCT');
     const star = node.args?.expr?.type === 'star';

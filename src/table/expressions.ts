@@ -171,7 +171,6 @@ export function compile(node: any, scope: Scope, k: Constants): Compiled {
       return fn!((node.args?.value ?? []).map(c));
     }
     case 'aggr_func':
-      if (node.over) scope.fail(`${node.name}(…) OVER (…) aggregations are not supported yet (Top-N with ROW_NUMBER()/RANK() OVER is)`, 'OVER');
       if (!scope.aggregate) scope.fail(`aggregate ${node.name} is only allowed in SELECT or HAVING of a query with GROUP BY or aggregates`, node.name);
       return scope.aggregate!(node);
     case 'window_func':

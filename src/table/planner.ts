@@ -4,6 +4,7 @@ import { planGroupBy, type SelectItem } from './group-by.ts';
 import { isWindowTvf, planWindowTvf, materializeWindow } from './window-tvf.ts';
 import { planJoin } from './joins.ts';
 import { planTopN, rankFilter, type TopNSpec } from './top-n.ts';
+import { planOverAggregate, hasOverAggregate } from './over-aggregate.ts';
 import type { Relation } from './relation.ts';
 import type { Change } from './changelog.ts';
 
@@ -43,6 +44,10 @@ export function planSelect(ast: any, ctx: PlanContext, topN?: TopNSpec): Relatio
   for (const w of where) r = filter(r, w, scope(r), ctx.name);
   const items = selectItems(ast.columns, r, ctx);
   if (topN) return planTopN(r, items, topN, scope(r), ctx.name);
+  if (items.some((it) => hasOverAggregate(it.expr))) {
+    if (ast.groupby?.columns?.length) ctx.fail('OVER aggregations and GROUP BY in one SELECT are not supported: group in a subquery', 'OVER');
+    return planOverAggregate(r.window ? materializeWindow(r, scope(r)) : r, items, scope(r), ctx.name);
+  }
   if (ast.groupby?.columns?.length || items.some((it) => hasAggregate(it.expr)) || ast.having) {
     return planGroupBy(r, ast.groupby?.columns ?? [], items, ast.having, scope(r), ctx.name);
   }

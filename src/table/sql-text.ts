@@ -131,6 +131,14 @@ export function parseStatement(text: string, offset = 0, script = text): ParsedS
     sessionPartitions.push(cols.split(',').map((c) => c.trim().replace(/`/g, '')));
     return ' '.repeat(s.length);
   });
+  // The parser knows only ROWS frames. `RANGE BETWEEN INTERVAL '5' SECOND PRECEDING` becomes
+  // `ROWS BETWEEN 5000.5 PRECEDING` (a row count never has a fraction: see over-aggregate.ts), and
+  // `RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW` is the default frame, so it goes.
+  t = t.replace(/\bRANGE(\s+BETWEEN\s+)INTERVAL\s+'(\d+(?:\.\d+)?)'\s+(\w+)(\s+PRECEDING)\b/gi, (s, between: string, n: string, unit: string, rest: string) => {
+    const ms = intervalMs(n, unit);
+    return ms === undefined ? s : `ROWS ${between}${Math.round(ms)}.5${rest}`.padEnd(s.length);
+  });
+  t = t.replace(/\bRANGE\s+BETWEEN\s+UNBOUNDED\s+PRECEDING\s+AND\s+CURRENT\s+ROW\b/gi, (s) => ' '.repeat(s.length));
   const sys = /\bFOR\s+SYSTEM_TIME\s+AS\s+OF\b/i.exec(t);
   if (sys) fail('FOR SYSTEM_TIME AS OF (a temporal join) is not supported yet', sys.index);
   let ast: any;
