@@ -4,6 +4,7 @@ import { compile, columnName, conjuncts, Constants, toFunction, type Scope, type
 import { intervalMs } from './sql-text.ts';
 import { filter, type PlanContext } from './planner.ts';
 import type { Relation } from './relation.ts';
+import { temporalJoin } from './temporal-join.ts';
 
 class NotThisSide extends Error {}
 
@@ -88,6 +89,18 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
   const columns = [...left.columns, ...right.columns];
   const lk = keyFn('l', l);
   const rk = keyFn('r', r);
+  const temporal = ctx.temporal.find((t) => t.table === from[1].table);
+  if (temporal) {
+    const key = right.primaryKey;
+    if (!key) ctx.fail(`'${temporal.table}' in FOR SYSTEM_TIME AS OF must be a versioned table: declare its PRIMARY KEY`, 'SYSTEM_TIME');
+    if (!right.rowtime) ctx.fail(`'${temporal.table}' in FOR SYSTEM_TIME AS OF needs a time attribute (WATERMARK FOR …)`, 'SYSTEM_TIME');
+    const joined = keys.map((x) => (x.r.type === 'column_ref' ? columnName(x.r) : ''));
+    if (key!.some((c) => !joined.includes(c))) ctx.fail(`a temporal join must join on the primary key of '${temporal.table}' (${key!.join(', ')})`, 'SYSTEM_TIME');
+    if (temporal.time.column !== left.rowtime) ctx.fail(`FOR SYSTEM_TIME AS OF ${temporal.time.column}: the left time attribute is '${left.rowtime}'`, temporal.time.column);
+    const at = (rel: Relation) => toFunction<(v: unknown) => number>('r', compile({ type: 'column_ref', table: null, column: rel.rowtime }, scopeOf({ ...rel.entries[0]!, access: 'r' }), k).code, k);
+    const stream = left.stream.connect(right.stream).keyBy(lk, rk).process(temporalJoin(at(left), at(right), check), `${ctx.name}:temporal-join`);
+    return { relation: { stream, entries, columns, changelog: false }, rest: [] };
+  }
   if (interval) {
     const { lower, upper } = interval;
     const stream = left.stream.keyBy(lk).intervalJoin(right.stream.keyBy(rk)).between(lower, upper).process((a, b, _c, out) => {

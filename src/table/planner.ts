@@ -6,6 +6,7 @@ import { planJoin } from './joins.ts';
 import { planTopN, rankFilter, type TopNSpec } from './top-n.ts';
 import { planOverAggregate, hasOverAggregate } from './over-aggregate.ts';
 import type { Relation } from './relation.ts';
+import type { TemporalClause } from './sql-text.ts';
 import type { Change } from './changelog.ts';
 
 /** What planning a query needs from the table environment. */
@@ -14,6 +15,8 @@ export interface PlanContext {
   table(name: string, alias: string | undefined): Relation;
   fail(message: string, word?: string): never;
   sessionPartitions: string[][];
+  /** Temporal joins of the statement (`JOIN t FOR SYSTEM_TIME AS OF …`). */
+  temporal: TemporalClause[];
   /** Operator names are prefixed with this (e.g. `sql-1`). */
   name: string;
 }

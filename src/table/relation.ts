@@ -27,6 +27,8 @@ export interface Relation {
   rowtime?: string;
   /** Records are `{ kind, row }` changes (an updating table). */
   changelog: boolean;
+  /** The declared primary key (a versioned table for temporal joins needs one). */
+  primaryKey?: string[];
   /** The key of an updating table's rows (the GROUP BY columns). */
   upsertKey?: string[];
   /** Set while the relation is a window TVF's output that a GROUP BY or Top-N will consume. */

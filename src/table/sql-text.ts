@@ -26,6 +26,14 @@ export interface ParsedStatement {
   watermark?: WatermarkClause;
   /** Session-window `PARTITION BY` columns, by table name of the TVF. */
   sessionPartitions: string[][];
+  /** Temporal joins: the versioned table's name and the probe side's time column. */
+  temporal: TemporalClause[];
+}
+
+/** `JOIN <table> FOR SYSTEM_TIME AS OF [alias.]column`. */
+export interface TemporalClause {
+  table: string;
+  time: { alias?: string; column: string };
 }
 
 const UNIT_MS: Record<string, number> = { millisecond: 1, second: 1000, minute: 60_000, hour: 3_600_000, day: 86_400_000 };
@@ -139,8 +147,15 @@ export function parseStatement(text: string, offset = 0, script = text): ParsedS
     return ms === undefined ? s : `ROWS ${between}${Math.round(ms)}.5${rest}`.padEnd(s.length);
   });
   t = t.replace(/\bRANGE\s+BETWEEN\s+UNBOUNDED\s+PRECEDING\s+AND\s+CURRENT\s+ROW\b/gi, (s) => ' '.repeat(s.length));
+  // `JOIN rates FOR SYSTEM_TIME AS OF o.ts [AS r]`: a temporal join on the table named before it.
+  const temporal: TemporalClause[] = [];
+  t = t.replace(/(\bJOIN\s+`?(\w+)`?\s+)(FOR\s+SYSTEM_TIME\s+AS\s+OF\s+(`?\w+`?(?:\.`?\w+`?)?))/gi, (_s, head: string, table: string, clause: string, expr: string) => {
+    const [a, b] = expr.replace(/`/g, '').split('.');
+    temporal.push({ table, time: b === undefined ? { column: a! } : { alias: a, column: b } });
+    return head + ' '.repeat(clause.length);
+  });
   const sys = /\bFOR\s+SYSTEM_TIME\s+AS\s+OF\b/i.exec(t);
-  if (sys) fail('FOR SYSTEM_TIME AS OF (a temporal join) is not supported yet', sys.index);
+  if (sys) fail('FOR SYSTEM_TIME AS OF must follow a table name after JOIN and name the left time attribute (AS OF o.ts)', sys.index);
   let ast: any;
   try {
     ast = parser.astify(t, { database: 'PostgresQL' });
@@ -154,7 +169,7 @@ export function parseStatement(text: string, offset = 0, script = text): ParsedS
     if (ast.length !== 1) fail('one statement expected (separate statements with ;)', 0);
     ast = ast[0];
   }
-  return { ast, text, offset, explain, options, watermark, sessionPartitions };
+  return { ast, text, offset, explain, options, watermark, sessionPartitions, temporal };
 }
 
 /**

@@ -37,6 +37,8 @@ export interface FromDataStreamOptions {
   rowtime?: string;
   /** Assign timestamps from `rowtime` with this bounded out-of-orderness (default: keep the stream's own timestamps and watermarks). */
   watermarkDelayMs?: number;
+  /** The primary key (a versioned table in a temporal join needs one). */
+  primaryKey?: string[];
   /** Computed columns: name → SQL expression over the other columns (`CASE WHEN kind = 2 THEN bid.dateTime … END`), evaluated where read. */
   computed?: Record<string, { type: string; expr: string }>;
 }
@@ -112,7 +114,7 @@ export class TableEnvironment {
       const col = options.rowtime ?? (() => { throw new InvalidJobError('fromDataStream: watermarkDelayMs needs rowtime'); })();
       s = s.assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<any>(options.watermarkDelayMs).withTimestampAssigner((r) => r[col]), 'rowtime');
     }
-    return this.table(rowRelation(s, columns, undefined, { rowtime: options.rowtime }));
+    return this.table(rowRelation(s, columns, undefined, { rowtime: options.rowtime, primaryKey: options.primaryKey }));
   }
 
   /** An append-only table as a DataStream of its rows (an updating one: use toChangelogStream). */
@@ -256,7 +258,7 @@ export class TableEnvironment {
     const fail = (m: string, w?: string): never => {
       throw sqlError(stmt, script, m, w);
     };
-    return { fail, sessionPartitions: [...stmt.sessionPartitions], name: `sql-${++this.queries}`, table: (name, alias) => this.resolve(name, alias, fail) };
+    return { fail, sessionPartitions: [...stmt.sessionPartitions], temporal: stmt.temporal, name: `sql-${++this.queries}`, table: (name, alias) => this.resolve(name, alias, fail) };
   }
 
   private resolve(name: string, alias: string | undefined, fail: (m: string, w?: string) => never): Relation {
@@ -277,7 +279,7 @@ export class TableEnvironment {
     let stream: DataStream<any> = this.env.fromSource(tableSource(def, fail), def.name);
     const wm = def.watermark;
     if (wm) stream = stream.assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<any>(wm.delayMs).withTimestampAssigner((r) => r[wm.column]), `watermark(${wm.column} - ${wm.delayMs}ms)`);
-    return rowRelation(stream, def.schema.columns, def.name, { rowtime: def.schema.rowtime });
+    return rowRelation(stream, def.schema.columns, def.name, { rowtime: def.schema.rowtime, primaryKey: def.schema.primaryKey });
   }
 
   private table(relation: Relation): Table {

@@ -80,6 +80,26 @@ test('Top-N over a window aggregation (the top 2 customers by spend per window, 
   assert.equal(got, text(expected));
 });
 
+test('a temporal join (FOR SYSTEM_TIME AS OF) meets each order with the rate valid at its time', async () => {
+  interface Rate { currency: string; rate: number; ts: number }
+  const rr = new SeededRandom(3);
+  const rates: Rate[] = Array.from({ length: 300 }, (_, i) => ({ currency: ['EUR', 'GBP', 'JPY'][rr.int(3)]!, rate: 1 + rr.int(1000) / 100, ts: i * 70 + rr.int(60) }));
+  const buys = orders.map((o) => ({ id: o.id, currency: ['EUR', 'GBP', 'JPY', 'CHF'][o.customer % 4]!, amount: o.amount, ts: o.ts }));
+  const env = StreamEnvironment.create({ parallelism: 2 });
+  const tEnv = TableEnvironment.create(env);
+  tEnv.createTemporaryView('buys', env.fromCollection(buys), { schema: { id: 'BIGINT', currency: 'STRING', amount: 'BIGINT', ts: 'TIMESTAMP(3)' }, rowtime: 'ts', watermarkDelayMs: 300 });
+  tEnv.createTemporaryView('rates', env.fromCollection(rates), { schema: { currency: 'STRING', rate: 'DOUBLE', ts: 'TIMESTAMP(3)' }, rowtime: 'ts', watermarkDelayMs: 200, primaryKey: ['currency'] });
+  const sink = new CollectSink<Record<string, unknown>>();
+  tEnv.toDataStream(tEnv.sqlQuery(`SELECT b.id AS id, b.amount * r.rate AS value FROM buys AS b JOIN rates FOR SYSTEM_TIME AS OF b.ts AS r ON b.currency = r.currency`)).sinkTo(sink);
+  await env.execute();
+  const expected = buys.flatMap((b) => {
+    const valid = rates.filter((x) => x.currency === b.currency && x.ts <= b.ts).sort((x, y) => x.ts - y.ts).pop();
+    return valid ? [{ id: b.id, value: b.amount * valid.rate }] : [];
+  });
+  assert.ok(expected.length > 1000 && expected.length < buys.length, 'CHF has no rates; early orders have none yet');
+  assert.equal(sink.values.map((v) => JSON.stringify(v)).sort(), text(expected));
+});
+
 test('EXPLAIN shows the chains, the hash exchanges into the join and the window operators', () => {
   const { tEnv } = tables();
   const plan = tEnv.executeSql(`EXPLAIN SELECT c.tier AS tier, COUNT(*) AS n FROM orders o JOIN customers c ON o.customer = c.cid GROUP BY c.tier`).message;
