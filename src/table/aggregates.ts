@@ -119,6 +119,24 @@ export class AggregateCompiler {
     };
   }
 
+  /**
+   * Takes a row back out of an accumulator (the input is a changelog: -U and -D retract). COUNT,
+   * SUM and AVG retract by subtracting; MIN and MAX would need every value kept, so they refuse.
+   */
+  retractor(): (r: unknown, a: unknown) => unknown {
+    const scalar = this.scalar();
+    const code: string[] = [];
+    for (const c of this.calls) {
+      const s = (d: string, i = c.slot) => (scalar ? d : `${d}[${i}]`);
+      const v = `v${c.slot}`;
+      if (c.fn === 'MIN' || c.fn === 'MAX') this.input.fail(`${c.fn} over an updating (changelog) input is not supported (COUNT, SUM and AVG are)`, c.fn);
+      if (c.fn === 'COUNT') code.push(c.arg ? `if ((${c.arg}) != null) ${s('a')} -= 1;` : `${s('a')} -= 1;`);
+      else if (c.fn === 'SUM') code.push(`{ const ${v} = ${c.arg}; if (${v} != null) ${s('a')} -= ${v}; }`);
+      else code.push(`{ const ${v} = ${c.arg}; if (${v} != null) { a[${c.slot}] -= ${v}; a[${c.slot + 1}] -= 1; } }`);
+    }
+    return toFunction('r, a', `{ ${code.join(' ')} return a; }`, this.k);
+  }
+
   /** Whether the query registered any aggregate call. */
   get used(): boolean {
     return this.calls.length > 0;

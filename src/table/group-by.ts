@@ -22,7 +22,7 @@ type RowBuilder = (key: unknown, a: unknown, w: { start: number; end: number } |
  */
 export function planGroupBy(input: Relation, groupBy: any[], items: SelectItem[], having: any, scope: Scope, name: string): Relation {
   const k = new Constants();
-  if (input.changelog) scope.fail('GROUP BY over an updating (changelog) input is not supported yet: aggregate an append-only table', 'GROUP');
+  if (input.changelog && input.window) scope.fail('a window aggregation needs an append-only input', 'GROUP');
   const inScope: Scope = { entries: input.entries, fail: scope.fail };
   const windowCols: string[] = [];
   const keys: { name: string; code: string; column: Column; alias?: string }[] = [];
@@ -62,6 +62,14 @@ export function planGroupBy(input: Relation, groupBy: any[], items: SelectItem[]
   const build = toFunction<RowBuilder>('key, a, w', aggs.resolve(`{ ${keys.length > 1 ? 'const kk = JSON.parse(key);' : ''} const g = { ${gFields.join(', ')} }; if (!(${havingCode})) return undefined; return { ${compiled.map((x) => `${JSON.stringify(x.name)}: ${x.c.code}`).join(', ')} }; }`), k);
   const columns = compiled.map((x) => ({ name: x.name, type: x.c.type }));
   const plainOut = (col: string) => items.find((it) => it.expr.type === 'column_ref' && columnName(it.expr) === col)?.name;
+  if (input.changelog) {
+    // Over a changelog: +I/+U add the row, -U/-D take it back; a group whose rows are all gone is deleted.
+    const retract = aggs.retractor();
+    const rowKey = (c: Change) => keyFn(c.row);
+    const stream = input.stream.keyBy(rowKey).process(retractingAggregate(aggregate, retract, build), `${name}:group-aggregate(retracting)`);
+    const upsertKey = keys.map((x) => plainOut(x.name)).filter((x): x is string => x !== undefined);
+    return { ...rowRelation(stream, columns, undefined), changelog: true, upsertKey: upsertKey.length === keys.length ? upsertKey : undefined };
+  }
   const keyed = input.stream.keyBy(keyFn);
   if (input.window) {
     const stream = keyed.window(input.window.assigner).aggregate<unknown, unknown, Record<string, unknown>>(
@@ -91,6 +99,31 @@ function unboundedAggregate(fn: ReturnType<AggregateCompiler['build']>, build: R
       const before = prev === undefined ? undefined : build(ctx.currentKey, prev, undefined);
       const after = build(ctx.currentKey, next, undefined);
       if (before && after) {
+        out.collect({ kind: '-U', row: before });
+        out.collect({ kind: '+U', row: after });
+      } else if (before) out.collect({ kind: '-D', row: before });
+      else if (after) out.collect({ kind: '+I', row: after });
+    },
+  };
+}
+
+/** An unbounded GROUP BY over a changelog: the accumulator and the group's row count in keyed state. */
+function retractingAggregate(fn: ReturnType<AggregateCompiler['build']>, retract: (r: unknown, a: unknown) => unknown, build: RowBuilder): KeyedProcessFunction<unknown, Change, Change> {
+  const acc = new ValueStateDescriptor<{ a: unknown; n: number }>('group-accumulator');
+  return {
+    processElement(c, ctx, out: Collector<Change> & { collect(c: Change): void }) {
+      const state = ctx.getState(acc);
+      const prev = state.value();
+      const adds = c.kind === '+I' || c.kind === '+U';
+      if (!prev && !adds) return; // a retraction of nothing (its insert was filtered away)
+      const base = prev ? AggregateCompiler.copy(prev.a) : fn.createAccumulator();
+      const next = { a: adds ? fn.add(c.row, base) : retract(c.row, base), n: (prev?.n ?? 0) + (adds ? 1 : -1) };
+      const before = prev ? build(ctx.currentKey, prev.a, undefined) : undefined;
+      const after = next.n > 0 ? build(ctx.currentKey, next.a, undefined) : undefined;
+      if (next.n > 0) state.update(next);
+      else state.clear();
+      if (before && after) {
+        if (JSON.stringify(before) === JSON.stringify(after)) return;
         out.collect({ kind: '-U', row: before });
         out.collect({ kind: '+U', row: after });
       } else if (before) out.collect({ kind: '-D', row: before });
