@@ -9,7 +9,8 @@ const COUNT = Number(process.env.NEXMARK_SQL_EVENTS ?? 60_000);
 
 for (const query of sqlQueries) {
   test(`${query.name} in SQL on ${COUNT.toLocaleString('en')} out-of-order events equals the DataStream version and the reference`, async () => {
-    const gen = new NexmarkGenerator({ seed: 11, outOfOrderMs: 500 });
+    // 2,000 events a second of event time: 30 s of it, so the 10 s windows of q5, q7 and q8 fire several times.
+    const gen = new NexmarkGenerator({ seed: 11, outOfOrderMs: 500, rate: 2000 });
     const parallelism = ['q0', 'q1', 'q2'].includes(query.name) ? 1 : 2;
     const run = async (q: typeof query) => {
       const sink = new CollectSink<unknown>();
@@ -21,7 +22,7 @@ for (const query of sqlQueries) {
     const rows: unknown[] = [];
     query.reference(gen, COUNT, (r) => rows.push(r));
     const expected = (query.final ?? ((x: unknown[]) => x))(rows).map(query.row).sort();
-    assert.ok(expected.length > 0, 'the reference has results');
+    assert.ok(expected.length > (['q4', 'q5', 'q7'].includes(query.name) ? 2 : 10), `the reference has results (${expected.length})`);
     assert.is(sql.length, expected.length, 'row count');
     assert.equal(sql, expected);
     assert.equal(sql, dataStream);
