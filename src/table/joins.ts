@@ -1,5 +1,5 @@
 import { ListStateDescriptor } from '../state/state-descriptor.ts';
-import type { KeyedCoProcessFunction } from '../api/process-function.ts';
+import type { KeyedCoProcessFunction, KeyedProcessContext, ProcessCollector } from '../api/process-function.ts';
 import { compile, columnName, conjuncts, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
 import { intervalMs } from './sql-text.ts';
 import { filter, type PlanContext } from './planner.ts';
@@ -119,23 +119,18 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
 function regularJoin(check: ((t: unknown[]) => boolean) | undefined, clearOnTimer: boolean): KeyedCoProcessFunction<unknown, unknown, unknown, unknown[]> {
   const lefts = new ListStateDescriptor<unknown>('join-left');
   const rights = new ListStateDescriptor<unknown>('join-right');
+  // Keeps `row` on its side and pairs it with the other side's rows (`pair` puts left first).
+  const meet = (row: unknown, mine: ListStateDescriptor<unknown>, others: ListStateDescriptor<unknown>, pair: (x: unknown, y: unknown) => unknown[], ctx: KeyedProcessContext<unknown>, out: ProcessCollector<unknown[]>) => {
+    ctx.getListState(mine).add(row);
+    for (const other of ctx.getListState(others).get()) {
+      const t = pair(row, other);
+      if (!check || check(t)) out.collect(t);
+    }
+    if (clearOnTimer && ctx.timestamp !== undefined) ctx.timerService().registerEventTimeTimer(ctx.timestamp);
+  };
   return {
-    processElement1(a, ctx, out) {
-      ctx.getListState(lefts).add(a);
-      for (const b of ctx.getListState(rights).get()) {
-        const t = [a, b];
-        if (!check || check(t)) out.collect(t);
-      }
-      if (clearOnTimer && ctx.timestamp !== undefined) ctx.timerService().registerEventTimeTimer(ctx.timestamp);
-    },
-    processElement2(b, ctx, out) {
-      ctx.getListState(rights).add(b);
-      for (const a of ctx.getListState(lefts).get()) {
-        const t = [a, b];
-        if (!check || check(t)) out.collect(t);
-      }
-      if (clearOnTimer && ctx.timestamp !== undefined) ctx.timerService().registerEventTimeTimer(ctx.timestamp);
-    },
+    processElement1: (a, ctx, out) => meet(a, lefts, rights, (x, y) => [x, y], ctx, out),
+    processElement2: (b, ctx, out) => meet(b, rights, lefts, (x, y) => [y, x], ctx, out),
     onTimer(_t, ctx) {
       ctx.getListState(lefts).clear();
       ctx.getListState(rights).clear();

@@ -1,7 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import pg from 'pg';
-import { randomBytes } from 'node:crypto';
+import { testPostgres } from './postgres.ts';
 import { StreamEnvironment, TableEnvironment, CollectSink, SeededRandom, materialize, type Change } from '../../src/index.ts';
 
 interface Order {
@@ -66,14 +65,7 @@ test('HAVING on an unbounded GROUP BY deletes (-D) a row that stops qualifying a
 });
 
 test('INSERT INTO a postgres table with a PRIMARY KEY applies the changelog as upserts; the table equals the reference', async () => {
-  const table = `sql_${randomBytes(4).toString('hex')}`;
-  const connection = { host: '127.0.0.1', port: 5432, user: process.env.PGUSER ?? 'postgres', database: 'test' };
-  const client = new pg.Client(connection);
-  try {
-    await client.connect();
-  } catch (error) {
-    assert.unreachable(`this test needs the Postgres server at 127.0.0.1:5432 (database 'test', trust auth): ${(error as Error).message}`);
-  }
+  const { client, connection, table } = await testPostgres();
   try {
     await client.query(`CREATE TABLE ${table} (shop text PRIMARY KEY, n bigint, total bigint)`);
     const { env, tEnv } = tableEnv();

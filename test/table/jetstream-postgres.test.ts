@@ -1,7 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import pg from 'pg';
-import { randomBytes } from 'node:crypto';
+import { testPostgres } from './postgres.ts';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { StreamEnvironment, TableEnvironment, SeededRandom } from '../../src/index.ts';
@@ -12,14 +11,7 @@ const CLICKS = 4000;
 test('SQL alone: a JetStream stream → TUMBLE window aggregation → a Postgres table; the table equals the reference', async () => {
   await using server = await startNatsServer({ jetstream: true });
   const nc = await connect({ servers: server.url });
-  const table = `sql_${randomBytes(4).toString('hex')}`;
-  const connection = { host: '127.0.0.1', port: 5432, user: process.env.PGUSER ?? 'postgres', database: 'test' };
-  const client = new pg.Client(connection);
-  try {
-    await client.connect();
-  } catch (error) {
-    assert.unreachable(`this test needs the Postgres server at 127.0.0.1:5432 (database 'test', trust auth): ${(error as Error).message}`);
-  }
+  const { client, connection, table } = await testPostgres();
   try {
     const r = new SeededRandom(31);
     const clicks = Array.from({ length: CLICKS }, (_, i) => ({ page: `p${r.int(5)}`, ts: i * 3 + r.int(400) }));
