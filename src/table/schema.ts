@@ -50,28 +50,13 @@ export function sqlType(name: string): SqlType | undefined {
   return undefined;
 }
 
+/** The types expressions and results are typed with (integral numbers print as BIGINT). */
 export const NUMBER: SqlType = { kind: 'number', sql: 'BIGINT' };
 export const DOUBLE: SqlType = { kind: 'number', sql: 'DOUBLE' };
 export const STRING: SqlType = { kind: 'string', sql: 'STRING' };
 export const BOOLEAN: SqlType = { kind: 'boolean', sql: 'BOOLEAN' };
 export const TIMESTAMP: SqlType = { kind: 'timestamp', sql: 'TIMESTAMP(3)' };
 export const ANY: SqlType = { kind: 'any', sql: 'ANY' };
-
-/**
- * A schema inferred from a sample record (for `fromDataStream` without a schema): numbers,
- * strings, booleans and nested objects as ROWs.
- */
-export function inferColumns(sample: Record<string, unknown>): Column[] {
-  return Object.entries(sample).map(([name, v]) => ({ name, type: inferType(v) }));
-}
-
-function inferType(v: unknown): SqlType {
-  if (typeof v === 'number') return NUMBER;
-  if (typeof v === 'string') return STRING;
-  if (typeof v === 'boolean') return BOOLEAN;
-  if (v !== null && typeof v === 'object' && !Array.isArray(v)) return { kind: 'row', sql: 'ROW', fields: inferColumns(v as Record<string, unknown>) };
-  return ANY;
-}
 
 /** `name TYPE, …` for EXPLAIN and the shell. */
 export function describeColumns(columns: Column[]): string {

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, writeFileSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { StreamEnvironment, TableEnvironment, CollectSink, SeededRandom } from '../../src/index.ts';
+import { StreamEnvironment, TableEnvironment, CollectSink, SeededRandom, type Row } from '../../src/index.ts';
 
 /** Seeded clicks, up to 800 ms out of order (less than the DDL watermark's 1 s), with gaps that close sessions. */
 interface Click {
@@ -120,8 +120,10 @@ test('fromDataStream → SQL → toDataStream keeps the stream\'s timestamps as 
   const stream = env.fromCollection(clicks);
   tEnv.createTemporaryView('c', tEnv.fromDataStream(stream, { schema: { user: 'BIGINT', page: 'STRING', ms: 'BIGINT', ts: 'TIMESTAMP(3)' }, rowtime: 'ts', watermarkDelayMs: 1000 }));
   const table = tEnv.sqlQuery(`SELECT window_start, COUNT(*) AS n FROM TABLE(TUMBLE(TABLE c, DESCRIPTOR(ts), INTERVAL '10' SECOND)) GROUP BY window_start, window_end`);
-  const sink = new CollectSink<{ window_start: number; n: number }>();
-  tEnv.toDataStream<{ window_start: number; n: number }>(table).map((r) => ({ window_start: r.window_start, n: r.n })).sinkTo(sink);
+  // A typed row: Row<…> maps SQL types to TypeScript ones (TIMESTAMP and BIGINT to number).
+  type Out = Row<{ window_start: 'TIMESTAMP(3)'; n: 'BIGINT' }>;
+  const sink = new CollectSink<Out>();
+  tEnv.toDataStream<Out>(table).map((r): Out => ({ window_start: r.window_start, n: r.n })).sinkTo(sink);
   await env.execute();
   const expected = slidingReference(10_000, 10_000, () => '').map((g) => ({ window_start: g.start, n: g.n }));
   assert.equal(text(sink.values), text(expected));
