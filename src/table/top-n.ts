@@ -5,6 +5,7 @@ import { NUMBER, TIMESTAMP } from './schema.ts';
 import { rowRelation, type Relation } from './relation.ts';
 import type { SelectItem } from './group-by.ts';
 import type { PlanContext } from './planner.ts';
+import type { Change } from './changelog.ts';
 
 /** A Top-N found in a query: `ROW_NUMBER()|RANK() OVER (PARTITION BY … ORDER BY …) AS rn` and `rn <= n`. */
 export interface TopNSpec {
@@ -52,7 +53,8 @@ function insertRanked(best: unknown[], row: unknown, cmp: Compare, n: number, ra
 /**
  * Window Top-N: over a window TVF (the window operator with a bounded top-N accumulator, HOP on
  * shared slices) or over a window aggregation's final rows (keyed by partition, emitted when the
- * watermark passes the window end). Unbounded Top-N (an updating result) is not supported.
+ * watermark passes the window end), or unbounded: an updating result, a changed rank is retracted
+ * (-U) and emitted anew (+U), a row pushed out of the top N deleted (-D).
  */
 export function planTopN(rel: Relation, items: SelectItem[], spec: TopNSpec, scope: Scope, name: string): Relation {
   const k = new Constants();
@@ -61,7 +63,8 @@ export function planTopN(rel: Relation, items: SelectItem[], spec: TopNSpec, sco
   const rowScope: Scope = { entries: rel.entries, fail: scope.fail };
   const keyCols = rel.window ? spec.partition.filter((_p, i) => !windowCols.includes(partNames[i]!)) : spec.partition;
   if (rel.window && !partNames.some((p) => p === 'window_start' || p === 'window_end')) scope.fail('a Top-N over a window TVF must PARTITION BY window_start, window_end', 'PARTITION');
-  if (!rel.window && (rel.windowEnd === undefined || !partNames.includes(rel.windowEnd))) scope.fail('Top-N is supported per window: over a window TVF or a window aggregation, partitioned by its window_end', 'PARTITION');
+  if (rel.changelog) scope.fail('Top-N over an updating (changelog) input is not supported: rank an append-only table', 'PARTITION');
+  const perWindow = rel.window !== undefined || (rel.windowEnd !== undefined && partNames.includes(rel.windowEnd));
   const keyCodes = keyCols.map((p) => compile(p, rowScope, k).code);
   const keyFn = toFunction<(r: unknown) => unknown>('r', keyCodes.length === 0 ? '0' : keyCodes.length === 1 ? keyCodes[0]! : `JSON.stringify([${keyCodes.join(', ')}])`, k);
   const orderFns = spec.order.map((o) => toFunction<(r: unknown) => any>('r', compile(o.expr, rowScope, k).code, k));
@@ -105,6 +108,36 @@ export function planTopN(rel: Relation, items: SelectItem[], spec: TopNSpec, sco
     return rowRelation(stream, columns, undefined, { windowEnd: windowEndOut });
   }
   const state = new ValueStateDescriptor<unknown[]>('top-n');
+  if (!perWindow) {
+    // Unbounded: the result updates; each changed rank position is retracted and re-emitted.
+    const stream = rel.stream.keyBy(keyFn).process<Change>(
+      {
+        processElement(r, ctx, out) {
+          const s = ctx.getState(state);
+          const before = s.value() ?? [];
+          const after = insertRanked(before.slice(), r, cmp, spec.n, rank);
+          s.update(after);
+          const rows = (best: unknown[]) => {
+            const built: Record<string, unknown>[] = [];
+            emitRanked(best, {}, (row) => built.push(row));
+            return built;
+          };
+          const old = rows(before);
+          const now = rows(after);
+          for (let i = 0; i < Math.max(old.length, now.length); i++) {
+            if (before[i] === after[i] && old[i]?.[spec.rankName] === now[i]?.[spec.rankName]) continue;
+            if (old[i] && now[i]) {
+              out.collect({ kind: '-U', row: old[i]! });
+              out.collect({ kind: '+U', row: now[i]! });
+            } else if (old[i]) out.collect({ kind: '-D', row: old[i]! });
+            else out.collect({ kind: '+I', row: now[i]! });
+          }
+        },
+      },
+      `${name}:top-${spec.n}:unbounded`,
+    );
+    return { ...rowRelation(stream, columns, undefined), changelog: true };
+  }
   const endOf = toFunction<(r: unknown) => number>('r', compile({ type: 'column_ref', table: null, column: rel.windowEnd }, rowScope, k).code, k);
   const stream = rel.stream.keyBy(keyFn).process<Record<string, unknown>>(
     {

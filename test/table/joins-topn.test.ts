@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { StreamEnvironment, TableEnvironment, CollectSink, SeededRandom } from '../../src/index.ts';
+import { StreamEnvironment, TableEnvironment, CollectSink, SeededRandom, materialize, type Change } from '../../src/index.ts';
 
 interface Order { id: number; customer: number; amount: number; ts: number }
 interface Payment { order: number; paid: number; ts: number }
@@ -78,6 +78,22 @@ test('Top-N over a window aggregation (the top 2 customers by spend per window, 
     return sorted.filter(([, s]) => sorted.filter(([, t]) => t > s).length < 2).map(([customer, s]) => ({ customer, spend: s, window_end: end }));
   });
   assert.equal(got, text(expected));
+});
+
+test('unbounded Top-N: the 3 biggest orders per customer as a changelog; folded by (customer, rn) it equals the reference', async () => {
+  const { env, tEnv } = tables();
+  const table = tEnv.sqlQuery(`SELECT customer, id, amount, rn FROM (
+      SELECT customer, id, amount, ROW_NUMBER() OVER (PARTITION BY customer ORDER BY amount DESC, id ASC) AS rn FROM orders) WHERE rn <= 3`);
+  assert.ok(table.changelog);
+  const sink = new CollectSink<Change<{ customer: number; id: number; amount: number; rn: number }>>();
+  tEnv.toChangelogStream<{ customer: number; id: number; amount: number; rn: number }>(table).sinkTo(sink);
+  await env.execute();
+  assert.ok(sink.values.some((c) => c.kind === '-U'), 'ranks change as orders arrive');
+  const final = [...materialize(sink.values, (r) => `${r.customer}|${r.rn}`).values()];
+  const expected = [...new Set(orders.map((o) => o.customer))].flatMap((c) =>
+    orders.filter((o) => o.customer === c).sort((a, b) => b.amount - a.amount || a.id - b.id).slice(0, 3).map((o, i) => ({ customer: c, id: o.id, amount: o.amount, rn: i + 1 })),
+  );
+  assert.equal(text(final), text(expected));
 });
 
 test('a temporal join (FOR SYSTEM_TIME AS OF) meets each order with the rate valid at its time', async () => {
