@@ -75,7 +75,17 @@ test('INSERT INTO a postgres table with a PRIMARY KEY applies the changelog as u
     assert.is(env.transformations.filter((t) => t.kind === 'sink').length, 1);
     const rows = (await client.query(`SELECT shop, n::int AS n, total::int AS total FROM ${table} ORDER BY shop`)).rows;
     assert.equal(rows, [...reference().values()].sort((a, b) => a.shop.localeCompare(b.shop)));
+    // With HAVING, rows leave the result (-D): the sink deletes them by key.
+    await client.query(`CREATE TABLE ${table}_small (shop text PRIMARY KEY, n bigint)`);
+    const again = tableEnv();
+    again.tEnv.executeSql(`CREATE TABLE small (shop STRING, n BIGINT, PRIMARY KEY (shop) NOT ENFORCED) WITH ('connector' = 'postgres', 'hostname' = '127.0.0.1', 'database' = 'test', 'username' = '${connection.user}', 'table-name' = '${table}_small')`);
+    await again.tEnv.executeSql('INSERT INTO small SELECT shop, COUNT(*) FROM orders GROUP BY shop HAVING COUNT(*) < 250').await();
+    const small = (await client.query(`SELECT shop, n::int AS n FROM ${table}_small ORDER BY shop`)).rows;
+    const expectedSmall = [...reference().values()].filter((g) => g.n < 250).map((g) => ({ shop: g.shop, n: g.n })).sort((a, b) => a.shop.localeCompare(b.shop));
+    assert.ok(expectedSmall.length > 0 && expectedSmall.length < reference().size, 'some shops pass 250 orders and are deleted');
+    assert.equal(small, expectedSmall);
   } finally {
+    await client.query(`DROP TABLE IF EXISTS ${table}_small`).catch(() => {});
     await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
     await client.end();
   }
