@@ -74,7 +74,8 @@ function weir(name: string, sql = false): SystemRun {
     const gen = new NexmarkGenerator(config);
     const l = latencySink(gen, reporter());
     await runQuery(query, gen, n, l.sink, { onGenerated: l.onGenerated });
-    return { handled: l.count(), extra: { p99LatencyMs: l.p99(), outputs: l.count() } };
+    // An updating result (q4) counts every update; its SQL version updates more often than the DataStream one, so counts differ there.
+    return { handled: l.count(), extra: { p99LatencyMs: l.p99(), outputs: l.count(), ...(query.final ? { updating: 1 } : {}) } };
   };
 }
 
