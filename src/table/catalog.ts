@@ -36,9 +36,8 @@ type Entry = { kind: 'table'; def: TableDefinition } | { kind: 'view'; def: View
 export class Catalog {
   private readonly entries = new Map<string, Entry>();
 
-  /** Registers a name; `replace` allows redefining it (CREATE OR REPLACE, re-registration). */
-  register(name: string, entry: Entry, replace = false): void {
-    if (this.entries.has(name) && !replace) throw new Error(`'${name}' already exists`);
+  /** Registers (or redefines) a name; statements check for an existing one first, where SQL says they must. */
+  register(name: string, entry: Entry): void {
     this.entries.set(name, entry);
   }
 

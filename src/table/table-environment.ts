@@ -1,6 +1,7 @@
 import type { StreamEnvironment } from '../api/stream-environment.ts';
 import type { DataStream } from '../api/data-stream.ts';
 import type { JobHandle } from '../runtime/job.ts';
+import type { Transformation } from '../graph/transformation.ts';
 import type { Sink } from '../connectors/sink.ts';
 import { WatermarkStrategy } from '../time/watermark-strategy.ts';
 import { InvalidJobError } from '../errors.ts';
@@ -86,6 +87,9 @@ export class TableEnvironment {
   readonly catalog = new Catalog();
   private readonly planned = new Map<string, Relation>();
   private queries = 0;
+  /** What the last statement did: the sink an INSERT added (for EXPLAIN), the message of DDL. */
+  private lastSink: Transformation | undefined;
+  private lastMessage = 'OK';
 
   private constructor(readonly env: StreamEnvironment) {}
 
@@ -97,7 +101,8 @@ export class TableEnvironment {
   /** Registers a DataStream as a table (`SELECT … FROM name`). */
   createTemporaryView(name: string, source: DataStream<any> | Table, options?: FromDataStreamOptions): void {
     const table = 'relation' in source ? source : this.fromDataStream(source, options!);
-    this.catalog.register(name, { kind: 'query', relation: table.relation }, true);
+    this.catalog.register(name, { kind: 'query', relation: table.relation });
+    this.planned.delete(name);
   }
 
   /** A DataStream of plain objects as a table with the given columns. */
@@ -160,7 +165,7 @@ export class TableEnvironment {
     for (const s of splitStatements(script)) {
       const stmt = parseStatement(s.text, s.offset, script);
       if (stmt.explain) {
-        const rel = this.statement({ ...stmt, explain: false }, script, true);
+        const rel = this.statement({ ...stmt, explain: false }, script);
         result = done(rel ? explainPlan(this.env.transformations, rel, this.lastSink, this.env.options.parallelism) : 'OK', 'explain');
         continue;
       }
@@ -179,9 +184,6 @@ export class TableEnvironment {
     return result;
   }
 
-  private lastSink: import('../graph/transformation.ts').Transformation | undefined;
-  private lastMessage = 'OK';
-
   /** Handles one statement; returns the relation of a SELECT (or, for EXPLAIN, of the INSERT's query). */
   private statement(stmt: ParsedStatement, script: string, explaining = false): Relation | undefined {
     const ast = stmt.ast;
@@ -193,7 +195,8 @@ export class TableEnvironment {
     if (ast.type === 'create' && ast.keyword === 'view') {
       const name = ast.view?.view ?? fail('CREATE VIEW needs a name');
       if (this.catalog.has(name) && !ast.replace) fail(`'${name}' already exists`, name);
-      this.catalog.register(name, { kind: 'view', def: { name, query: ast.select, statement: stmt, script } }, true);
+      this.catalog.register(name, { kind: 'view', def: { name, query: ast.select, statement: stmt, script } });
+      this.planned.delete(name);
       this.lastMessage = `view ${name} created`;
       return undefined;
     }
@@ -248,7 +251,7 @@ export class TableEnvironment {
     const wm = stmt.watermark;
     if (wm && !columns.some((c) => c.name === wm.column)) fail(`WATERMARK FOR ${wm.column}: no such column`, wm.column);
     const schema: Schema = { columns, rowtime: wm?.column, primaryKey };
-    this.catalog.register(name, { kind: 'table', def: { name, schema, options: stmt.options ?? {}, watermark: wm } }, true);
+    this.catalog.register(name, { kind: 'table', def: { name, schema, options: stmt.options ?? {}, watermark: wm } });
     this.planned.delete(name);
     this.lastMessage = `table ${name} created`;
     return undefined;
