@@ -18,9 +18,10 @@ const program = new Command()
   .option('--events <n>', 'events per scenario (overrides the defaults)')
   .option('--repeat <n>', 'runs per system, interleaved; each row is the median run (default 3, 1 with --quick)')
   .option('--queries <list>', 'with `nexmark`: only these queries, e.g. q1,q5')
+  .option('--sql', 'with `nexmark`: only the queries written in SQL, as weir-sql against weir (the DataStream version)')
   .parse();
 const names = program.args;
-const opts = program.opts<{ quick?: boolean; events?: string; queries?: string; repeat?: string }>();
+const opts = program.opts<{ quick?: boolean; events?: string; queries?: string; repeat?: string; sql?: boolean }>();
 // One run per system is at the mercy of whatever else the machine does in those seconds; the
 // median of interleaved runs is not (each system gets the same share of good and bad moments).
 const repeat = Math.max(1, Math.floor(Number(opts.repeat ?? (opts.quick ? 1 : 3))) || 1);
@@ -32,15 +33,17 @@ if (unknown.length) {
 const wantedQueries = opts.queries?.split(',').map((q) => `nexmark-${q.trim()}`);
 const selected = scenarios.filter((s) => {
   if (wantedQueries && s.name.startsWith('nexmark-q') && !wantedQueries.includes(s.name)) return false;
+  if (opts.sql && !s.systems['weir-sql']) return false;
   return names.length === 0 || names.includes(s.name) || (names.includes('nexmark') && s.name.startsWith('nexmark'));
 });
+const systemsOf = (s: (typeof scenarios)[number]) => Object.keys(s.systems).filter((x) => !opts.sql || x === 'weir' || x === 'weir-sql');
 const rows: BenchRow[] = [];
 const tty = process.stdout.isTTY === true;
 for (const s of selected) {
   const events = opts.events ? Number(opts.events) : opts.quick ? s.quickEvents : s.events;
   const runs = new Map<string, BenchRow[]>();
   for (let round = 0; round < repeat; round++) {
-    for (const system of Object.keys(s.systems)) {
+    for (const system of systemsOf(s)) {
       const label = `${s.name.padEnd(18)} ${system.padEnd(12)}${repeat > 1 ? ` (${round + 1}/${repeat})` : ''}`;
       const row = await runOne(label, s.name, system, events);
       if (!row) {
@@ -99,10 +102,18 @@ const ratios = selected.flatMap((s) => {
   const of = (system: string) => rows.find((r) => r.scenario === s.name && r.system === system);
   // Ratios of every Weir variant against every baseline measured in the same run.
   const weirs = Object.keys(s.systems).filter((x) => x.startsWith('weir') && of(x));
-  const bases = Object.keys(s.systems).filter((x) => of(x) && (!x.startsWith('weir') || x === 'weir-none' || x === 'weir-off'));
-  return weirs.flatMap((w) =>
-    bases.filter((b) => b !== w).map((b) => ({ scenario: s.name, ratio: `${w}/${b}`, value: Math.round((of(w)!.eventsPerSec / of(b)!.eventsPerSec) * 100) / 100 })),
-  );
+  const bases = Object.keys(s.systems).filter((x) => of(x) && (!x.startsWith('weir') || x === 'weir-none' || x === 'weir-off' || (x === 'weir' && of('weir-sql') !== undefined)));
+  // SQL and DataStream versions of a query must compute the same result.
+  if (of('weir-sql') && of('weir') && of('weir')!.extra?.updating === undefined && of('weir-sql')!.extra?.outputs !== of('weir')!.extra?.outputs) {
+    console.error(`${s.name}: weir-sql produced ${of('weir-sql')!.extra?.outputs} outputs, weir ${of('weir')!.extra?.outputs}`);
+    process.exitCode = 1;
+  }
+  // On a busy machine CPU seconds of the process are steadier than wall time: the same ratio from them.
+  const cpuRatio = of('weir-sql') && of('weir') ? Math.round((Number(of('weir')!.extra?.cpuSeconds) / Number(of('weir-sql')!.extra?.cpuSeconds)) * 100) / 100 : undefined;
+  return [
+    ...weirs.flatMap((w) => bases.filter((b) => b !== w).map((b) => ({ scenario: s.name, ratio: `${w}/${b}`, value: Math.round((of(w)!.eventsPerSec / of(b)!.eventsPerSec) * 100) / 100 }))),
+    ...(cpuRatio === undefined ? [] : [{ scenario: s.name, ratio: 'weir-sql/weir by cpu', value: cpuRatio }]),
+  ];
 });
 // Issue 4's slice-sharing target: a sliding window (5 windows per record) costs at most 1.5x a tumbling one per event.
 const weirOf = (scenario: string) => rows.find((r) => r.scenario === scenario && r.system === 'weir');

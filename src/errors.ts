@@ -180,3 +180,25 @@ export const errors = {
   ConnectionError,
   TracingWorkerError,
 } as const;
+
+// ---- Table API and SQL (src/table/)
+
+/**
+ * A SQL statement Weir cannot run: a syntax error, or syntax outside the supported streaming
+ * subset, or a name that does not resolve. `line` and `column` (1-based) point into the statement.
+ * @example
+ * ```ts
+ * try { tableEnv.executeSql('SELEC 1') } catch (e) { if (e instanceof SqlError) console.error(e.line, e.column) }
+ * ```
+ */
+export class SqlError extends WeirError {
+  /** 1-based line of the offending text in the statement. */
+  readonly line: number;
+  /** 1-based column of the offending text in the statement. */
+  readonly column: number;
+  constructor(message: string, line: number, column: number, cause?: unknown) {
+    super('WEIR_SQL', `SQL error at line ${line}, column ${column}: ${message}`, {}, { cause });
+    this.line = line;
+    this.column = column;
+  }
+}

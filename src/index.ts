@@ -111,3 +111,9 @@ export type { JobGraph } from './runtime/job.ts';
 export { statusPublisher, followStatus, statusSubject } from './status/nats-status.ts';
 export { recordPreview } from './status/record-preview.ts';
 export { startDashboard, type Dashboard, type DashboardOptions } from './dashboard/server.ts';
+// ---- Table API and SQL (src/table/)
+export { TableEnvironment, type Table, type TableResult, type TableSchemaSpec, type FromDataStreamOptions, type ExecuteOptions } from './table/table-environment.ts';
+export { materialize, type Change, type RowKind } from './table/changelog.ts';
+export { postgresUpsertSink, type PostgresUpsertSinkOptions } from './table/upsert-sink.ts';
+export type { Row, SqlValue } from './table/schema.ts';
+export { SqlError } from './errors.ts';

@@ -19,6 +19,7 @@ import { collectionSource } from '../connectors/collection-source.ts';
 import { generatorSource, type GeneratorOptions } from '../connectors/generator-source.ts';
 import { DataStream } from './data-stream.ts';
 import { InvalidJobError } from '../errors.ts';
+import { tableEnvironmentOf, type Table } from '../table/table-environment.ts';
 
 /** Settings of a {@link StreamEnvironment}; every field has a sensible default. */
 export interface EnvironmentOptions {
@@ -153,6 +154,20 @@ export class StreamEnvironment {
   /** A seeded, reproducible stream: record i is `fn(i, random)`. */
   fromGenerator<T>(fn: (index: number, random: SeededRandom) => T, options: GeneratorOptions): DataStream<T> {
     return this.fromSource(generatorSource(fn, options));
+  }
+
+  /**
+   * Plans SQL statements into this job (the table environment of this environment): CREATE TABLE
+   * and CREATE VIEW are registered, each INSERT INTO … SELECT adds its sink, each SELECT is returned
+   * as a table. Nothing runs until `execute()`.
+   * @example
+   * ```ts
+   * env.sql(`CREATE TABLE t (…) WITH ('connector' = 'generator'); CREATE TABLE out (…) WITH ('connector' = 'print'); INSERT INTO out SELECT … FROM t`)
+   * await env.execute()
+   * ```
+   */
+  sql(statements: string): Table[] {
+    return tableEnvironmentOf(this).sql(statements);
   }
 
   /** @internal Adds a node to the logical plan. */

@@ -6,6 +6,7 @@ import { addClusterCommands, type ConnectionFlags } from './cluster-commands.ts'
 import { jobFileErrorLine, natsErrorLine, unknownCommandLine } from './cli-errors.ts';
 import { addDashboardCommand } from './dashboard-command.ts';
 import type { StatusMode } from './status-view.ts';
+import { addSqlCommand } from './sql-shell.ts';
 
 /**
  * The `weir` command. `weir run job.ts` runs a job file embedded in this process (the job calls
@@ -173,6 +174,7 @@ program
   });
 
 addClusterCommands(program);
+addSqlCommand(program);
 
 addDashboardCommand(program);
 

@@ -1,0 +1,149 @@
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { StreamEnvironment, type EnvironmentOptions } from '../api/stream-environment.ts';
+import { TableEnvironment } from '../table/table-environment.ts';
+import { splitStatements } from '../table/sql-text.ts';
+import type { Change } from '../table/changelog.ts';
+import type { JobHandle } from '../runtime/job.ts';
+import { WeirError } from '../errors.ts';
+
+/** Options of {@link runSqlShell}. */
+export interface SqlShellOptions {
+  input: Readable;
+  output: Writable;
+  /** Environment options of every job the shell starts (parallelism…). */
+  environment?: EnvironmentOptions;
+  /** Redraw the live table in place (ANSI); off: print each result table once, when its job ends. */
+  live?: boolean;
+  /** Rows of an append-only result kept on screen (the newest). */
+  maxRows?: number;
+}
+
+/** A query's result as it changes: an upsert table when the result updates, else the newest rows. */
+class LiveTable {
+  private readonly rows = new Map<string, Record<string, unknown>>();
+  private appended = 0;
+  constructor(
+    private readonly columns: string[],
+    private readonly maxRows: number,
+  ) {}
+
+  apply(c: Change): void {
+    const key = JSON.stringify(c.row);
+    if (c.kind === '+I' || c.kind === '+U') {
+      this.rows.set(c.kind === '+I' ? `${this.appended++}|${key}` : key, c.row);
+      if (this.rows.size > this.maxRows) this.rows.delete(this.rows.keys().next().value!);
+    } else {
+      // A retraction names the row it takes back (the whole row, as Flink prints it).
+      for (const [k, row] of this.rows) if (JSON.stringify(row) === key) {
+        this.rows.delete(k);
+        break;
+      }
+    }
+  }
+
+  render(): string {
+    const cells = [...this.rows.values()].map((r) => this.columns.map((c) => String(r[c] ?? 'NULL')));
+    const widths = this.columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+    const line = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
+    const fmt = (row: string[]) => `| ${row.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
+    return [line, fmt(this.columns), line, ...cells.map(fmt), line, `${cells.length} row(s)`].join('\n') + '\n';
+  }
+}
+
+/**
+ * The `weir sql` shell: reads statements (ending in `;`) from `input`, runs them embedded —
+ * DDL is remembered, each SELECT or INSERT starts a job in a new environment with that DDL — and
+ * prints a SELECT's result as a table that changes as the job runs. Ctrl-C cancels a running query.
+ */
+export async function runSqlShell(options: SqlShellOptions): Promise<void> {
+  const out = options.output;
+  const ddl: string[] = [];
+  const rl = createInterface({ input: options.input, terminal: false });
+  let buffer = '';
+  let running: JobHandle | undefined;
+  const onSigint = () => void running?.cancel();
+  process.on('SIGINT', onSigint);
+  const prompt = () => out.write(buffer ? '   -> ' : 'weir> ');
+  prompt();
+  try {
+    for await (const line of rl) {
+      buffer += `${line}\n`;
+      if (!/;\s*$/.test(line)) {
+        if (buffer.trim() === '') buffer = '';
+        prompt();
+        continue;
+      }
+      const script = buffer;
+      buffer = '';
+      for (const s of splitStatements(script)) {
+        const text = s.text.trim();
+        if (/^(quit|exit)$/i.test(text)) return;
+        await runStatement(text);
+      }
+      prompt();
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    rl.close();
+  }
+
+  async function runStatement(text: string): Promise<void> {
+    const env = StreamEnvironment.create(options.environment);
+    const tEnv = TableEnvironment.create(env);
+    try {
+      for (const d of ddl) tEnv.executeSql(d);
+      let table: LiveTable | undefined;
+      let drawn = 0;
+      let dirty = false;
+      const draw = () => {
+        if (!table || !dirty) return;
+        const text = table.render();
+        if (drawn) out.write(`\x1b[${drawn}A\x1b[J`);
+        out.write(text);
+        drawn = text.split('\n').length - 1;
+        dirty = false;
+      };
+      const result = tEnv.executeSql(text, {
+        onChange: (c) => {
+          table?.apply(c);
+          dirty = true;
+        },
+      });
+      if (result.kind === 'ok' && /^\s*(CREATE|DROP)\b/i.test(text)) ddl.push(text);
+      if (result.kind === 'select') table = new LiveTable(result.columns!.map((c) => c.name), options.maxRows ?? 50);
+      for (const c of result.changes ?? []) table!.apply(c);
+      running = result.job;
+      const timer = options.live && table ? setInterval(draw, 200) : undefined;
+      try {
+        await result.await();
+      } finally {
+        if (timer) clearInterval(timer);
+        running = undefined;
+      }
+      if (table) {
+        dirty = true;
+        if (!options.live) drawn = 0;
+        draw();
+      } else out.write(`${result.message}\n`);
+    } catch (error) {
+      out.write(`${error instanceof WeirError ? error.message : `error: ${(error as Error).message}`}\n`);
+    }
+  }
+}
+
+/** Adds `weir sql` to the CLI. */
+export function addSqlCommand(program: Command): void {
+  program
+    .command('sql')
+    .description('an interactive SQL shell: CREATE TABLE, SELECT (a live table), INSERT INTO … SELECT, EXPLAIN; jobs run embedded')
+    .option('-f, --file <script>', 'run the statements of this file first')
+    .option('--parallelism <n>', 'default parallelism of the jobs the shell starts', '1')
+    .action(async (opts: { file?: string; parallelism: string }) => {
+      const { Readable } = await import('node:stream');
+      const input = opts.file ? Readable.from([readFileSync(opts.file, 'utf8'), '\n']) : process.stdin;
+      await runSqlShell({ input, output: process.stdout, environment: { parallelism: Number(opts.parallelism) }, live: process.stdout.isTTY === true && !opts.file });
+    });
+}

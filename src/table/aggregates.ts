@@ -1,0 +1,157 @@
+import type { AggregateFunction } from '../windows/window-function.ts';
+import { compile, Constants, toFunction, type Scope, type Compiled } from './expressions.ts';
+import { NUMBER, DOUBLE, type SqlType } from './schema.ts';
+
+/** One aggregate call of a query, with the accumulator slots it uses. */
+interface AggCall {
+  fn: 'COUNT' | 'SUM' | 'MIN' | 'MAX' | 'AVG';
+  /** Code of the argument over input rows `r`; undefined for COUNT(*). */
+  arg?: string;
+  type: SqlType;
+  slot: number;
+  key: string;
+}
+
+/**
+ * The aggregates of a GROUP BY compiled into one {@link AggregateFunction} (generated code, no
+ * per-record closure): a number accumulator when there is one slot (COUNT, SUM, MIN, MAX), else
+ * an array of slots. Aggregate calls in SELECT/HAVING compile to reads of the result `a`.
+ */
+export class AggregateCompiler {
+  private readonly calls: AggCall[] = [];
+  private slots = 0;
+
+  constructor(
+    private readonly input: Scope,
+    private readonly k: Constants,
+    /** OVER aggregations: the calls carry their window, which the caller checked. */
+    private readonly over = false,
+  ) {}
+
+  /** Code reading aggregate `node`'s value from the accumulator `a` (registers the call). */
+  ref(node: any): Compiled {
+    const fn = String(node.name).toUpperCase() as AggCall['fn'];
+    if (node.over && !this.over) this.input.fail(`${fn}(…) OVER (…) aggregations are not supported yet (Top-N with ROW_NUMBER()/RANK() OVER is)`, 'OVER');
+    if (!['COUNT', 'SUM', 'MIN', 'MAX', 'AVG'].includes(fn)) this.input.fail(`aggregate ${fn} is not supported (COUNT, SUM, MIN, MAX, AVG are)`, fn);
+    if (node.args?.distinct) this.input.fail(`${fn}(DISTINCT …) is not supported`, 'DISTINCT');
+    const star = node.args?.expr?.type === 'star';
+    const arg = star ? undefined : compile(node.args.expr, this.input, this.k);
+    const key = `${fn}(${arg?.code ?? '*'})`;
+    let call = this.calls.find((c) => c.key === key);
+    if (!call) {
+      call = { fn, arg: arg?.code, type: fn === 'COUNT' ? NUMBER : fn === 'AVG' ? DOUBLE : arg!.type, slot: this.slots, key };
+      this.slots += fn === 'AVG' ? 2 : 1;
+      this.calls.push(call);
+    }
+    // The slot layout is known only when every call is registered: a placeholder until `resolve`.
+    return { code: `\u0000agg${this.calls.indexOf(call)}\u0000`, type: call.type };
+  }
+
+  /** Replaces the placeholders of `ref` in generated code by reads of the accumulator `a`. */
+  resolve(code: string): string {
+    return code.replace(/\u0000agg(\d+)\u0000/g, (_m, i: string) => this.read(this.calls[Number(i)]!));
+  }
+
+  private scalar(): boolean {
+    return this.slots === 1;
+  }
+
+  private read(c: AggCall): string {
+    const s = (i: number) => (this.scalar() ? 'a' : `a[${i}]`);
+    return c.fn === 'AVG' ? `(${s(c.slot)} / ${s(c.slot + 1)})` : s(c.slot);
+  }
+
+  /** The aggregate function over input rows (`r`) computing every registered call. */
+  build(): AggregateFunction<unknown, unknown, unknown> {
+    if (this.slots === 0) {
+      // GROUP BY without aggregates: one row per group; a count keeps the accumulator a number.
+      this.calls.push({ fn: 'COUNT', type: NUMBER, slot: 0, key: 'COUNT(*)' });
+      this.slots = 1;
+    }
+    const scalar = this.scalar();
+    const init: string[] = [];
+    const add: string[] = [];
+    const merge: string[] = [];
+    for (const c of this.calls) {
+      const s = (d: string, i = c.slot) => (scalar ? d : `${d}[${i}]`);
+      const v = `v${c.slot}`;
+      switch (c.fn) {
+        case 'COUNT':
+          init.push('0');
+          add.push(c.arg ? `if ((${c.arg}) != null) ${s('a')} += 1;` : `${s('a')} += 1;`);
+          merge.push(`${s('x')} + ${s('y')}`);
+          break;
+        case 'SUM':
+          init.push('0');
+          add.push(`{ const ${v} = ${c.arg}; if (${v} != null) ${s('a')} += ${v}; }`);
+          merge.push(`${s('x')} + ${s('y')}`);
+          break;
+        case 'MIN':
+        case 'MAX': {
+          const better = c.fn === 'MIN' ? '<' : '>';
+          init.push('null');
+          add.push(`{ const ${v} = ${c.arg}; if (${v} != null && (${s('a')} === null || ${v} ${better} ${s('a')})) ${s('a')} = ${v}; }`);
+          merge.push(`${s('x')} === null ? ${s('y')} : ${s('y')} === null ? ${s('x')} : ${s('y')} ${better} ${s('x')} ? ${s('y')} : ${s('x')}`);
+          break;
+        }
+        case 'AVG':
+          init.push('0', '0');
+          add.push(`{ const ${v} = ${c.arg}; if (${v} != null) { a[${c.slot}] += ${v}; a[${c.slot + 1}] += 1; } }`);
+          merge.push(`x[${c.slot}] + y[${c.slot}]`, `x[${c.slot + 1}] + y[${c.slot + 1}]`);
+          break;
+      }
+    }
+    const k = this.k;
+    if (scalar) {
+      return {
+        createAccumulator: toFunction('', init[0]!, k),
+        add: toFunction('r, a', `{ ${add[0]} return a; }`, k),
+        merge: toFunction('x, y', `(${merge[0]})`, k),
+        getResult: (a) => a,
+      };
+    }
+    return {
+      createAccumulator: toFunction('', `[${init.join(', ')}]`, k),
+      add: toFunction('r, a', `{ ${add.join(' ')} return a; }`, k),
+      // A new array: sliding windows merge shared slices, which must stay as they are.
+      merge: toFunction('x, y', `[${merge.join(', ')}]`, k),
+      getResult: (a) => a,
+    };
+  }
+
+  /**
+   * Takes a row back out of an accumulator (the input is a changelog: -U and -D retract). COUNT,
+   * SUM and AVG retract by subtracting; MIN and MAX would need every value kept, so they refuse.
+   */
+  retractor(): (r: unknown, a: unknown) => unknown {
+    const scalar = this.scalar();
+    const code: string[] = [];
+    for (const c of this.calls) {
+      const s = (d: string, i = c.slot) => (scalar ? d : `${d}[${i}]`);
+      const v = `v${c.slot}`;
+      if (c.fn === 'MIN' || c.fn === 'MAX') this.input.fail(`${c.fn} over an updating (changelog) input is not supported (COUNT, SUM and AVG are)`, c.fn);
+      if (c.fn === 'COUNT') code.push(c.arg ? `if ((${c.arg}) != null) ${s('a')} -= 1;` : `${s('a')} -= 1;`);
+      else if (c.fn === 'SUM') code.push(`{ const ${v} = ${c.arg}; if (${v} != null) ${s('a')} -= ${v}; }`);
+      else code.push(`{ const ${v} = ${c.arg}; if (${v} != null) { a[${c.slot}] -= ${v}; a[${c.slot + 1}] -= 1; } }`);
+    }
+    return toFunction('r, a', `{ ${code.join(' ')} return a; }`, this.k);
+  }
+
+  /** Whether the query registered any aggregate call. */
+  get used(): boolean {
+    return this.calls.length > 0;
+  }
+
+  /** A copy of an accumulator (an unbounded GROUP BY keeps the previous result to retract it). */
+  static copy(a: unknown): unknown {
+    return Array.isArray(a) ? a.slice() : a;
+  }
+}
+
+/** Whether a SELECT list or HAVING uses an aggregate call. */
+export function hasAggregate(node: any): boolean {
+  if (!node || typeof node !== 'object') return false;
+  if (node.type === 'aggr_func') return !node.over;
+  if (node.type === 'window_func') return false;
+  return Object.values(node).some((v) => v && typeof v === 'object' && hasAggregate(v));
+}

@@ -1,0 +1,139 @@
+import { ListStateDescriptor } from '../state/state-descriptor.ts';
+import type { KeyedCoProcessFunction, KeyedProcessContext, ProcessCollector } from '../api/process-function.ts';
+import { compile, columnName, conjuncts, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
+import { intervalMs } from './sql-text.ts';
+import { filter, type PlanContext } from './planner.ts';
+import type { Relation } from './relation.ts';
+import { temporalJoin } from './temporal-join.ts';
+
+class NotThisSide extends Error {}
+
+/** Which input(s) a condition reads: 'left', 'right' or 'both' (tried by compiling against each side). */
+function sideOf(cond: any, left: ScopeEntry, right: ScopeEntry): 'left' | 'right' | 'both' {
+  const tryOn = (e: ScopeEntry) => {
+    try {
+      compile(cond, { entries: [e], fail: () => { throw new NotThisSide(); } }, new Constants());
+      return true;
+    } catch (error) {
+      if (error instanceof NotThisSide) return false;
+      throw error;
+    }
+  };
+  return tryOn(left) ? 'left' : tryOn(right) ? 'right' : 'both';
+}
+
+/** `x BETWEEN y - INTERVAL a AND y + INTERVAL b` over the two rowtimes, as interval-join bounds (right time − left time). */
+function intervalBounds(cond: any, left: Relation, right: Relation, l: ScopeEntry, r: ScopeEntry): { lower: number; upper: number } | undefined {
+  if (cond.type !== 'binary_expr' || String(cond.operator).toUpperCase() !== 'BETWEEN') return undefined;
+  const isTime = (n: any, rel: Relation, e: ScopeEntry) => n?.type === 'column_ref' && columnName(n) === rel.rowtime && (!n.table || n.table === e.alias);
+  const offset = (n: any, rel: Relation, e: ScopeEntry): number | undefined => {
+    if (isTime(n, rel, e)) return 0;
+    if (n?.type === 'binary_expr' && (n.operator === '+' || n.operator === '-') && isTime(n.left, rel, e) && n.right?.type === 'interval') {
+      const ms = intervalMs(n.right.expr.value, n.right.unit);
+      return ms === undefined ? undefined : n.operator === '+' ? ms : -ms;
+    }
+    return undefined;
+  };
+  const [lo, hi] = cond.right.value;
+  if (isTime(cond.left, left, l)) {
+    // l.t BETWEEN r.t + a AND r.t + b  ⇔  r.t ∈ [l.t − b, l.t − a]
+    const a = offset(lo, right, r);
+    const b = offset(hi, right, r);
+    return a === undefined || b === undefined ? undefined : { lower: -b, upper: -a };
+  }
+  if (isTime(cond.left, right, r)) {
+    const a = offset(lo, left, l);
+    const b = offset(hi, left, l);
+    return a === undefined || b === undefined ? undefined : { lower: a, upper: b };
+  }
+  return undefined;
+}
+
+/**
+ * Plans `a JOIN b ON …` (or `FROM a, b WHERE …`): conditions on one side become filters below
+ * the join, equalities between the sides its key. With a BETWEEN on the two time attributes it
+ * is an interval join (the existing operator, state dropped as the watermark passes); otherwise a
+ * regular join keeping both sides in keyed state, which two window aggregations joined on their
+ * window end clear when the window closes (a window join).
+ */
+export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: (item: any) => Relation): { relation: Relation; rest: any[] } {
+  const joinKind = from[1].join;
+  if (joinKind && joinKind !== 'INNER JOIN' && joinKind !== 'JOIN') ctx.fail(`${joinKind} is not supported (INNER JOIN is)`, joinKind.split(' ')[0]);
+  let left = planItem({ ...from[0], join: undefined });
+  let right = planItem({ ...from[1], join: undefined });
+  if (left.changelog || right.changelog) ctx.fail('joining an updating (changelog) input is not supported', 'JOIN');
+  if (left.entries.length !== 1 || right.entries.length !== 1) ctx.fail('joins of more than two inputs are not supported', 'JOIN');
+  const l = { ...left.entries[0]!, alias: left.entries[0]!.alias ?? from[0].as ?? from[0].table };
+  const r = { ...right.entries[0]!, alias: right.entries[0]!.alias ?? from[1].as ?? from[1].table };
+  const scopeOf = (e: ScopeEntry): Scope => ({ entries: [e], fail: ctx.fail });
+  const keys: { l: any; r: any }[] = [];
+  const residual: any[] = [];
+  let interval: { lower: number; upper: number } | undefined;
+  for (const c of [...conjuncts(from[1].on), ...where]) {
+    const side = sideOf(c, l, r);
+    if (side === 'left') left = filter(left, c, scopeOf(l), ctx.name);
+    else if (side === 'right') right = filter(right, c, scopeOf(r), ctx.name);
+    else if (c.type === 'binary_expr' && c.operator === '=' && sideOf(c.left, l, r) !== 'both' && sideOf(c.right, l, r) !== 'both' && sideOf(c.left, l, r) !== sideOf(c.right, l, r)) {
+      keys.push(sideOf(c.left, l, r) === 'left' ? { l: c.left, r: c.right } : { l: c.right, r: c.left });
+    } else if (!interval && (interval = intervalBounds(c, left, right, l, r))) continue;
+    else residual.push(c);
+  }
+  if (keys.length === 0) ctx.fail('a join needs an equality between the two inputs (a cross join is not supported)', 'JOIN');
+  const k = new Constants();
+  const keyFn = (side: 'l' | 'r', e: ScopeEntry) => {
+    const codes = keys.map((x) => compile(x[side], scopeOf({ ...e, access: 'r' }), k).code);
+    return toFunction<(v: unknown) => unknown>('r', codes.length === 1 ? codes[0]! : `JSON.stringify([${codes.join(', ')}])`, k);
+  };
+  const entries = [{ ...l, access: 'r[0]' }, { ...r, access: 'r[1]' }];
+  const check = residual.length ? toFunction<(t: unknown[]) => boolean>('r', residual.map((c) => `(${compile(c, { entries, fail: ctx.fail }, k).code})`).join(' && '), k) : undefined;
+  const columns = [...left.columns, ...right.columns];
+  const lk = keyFn('l', l);
+  const rk = keyFn('r', r);
+  const temporal = ctx.temporal.find((t) => t.table === from[1].table);
+  if (temporal) {
+    const key = right.primaryKey;
+    if (!key) ctx.fail(`'${temporal.table}' in FOR SYSTEM_TIME AS OF must be a versioned table: declare its PRIMARY KEY`, 'SYSTEM_TIME');
+    if (!right.rowtime) ctx.fail(`'${temporal.table}' in FOR SYSTEM_TIME AS OF needs a time attribute (WATERMARK FOR …)`, 'SYSTEM_TIME');
+    const joined = keys.map((x) => (x.r.type === 'column_ref' ? columnName(x.r) : ''));
+    if (key!.some((c) => !joined.includes(c))) ctx.fail(`a temporal join must join on the primary key of '${temporal.table}' (${key!.join(', ')})`, 'SYSTEM_TIME');
+    if (temporal.time.column !== left.rowtime) ctx.fail(`FOR SYSTEM_TIME AS OF ${temporal.time.column}: the left time attribute is '${left.rowtime}'`, temporal.time.column);
+    const at = (rel: Relation) => toFunction<(v: unknown) => number>('r', compile({ type: 'column_ref', table: null, column: rel.rowtime }, scopeOf({ ...rel.entries[0]!, access: 'r' }), k).code, k);
+    const stream = left.stream.connect(right.stream).keyBy(lk, rk).process(temporalJoin(at(left), at(right), check), `${ctx.name}:temporal-join`);
+    return { relation: { stream, entries, columns, changelog: false }, rest: [] };
+  }
+  if (interval) {
+    const { lower, upper } = interval;
+    const stream = left.stream.keyBy(lk).intervalJoin(right.stream.keyBy(rk)).between(lower, upper).process((a, b, _c, out) => {
+      const t = [a, b];
+      if (!check || check(t)) out.collect(t);
+    }, `${ctx.name}:interval-join[${lower}, ${upper}]ms`);
+    return { relation: { stream, entries, columns, changelog: false }, rest: [] };
+  }
+  // Two window aggregations joined on their window ends: every row of a key is final, so the key's state goes when its window closes.
+  const windowJoin = left.windowEnd !== undefined && right.windowEnd !== undefined && keys.some((x) => x.l.type === 'column_ref' && columnName(x.l) === left.windowEnd && x.r.type === 'column_ref' && columnName(x.r) === right.windowEnd);
+  const stream = left.stream.connect(right.stream).keyBy(lk, rk).process(regularJoin(check, windowJoin), `${ctx.name}:${windowJoin ? 'window-join' : 'join'}`);
+  return { relation: { stream, entries, columns, changelog: false, windowEnd: undefined }, rest: [] };
+}
+
+/** An inner join of two append-only inputs: each record meets the other side's records of its key. */
+function regularJoin(check: ((t: unknown[]) => boolean) | undefined, clearOnTimer: boolean): KeyedCoProcessFunction<unknown, unknown, unknown, unknown[]> {
+  const lefts = new ListStateDescriptor<unknown>('join-left');
+  const rights = new ListStateDescriptor<unknown>('join-right');
+  // Keeps `row` on its side and pairs it with the other side's rows (`pair` puts left first).
+  const meet = (row: unknown, mine: ListStateDescriptor<unknown>, others: ListStateDescriptor<unknown>, pair: (x: unknown, y: unknown) => unknown[], ctx: KeyedProcessContext<unknown>, out: ProcessCollector<unknown[]>) => {
+    ctx.getListState(mine).add(row);
+    for (const other of ctx.getListState(others).get()) {
+      const t = pair(row, other);
+      if (!check || check(t)) out.collect(t);
+    }
+    if (clearOnTimer && ctx.timestamp !== undefined) ctx.timerService().registerEventTimeTimer(ctx.timestamp);
+  };
+  return {
+    processElement1: (a, ctx, out) => meet(a, lefts, rights, (x, y) => [x, y], ctx, out),
+    processElement2: (b, ctx, out) => meet(b, rights, lefts, (x, y) => [y, x], ctx, out),
+    onTimer(_t, ctx) {
+      ctx.getListState(lefts).clear();
+      ctx.getListState(rights).clear();
+    },
+  };
+}
