@@ -19,6 +19,7 @@ import { InputSet } from './input-set.ts';
 import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
 import { actorCheckpointName, checkpointKey } from '../checkpoint/checkpoint-keys.ts';
 import { ChainRunner } from './chain-runner.ts';
+import { PoisonTracker } from './poison-tracker.ts';
 import { assertSerializable, decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
 import { UserFunctionError, WeirError, PoisonRecordError, InvalidJobError, causeText } from '../errors.ts';
 
@@ -124,8 +125,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private readonly log: ReplayLog;
   private readonly sinkGuard = new EffectGuard();
   private readonly deadLetterGuard = new EffectGuard();
-  private readonly poisonCounts = new Map<string, number>();
-  private readonly poisoned = new Set<string>();
+  private readonly poison = new PoisonTracker();
   private running = false;
   private busy = false;
   private ended = false;
@@ -282,7 +282,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.afterTurn();
   }
 
-  private current: { identity: string; values: unknown[] | undefined } = { identity: '', values: undefined };
+  /** The batch being processed: its identity, or for a source chain's batch the read positions [readStart, readEnd). */
+  private current: { identity: string; values: unknown[] | undefined; readStart: number; readEnd: number } = { identity: '', values: undefined, readStart: 0, readEnd: -1 };
 
   private channelTurn(): void | Promise<void> {
     let entry = this.log.next();
@@ -301,7 +302,10 @@ export class TaskActor implements Schedulable, SupervisedChild {
     if (entry.envelope.kind === 'processingTime') return this.chain.processingTime(entry.envelope.time);
     const { input, envelope } = entry as { input: number; envelope: Envelope };
     this.inputs.advance(input, envelope);
-    if (envelope.kind === 'records') return this.processRecords(`${input}:${envelope.seq}`, envelope, this.cfg.inputIndex[input] ?? 0);
+    if (envelope.kind === 'records') {
+      this.current.readEnd = -1;
+      return this.processRecords(`${input}:${envelope.seq}`, envelope, this.cfg.inputIndex[input] ?? 0);
+    }
     return this.processControl(input, envelope);
   }
 
@@ -324,7 +328,9 @@ export class TaskActor implements Schedulable, SupervisedChild {
     }
     this.sourceIdle = false;
     const identity = `s:${this.readCount}`;
+    this.current.readStart = this.readCount;
     this.readCount += n;
+    this.current.readEnd = this.readCount;
     this.batchesSinceSnapshot++;
     const hasTimestamps = timestamps.length === values.length;
     // One object shape whether or not this batch has sampled records (a field added later made the hot path polymorphic).
@@ -336,7 +342,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.recordsIn += envelope.values.length;
     this.current.identity = identity;
     this.current.values = envelope.values;
-    if (this.poisoned.has(identity)) return this.processOneByOne(envelope, input);
+    if (this.current.readEnd < 0 ? this.poison.isPoisoned(identity) : this.poison.isPoisonedRange(this.current.readStart, this.current.readEnd)) return this.processOneByOne(envelope, input);
     return this.chain.run(envelope.values, envelope.timestamps, input, 0, envelope.trace);
   }
 
@@ -697,14 +703,16 @@ export class TaskActor implements Schedulable, SupervisedChild {
       this.cfg.fatal(new WeirError('WEIR_SINK_FAILED', `transactional sink failed, rolling the job back to its last checkpoint: ${causeText(error)}`, { job: this.cfg.job, operator: this.cfg.name, subtask: this.cfg.subtask }, { cause: error }));
       return;
     }
-    const failures = (this.poisonCounts.get(identity) ?? 0) + 1;
-    this.poisonCounts.set(identity, failures);
+    const sourceBatch = identity !== '' && this.current.readEnd >= 0;
+    const { readStart, readEnd } = this.current;
+    const failures = sourceBatch ? this.poison.failedRange(readStart, readEnd) : this.poison.failed(identity);
     if (identity !== '' && failures >= 2 && failures > this.cfg.supervisor.maxRestarts) {
       if (this.cfg.poisonPolicy === 'fail') {
         this.cfg.fatal(new PoisonRecordError(this.cfg.name, identity, failures, error));
         return;
       }
-      this.poisoned.add(identity);
+      if (sourceBatch) this.poison.poisonRange(readStart, readEnd);
+      else this.poison.poison(identity);
       this.cfg.supervisor.childFailed(this, error, false);
       return;
     }
