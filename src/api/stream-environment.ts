@@ -19,6 +19,7 @@ import { collectionSource } from '../connectors/collection-source.ts';
 import { generatorSource, type GeneratorOptions } from '../connectors/generator-source.ts';
 import { DataStream } from './data-stream.ts';
 import { InvalidJobError } from '../errors.ts';
+import { encryptAtRest } from '../security/encrypted-store.ts';
 
 /** Settings of a {@link StreamEnvironment}; every field has a sensible default. */
 export interface EnvironmentOptions {
@@ -183,7 +184,8 @@ export class StreamEnvironment {
       snapshotEvery: o.snapshotEvery,
       replayLimit: o.replayLimit,
       sourceReplayLimit: o.sourceReplayLimit,
-      store: o.snapshotStore ?? new MemorySnapshotStore(),
+      // Encrypted at rest when WEIR_STATE_KEY / WEIR_STATE_KEY_FILE is set (src/security).
+      store: encryptAtRest(o.snapshotStore ?? new MemorySnapshotStore()),
       clock: o.clock,
       supervision: { ...defaultSupervision, ...o.supervision, backoff: { ...defaultSupervision.backoff, ...o.supervision?.backoff } },
       poisonPolicy: o.onPoisonRecord,
