@@ -51,7 +51,8 @@ function authFlags(f: ConnectionFlags): Record<string, string> {
 async function connect(program: Command, f: ConnectionFlags, name: string): Promise<NatsConnection> {
   const { connectNats } = await import('../cluster/nats-connect.ts');
   try {
-    return await connectNats({ servers: servers(f), name, user: f.user, password: f.password, token: f.token, nkeySeedFile: f.nkey, credsFile: f.creds, tls: f.tlsCa || f.tlsCert ? { caFile: f.tlsCa, certFile: f.tlsCert, keyFile: f.tlsKey } : undefined });
+    const { tenantInbox } = await import('../security/permissions.ts');
+    return await connectNats({ servers: servers(f), name, inboxPrefix: tenantInbox(f.subjectPrefix), user: f.user, password: f.password, token: f.token, nkeySeedFile: f.nkey, credsFile: f.creds, tls: f.tlsCa || f.tlsCert ? { caFile: f.tlsCa, certFile: f.tlsCert, keyFile: f.tlsKey } : undefined });
   } catch (error) {
     program.error(`weir: ${(error as Error).message}`);
   }
@@ -80,7 +81,8 @@ export function addClusterCommands(program: Command): void {
     .option('--slots <n>', 'task slots this node offers (a job of parallelism P takes P slots)', '2')
     .option('--name <name>', 'node name, unique in the cluster (default: host name and pid)')
     .option('--checkpoint-dir <dir>', 'snapshot directory shared by all nodes (checkpoints for rollback after a node is lost)')
-    .action(async (f: ConnectionFlags & { slots: string; name?: string; checkpointDir?: string }) => {
+    .option('--trust <pubkeys>', "run only job bundles signed by these public keys ('weir keygen' prints one), comma-separated; repeatable", (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)])
+    .action(async (f: ConnectionFlags & { slots: string; name?: string; checkpointDir?: string; trust?: string[] }) => {
       const slots = Number(f.slots);
       if (!Number.isInteger(slots) || slots < 1) program.error(`--slots must be a positive integer, got '${f.slots}'`);
       const name = f.name ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
@@ -88,7 +90,7 @@ export function addClusterCommands(program: Command): void {
       const { startNode } = await import('../cluster/node-agent.ts');
       let node: Awaited<ReturnType<typeof startNode>>;
       try {
-        node = await startNode({ nc, name, slots, servers: servers(f), subjectPrefix: f.subjectPrefix, checkpointDir: f.checkpointDir ? resolve(f.checkpointDir) : undefined, auth: authFlags(f) });
+        node = await startNode({ nc, name, slots, servers: servers(f), subjectPrefix: f.subjectPrefix, checkpointDir: f.checkpointDir ? resolve(f.checkpointDir) : undefined, auth: authFlags(f), trust: f.trust });
       } catch (error) {
         await nc.close();
         program.error(`weir: ${(error as Error).message}`);
@@ -108,9 +110,12 @@ export function addClusterCommands(program: Command): void {
     .option('--parallelism <n>', 'parallelism of the job (slots it takes)', '1')
     .option('--name <name>', 'job name in the cluster (default: the file name)')
     .option('--wait', 'wait until the job ends; exit 0 only when it completed')
-    .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean }) => {
+    .option('--sign <seed-file>', "sign the bundle with this nkey seed file ('weir keygen'); nodes started with --trust run only signed bundles")
+    .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean; sign?: string }) => {
+      const { readSigningSeed } = await import('./security-commands.ts');
+      const signingSeed = f.sign === undefined ? undefined : readSigningSeed(program, f.sign);
       const record = await withClient(program, f, async (c) => {
-        const r = await c.submit({ file, name: f.name, parallelism: Number(f.parallelism) });
+        const r = await c.submit({ file, name: f.name, parallelism: Number(f.parallelism), signingSeed });
         console.log(`submitted job '${r.name}' (parallelism ${r.parallelism})`);
         return f.wait ? c.waitFor(r.name) : r;
       });
