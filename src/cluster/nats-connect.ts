@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
-import { ConnectionError } from '../errors.ts';
+import { ConnectionError, causeText } from '../errors.ts';
 
 /** How to reach and authenticate to NATS (what `weir run --nats …` and `weir node` accept). */
 export interface NatsConnectOptions {
@@ -45,6 +45,9 @@ export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection
   try {
     return await connect(options);
   } catch (error) {
-    throw new ConnectionError(`cannot connect to NATS at ${o.servers.join(', ')}`, error);
+    // With TLS 1.3 a server that refuses the client certificate closes the connection after the
+    // handshake, and the client reports only a timeout: name the likely cause.
+    const hint = o.tls && /timeout/i.test(causeText(error)) ? ' (with TLS: the server may have refused the client certificate; check --tls-cert/--tls-key against the CA it verifies)' : '';
+    throw new ConnectionError(`cannot connect to NATS at ${o.servers.join(', ')}${hint}`, error);
   }
 }
