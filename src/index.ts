@@ -103,3 +103,11 @@ export {
   TracingWorkerError,
   type ErrorSite,
 } from './errors.ts';
+
+// ---- Security: encryption at rest, signed job bundles, tenant permissions ----
+export { encryptedSnapshotStore, encryptAtRest } from './security/encrypted-store.ts';
+export { parseStateKeys, staticStateKeys, stateKeysFromEnv, type StateKeyProvider, type DataKey } from './security/state-keys.ts';
+export { sealBlob, openBlob, isSealed } from './security/blob-cipher.ts';
+export { signBundle, verifyBundle, newSigningKey } from './security/bundle-signing.ts';
+export { tenantPermissions, permissionsConfig, permissionsVariable, tenantInbox, type TenantPermissions, type RolePermissions } from './security/permissions.ts';
+export { StateKeyError, BlobRejectedError, BundleRejectedError } from './errors.ts';
