@@ -5,8 +5,8 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { TwoPhaseCommitSink, TwoPhaseCommitWriter } from './sink.ts';
 import { connectNats, type NatsConnectOptions } from '../cluster/nats-connect.ts';
 import { packValue, unpackValue } from '../state/snapshot-codec.ts';
-import { ConnectionError, InvalidJobError } from '../errors.ts';
-import { openBlob, sealBlob } from '../security/blob-cipher.ts';
+import { BlobRejectedError, ConnectionError, InvalidJobError } from '../errors.ts';
+import { isSealed, openBlob, sealBlob } from '../security/blob-cipher.ts';
 import { stateKeysFromEnv, type StateKeyProvider } from '../security/state-keys.ts';
 
 /** Options of {@link jetStreamSink}. */
@@ -85,6 +85,7 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
             const m = await jsm.streams.getMessage(staging, { seq: at });
             // The purge follows the last publish: a staged message gone means the epoch was committed.
             if (m === null) return;
+            if (!keys && isSealed(m.data)) throw new BlobRejectedError(subject, 'its staged records are encrypted, and this process has no state key (set WEIR_STATE_KEY or WEIR_STATE_KEY_FILE as where they were written)', `stream ${staging}`);
             const plain = keys ? await openBlob(m.data, subject, keys, `stream ${staging}`) : m.data;
             for (const [target, data] of unpackValue(plain) as Array<[string, Uint8Array]>) {
               const h = headers();

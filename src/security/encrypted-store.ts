@@ -1,5 +1,6 @@
 import type { SnapshotStore } from '../checkpoint/stores/snapshot-store.ts';
-import { openBlob, sealBlob } from './blob-cipher.ts';
+import { isSealed, openBlob, sealBlob } from './blob-cipher.ts';
+import { BlobRejectedError } from '../errors.ts';
 import { stateKeysFromEnv, type StateKeyProvider } from './state-keys.ts';
 
 /** Marks stores already wrapped, so wrapping twice is harmless. */
@@ -35,11 +36,32 @@ export function encryptedSnapshotStore(inner: SnapshotStore, keys: StateKeyProvi
 }
 
 /**
+ * A store without encryption that names the problem when it meets a sealed blob (written by a
+ * process with a state key), instead of a decoder's "bad magic".
+ */
+function refusingSealed(inner: SnapshotStore): SnapshotStore {
+  return {
+    [ENCRYPTED]: true,
+    volatile: inner.volatile,
+    put: (key, bytes) => inner.put(key, bytes),
+    get: async (key) => {
+      const bytes = await inner.get(key);
+      if (bytes && isSealed(bytes)) throw new BlobRejectedError(key, 'it is encrypted, and this process has no state key (set WEIR_STATE_KEY or WEIR_STATE_KEY_FILE as where it was written)', inner.describe());
+      return bytes;
+    },
+    list: (prefix) => inner.list(prefix),
+    delete: (key) => inner.delete(key),
+    describe: () => inner.describe(),
+  } as SnapshotStore;
+}
+
+/**
  * The store as this process keeps it: encrypted when `WEIR_STATE_KEY` or `WEIR_STATE_KEY_FILE`
- * is set and the store persists anything (memory stores never leave the process), unchanged otherwise.
+ * is set and the store persists anything (memory stores never leave the process); otherwise
+ * unchanged but for a clear error on meeting an encrypted blob.
  */
 export function encryptAtRest(inner: SnapshotStore, env: NodeJS.ProcessEnv = process.env): SnapshotStore {
   if (inner.volatile || (inner as { [ENCRYPTED]?: true })[ENCRYPTED]) return inner;
   const keys = stateKeysFromEnv(env);
-  return keys ? encryptedSnapshotStore(inner, keys) : inner;
+  return keys ? encryptedSnapshotStore(inner, keys) : refusingSealed(inner);
 }

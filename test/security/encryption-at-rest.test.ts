@@ -115,6 +115,8 @@ test('a tampered, a plaintext-forged and a wrongly-keyed snapshot file fail the 
     await expectRejected(/authentication failed with key 'k1'/);
     process.env.WEIR_STATE_KEY = k2;
     await expectRejected(/sealed with key 'k1', which WEIR_STATE_KEY does not hold/);
+    delete process.env.WEIR_STATE_KEY;
+    await expectRejected(/it is encrypted, and this process has no state key/);
   } finally {
     delete process.env.WEIR_STATE_KEY;
     rmSync(dir, { recursive: true, force: true });
@@ -187,7 +189,7 @@ test('key configuration errors name the variable, never the key; a store wraps o
   const once = encryptAtRest(dir, { WEIR_STATE_KEY: k1 });
   assert.is(encryptAtRest(once, { WEIR_STATE_KEY: k1 }), once);
   assert.is.not(once, dir);
-  assert.is(encryptAtRest(dir, {}), dir);
+  assert.ok(encryptAtRest(dir, {}).describe() === dir.describe() && !encryptAtRest(dir, {}).describe().includes('encrypted'));
   const mem = { volatile: true } as never;
   assert.is(encryptAtRest(mem, { WEIR_STATE_KEY: k1 }), mem);
   assert.ok(encryptedSnapshotStore(dir, parseStateKeys(k1, 'x')).describe().includes('encrypted'));
