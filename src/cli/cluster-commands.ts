@@ -52,6 +52,7 @@ async function connect(program: Command, f: ConnectionFlags, name: string): Prom
   const { connectNats } = await import('../cluster/nats-connect.ts');
   try {
     const { tenantInbox } = await import('../security/permissions.ts');
+    (await import('./security-commands.ts')).warnSecretFlags(f);
     return await connectNats({ servers: servers(f), name, inboxPrefix: tenantInbox(f.subjectPrefix), user: f.user, password: f.password, token: f.token, nkeySeedFile: f.nkey, credsFile: f.creds, tls: f.tlsCa || f.tlsCert ? { caFile: f.tlsCa, certFile: f.tlsCert, keyFile: f.tlsKey } : undefined });
   } catch (error) {
     program.error(`weir: ${(error as Error).message}`);

@@ -11,6 +11,13 @@ export function readSigningSeed(program: Command, file: string): string {
   }
 }
 
+/** Warns once when a secret was given as a flag: every user of the machine sees it in `ps`. */
+export function warnSecretFlags(f: { password?: string; token?: string }): void {
+  for (const [flag, env] of [['password', 'NATS_PASSWORD'], ['token', 'NATS_TOKEN']] as const) {
+    if (f[flag] !== undefined) console.error(`weir: warning: --${flag} is visible to every user of this machine (ps); set ${env} in the environment instead`);
+  }
+}
+
 /**
  * Adds `weir keygen` (a signing key for job bundles) and `weir permissions` (the NATS
  * permissions of a tenant's node, submitter and reader, as nats-server configuration).

@@ -74,6 +74,11 @@ test('secrets (NATS password, state key, signing seed) never show in process arg
     assert.match(traced.output, /traceId/, 'spans were printed');
     assert.match(traced.output, /descriptor|dataPoints/, 'metrics were printed');
     outputs += traced.output;
+    // A password given as a flag after all works, with a warning that ps shows it.
+    const flagged = await weirRun(['nodes', '--nats', server.url, '--user', 'u', '--password', password]);
+    assert.is(flagged.code, 0, flagged.output);
+    assert.match(flagged.output, /warning: --password is visible to every user of this machine \(ps\); set NATS_PASSWORD/);
+    outputs += flagged.output;
     assert.equal(secretsIn(outputs, seed), [], 'no secret in any output or KV entry');
   } finally {
     rmSync(dir, { recursive: true, force: true });
