@@ -31,12 +31,15 @@ export async function sealBlob(plain: Uint8Array, name: string, keys: StateKeyPr
   const header = Buffer.concat([MAGIC, Buffer.from([idBytes.length]), idBytes, iv]);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.concat([header, Buffer.from(name, 'utf8')]));
-  const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-  const out = new Uint8Array(header.length + TAG + body.length);
-  out.set(header, 0);
-  out.set(cipher.getAuthTag(), header.length);
-  out.set(body, header.length + TAG);
-  return out;
+  // GCM is a stream mode: update() returns all of the ciphertext and final() nothing more.
+  const body = cipher.update(plain);
+  const rest = cipher.final();
+  const out = Buffer.allocUnsafe(header.length + TAG + body.length + rest.length);
+  header.copy(out, 0);
+  cipher.getAuthTag().copy(out, header.length);
+  body.copy(out, header.length + TAG);
+  rest.copy(out, header.length + TAG + body.length);
+  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /**
