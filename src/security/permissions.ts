@@ -84,7 +84,7 @@ export function permissionsVariable(tenant: string, role: keyof TenantPermission
   return `WEIR_${tenant.toUpperCase().replace(/-/g, '_')}_${role.toUpperCase()}`;
 }
 
-const list = (xs: string[]) => `[\n${xs.map((x) => `      ${JSON.stringify(x)}`).join(',\n')}\n    ]`;
+const list = (xs: string[]) => `[\n${xs.map((x) => `    ${JSON.stringify(x)}`).join(",\n")}\n  ]`;
 
 /**
  * {@link tenantPermissions} as nats-server configuration: one variable per role (see
