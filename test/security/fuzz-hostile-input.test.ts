@@ -183,9 +183,12 @@ test('records: hostile JSON lines (broken, wrong types, __proto__/constructor ke
     const good = fc.sample(fc.record({ at: fc.integer({ min: 0, max: 1e6 }), extra: hostileValue }), { numRuns: Math.min(runs, 500), seed }).map((r) => JSON.stringify(r));
     const broken = fc.sample(fc.oneof(fc.string({ minLength: 1 }), fc.json().map((j) => j.slice(0, Math.max(1, j.length - 1)))), { numRuns: Math.min(runs, 500), seed }).filter((l) => !l.includes('\n') && !l.includes('\r') && l.trim() !== '');
     const hostile = ['{"__proto__":{"polluted":1},"at":1}', '{"constructor":{"prototype":{"polluted":1}},"at":2}', `${'['.repeat(100_000)}${']'.repeat(100_000)}`, '{"at":"soon"}', '{"at":null}', 'null', '[1,2]', '"text"'];
-    const lines = [...good, ...broken, ...hostile];
+    // Valid JSON, but longer than the source allows: refused unread, with bounded memory.
+    const long = JSON.stringify({ at: 5, pad: 'x'.repeat(300_000) });
+    const lines = [...good.slice(0, 10), long, ...good.slice(10), ...broken, ...hostile];
     writeFileSync(join(dir, 'in.jsonl'), lines.join('\n') + '\n');
     const expected = lines.filter((l) => {
+      if (l === long) return false;
       try {
         const v = JSON.parse(l) as { at?: unknown } | null;
         return typeof v?.at === 'number' && Number.isFinite(v.at);
@@ -195,14 +198,15 @@ test('records: hostile JSON lines (broken, wrong types, __proto__/constructor ke
     });
     const sink = new CollectSink<Record<string, unknown>>();
     const env = StreamEnvironment.create({ parallelism: 1 });
-    env.fromSource(fileSource<Record<string, unknown>>({ paths: [join(dir, 'in.jsonl')], format: 'jsonl', timestamp: (r) => r.at as number })).map((r) => r).sinkTo(sink);
+    env.fromSource(fileSource<Record<string, unknown>>({ paths: [join(dir, 'in.jsonl')], format: 'jsonl', timestamp: (r) => r.at as number, maxLineBytes: 128 * 1024 })).map((r) => r).sinkTo(sink);
     const result = await env.execute('fuzz-records');
     const missing = expected.filter((l) => !sink.values.some((v) => JSON.stringify(v) === JSON.stringify(JSON.parse(l))));
     assert.is(sink.values.length, expected.length, `missing: ${missing.join(' | ').slice(0, 500)} dead: ${result.deadLetters.map((d) => d.reason).join(' | ').slice(0, 3000)}`);
     const deadLines = new Set(result.deadLetters.map((d) => d.position));
     const notDead = lines.map((l, i) => [l, i + 1] as const).filter(([l, n]) => !expected.includes(l) && !deadLines.has(n));
     assert.is(result.deadLetterCount, lines.length - expected.length, JSON.stringify(notDead).slice(0, 300));
-    for (const l of result.deadLetters) assert.match(l.reason, /in\.jsonl:\d+: (not valid JSON|no valid timestamp)/);
+    for (const l of result.deadLetters) assert.match(l.reason, /in\.jsonl:\d+: (not valid JSON|no valid timestamp|line of \d+ bytes or more is longer than the 131072 allowed)/);
+    assert.ok(result.deadLetters.some((l) => l.reason.includes(`in.jsonl:11: line of ${long.length + 1} bytes`)), 'the long line is refused at its line number');
     const protoRecord = sink.values.find((v) => v.at === 1)!;
     assert.is(Object.getPrototypeOf(protoRecord), Object.prototype, 'a __proto__ key stays data');
   } finally {
