@@ -202,3 +202,32 @@ export class SqlError extends WeirError {
     this.column = column;
   }
 }
+
+// ---- Security (encryption at rest, signed job bundles, permissions) ----
+
+/** A configuration of state keys that cannot be used (bad length, bad encoding, duplicate id). */
+export class StateKeyError extends WeirError {
+  constructor(message: string) {
+    super('WEIR_STATE_KEY', message);
+  }
+}
+
+/**
+ * A blob that encryption at rest refuses: not sealed, sealed with a key the provider does not
+ * know, or failing authentication (tampered, or the wrong key). Nothing of it is used.
+ */
+export class BlobRejectedError extends WeirError {
+  /** The blob's name (store key or staging subject). */
+  readonly blob: string;
+  constructor(blob: string, reason: string, where?: string) {
+    super('WEIR_BLOB_REJECTED', `blob '${blob}'${where ? ` in ${where}` : ''} rejected: ${reason}; it is not restored`);
+    this.blob = blob;
+  }
+}
+
+/** A job bundle that a node refuses to run: unsigned, signed by a key it does not trust, or changed after signing. */
+export class BundleRejectedError extends WeirError {
+  constructor(bundle: string, reason: string) {
+    super('WEIR_BUNDLE_REJECTED', `job bundle '${bundle}' refused: ${reason}`);
+  }
+}

@@ -117,3 +117,10 @@ export { materialize, type Change, type RowKind } from './table/changelog.ts';
 export { postgresUpsertSink, type PostgresUpsertSinkOptions } from './table/upsert-sink.ts';
 export type { Row, SqlValue } from './table/schema.ts';
 export { SqlError } from './errors.ts';
+// ---- Security: encryption at rest, signed job bundles, tenant permissions ----
+export { encryptedSnapshotStore, encryptAtRest } from './security/encrypted-store.ts';
+export { parseStateKeys, staticStateKeys, stateKeysFromEnv, type StateKeyProvider, type DataKey } from './security/state-keys.ts';
+export { sealBlob, openBlob, isSealed } from './security/blob-cipher.ts';
+export { signBundle, verifyBundle, newSigningKey } from './security/bundle-signing.ts';
+export { tenantPermissions, permissionsConfig, permissionsVariable, tenantInbox, type TenantPermissions, type RolePermissions } from './security/permissions.ts';
+export { StateKeyError, BlobRejectedError, BundleRejectedError } from './errors.ts';

@@ -20,6 +20,7 @@ import { generatorSource, type GeneratorOptions } from '../connectors/generator-
 import { DataStream } from './data-stream.ts';
 import { InvalidJobError } from '../errors.ts';
 import { tableEnvironmentOf, type Table } from '../table/table-environment.ts';
+import { encryptAtRest } from '../security/encrypted-store.ts';
 
 /** Settings of a {@link StreamEnvironment}; every field has a sensible default. */
 export interface EnvironmentOptions {
@@ -198,7 +199,8 @@ export class StreamEnvironment {
       snapshotEvery: o.snapshotEvery,
       replayLimit: o.replayLimit,
       sourceReplayLimit: o.sourceReplayLimit,
-      store: o.snapshotStore ?? new MemorySnapshotStore(),
+      // Encrypted at rest when WEIR_STATE_KEY / WEIR_STATE_KEY_FILE is set (src/security).
+      store: encryptAtRest(o.snapshotStore ?? new MemorySnapshotStore()),
       clock: o.clock,
       supervision: { ...defaultSupervision, ...o.supervision, backoff: { ...defaultSupervision.backoff, ...o.supervision?.backoff } },
       poisonPolicy: o.onPoisonRecord,

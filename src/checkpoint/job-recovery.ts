@@ -71,7 +71,12 @@ function safeText(v: unknown): string {
   try {
     return String(JSON.stringify(v)).slice(0, 200);
   } catch {
-    return String(v).slice(0, 200);
+    // A record nested too deep for JSON.stringify is too deep for String() too (a hostile input's dead letter was lost).
+    try {
+      return String(v).slice(0, 200);
+    } catch {
+      return Object.prototype.toString.call(v);
+    }
   }
 }
 

@@ -52,7 +52,9 @@ function authFlags(f: ConnectionFlags): Record<string, string> {
 async function connect(program: Command, f: ConnectionFlags, name: string): Promise<NatsConnection> {
   const { connectNats } = await import('../cluster/nats-connect.ts');
   try {
-    return await connectNats({ servers: servers(f), name, user: f.user, password: f.password, token: f.token, nkeySeedFile: f.nkey, credsFile: f.creds, tls: f.tlsCa || f.tlsCert ? { caFile: f.tlsCa, certFile: f.tlsCert, keyFile: f.tlsKey } : undefined });
+    const { tenantInbox } = await import('../security/permissions.ts');
+    (await import('./security-commands.ts')).warnSecretFlags(f);
+    return await connectNats({ servers: servers(f), name, inboxPrefix: tenantInbox(f.subjectPrefix), user: f.user, password: f.password, token: f.token, nkeySeedFile: f.nkey, credsFile: f.creds, tls: f.tlsCa || f.tlsCert ? { caFile: f.tlsCa, certFile: f.tlsCert, keyFile: f.tlsKey } : undefined });
   } catch (error) {
     const { natsErrorLine } = await import('./cli-errors.ts');
     program.error(natsErrorLine(servers(f), error));
@@ -82,9 +84,10 @@ export function addClusterCommands(program: Command): void {
     .option('--slots <n>', 'task slots this node offers (a job of parallelism P takes P slots)', '2')
     .option('--name <name>', 'node name, unique in the cluster (default: host name and pid)')
     .option('--checkpoint-dir <dir>', 'snapshot directory shared by all nodes (checkpoints for rollback after a node is lost)')
+    .option('--trust <pubkeys>', "run only job bundles signed by these public keys ('weir keygen' prints one), comma-separated; repeatable", (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)])
     .option('--dashboard [port]', 'also serve the web dashboard of the cluster\'s jobs on 127.0.0.1 (default port 8081; 0: any free port)')
     .option('--trace-ui <url>', "with --dashboard: where a sampled record's trace opens ({traceId} is replaced)")
-    .action(async (f: ConnectionFlags & { slots: string; name?: string; checkpointDir?: string; dashboard?: string | boolean; traceUi?: string }) => {
+    .action(async (f: ConnectionFlags & { slots: string; name?: string; checkpointDir?: string; trust?: string[]; dashboard?: string | boolean; traceUi?: string }) => {
       const slots = Number(f.slots);
       if (!Number.isInteger(slots) || slots < 1) program.error(`--slots must be a positive integer, got '${f.slots}'`);
       const name = f.name ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
@@ -92,7 +95,7 @@ export function addClusterCommands(program: Command): void {
       const { startNode } = await import('../cluster/node-agent.ts');
       let node: Awaited<ReturnType<typeof startNode>>;
       try {
-        node = await startNode({ nc, name, slots, servers: servers(f), subjectPrefix: f.subjectPrefix, checkpointDir: f.checkpointDir ? resolve(f.checkpointDir) : undefined, auth: authFlags(f) });
+        node = await startNode({ nc, name, slots, servers: servers(f), subjectPrefix: f.subjectPrefix, checkpointDir: f.checkpointDir ? resolve(f.checkpointDir) : undefined, auth: authFlags(f), trust: f.trust });
       } catch (error) {
         await nc.close();
         program.error(`weir: ${(error as Error).message}`);
@@ -122,11 +125,14 @@ export function addClusterCommands(program: Command): void {
     .option('--wait', 'wait until the job ends; exit 0 only when it completed')
     .option('--follow', 'like --wait, showing the job\'s live status (a line per job on a terminal, JSON lines off it or with --json)')
     .option('--json', 'with --follow: one JSON line per interval, also on a terminal')
-    .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean; follow?: boolean; json?: boolean }) => {
+    .option('--sign <seed-file>', "sign the bundle with this nkey seed file ('weir keygen'); nodes started with --trust run only signed bundles")
+    .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean; follow?: boolean; json?: boolean; sign?: string }) => {
       if (f.follow) f.wait = true;
       if (!existsSync(resolve(file))) program.error(`weir: job file '${file}' not found (looked at ${resolve(file)})`);
+      const { readSigningSeed } = await import('./security-commands.ts');
+      const signingSeed = f.sign === undefined ? undefined : readSigningSeed(program, f.sign);
       const record = await withClient(program, f, async (c, nc) => {
-        const r = await c.submit({ file, name: f.name, parallelism: Number(f.parallelism) });
+        const r = await c.submit({ file, name: f.name, parallelism: Number(f.parallelism), signingSeed });
         console.log(`submitted job '${r.name}' (parallelism ${r.parallelism})`);
         if (!f.follow) return f.wait ? c.waitFor(r.name) : r;
         const { followJob } = await import('./follow-job.ts');

@@ -90,7 +90,7 @@ program
       if (!opts.node || !opts.nodes) program.error('--nats needs --node <name> and --nodes <a,b,...>');
       const { connectNats } = await import('../cluster/nats-connect.ts');
       try {
-        nc = await connectNats({ servers: opts.nats.split(','), name: `weir-${opts.node}`, user: opts.user, password: opts.password, token: opts.token, nkeySeedFile: opts.nkey, credsFile: opts.creds, tls: opts.tlsCa || opts.tlsCert ? { caFile: opts.tlsCa, certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined });
+        nc = await connectNats({ servers: opts.nats.split(','), name: `weir-${opts.node}`, inboxPrefix: (await import('../security/permissions.ts')).tenantInbox(opts.subjectPrefix), user: opts.user, password: opts.password, token: opts.token, nkeySeedFile: opts.nkey, credsFile: opts.creds, tls: opts.tlsCa || opts.tlsCert ? { caFile: opts.tlsCa, certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined });
       } catch (error) {
         program.error(natsErrorLine(opts.nats.split(','), error));
       }
@@ -177,6 +177,8 @@ addClusterCommands(program);
 addSqlCommand(program);
 
 addDashboardCommand(program);
+// Security: weir keygen, weir permissions (src/cli/security-commands.ts).
+(await import('./security-commands.ts')).addSecurityCommands(program);
 
 // Commander prints the top-level help (exit 0) for `weir nosuch --help`; a command that does not exist is an error.
 const first = process.argv[2];

@@ -1,12 +1,13 @@
 import { DirectorySnapshotStore } from '../checkpoint/stores/directory-store.ts';
 import { unpackValue } from '../state/snapshot-codec.ts';
+import { encryptAtRest } from '../security/encrypted-store.ts';
 import type { CheckpointMetadata } from '../checkpoint/coordinator.ts';
 import type { JobHandle } from '../runtime/job.ts';
 import { WeirError, causeText } from '../errors.ts';
 
 /** The newest savepoint in a savepoint directory (any job), or a clear error when there is none. */
 export async function latestSavepointIn(dir: string): Promise<CheckpointMetadata> {
-  const store = new DirectorySnapshotStore(dir);
+  const store = encryptAtRest(new DirectorySnapshotStore(dir));
   const found: CheckpointMetadata[] = [];
   for (const key of (await store.list('')).filter((k) => k.endsWith('/_metadata'))) {
     try {

@@ -6,6 +6,7 @@ import { leaseHolder } from './coordinator-lease.ts';
 import { bundleJob, storeBundle } from './job-bundle.ts';
 import type { NodeRecord } from './cluster-state.ts';
 import { WeirError } from '../errors.ts';
+import { signBundle } from '../security/bundle-signing.ts';
 
 /** Statuses after which a job does nothing more. */
 export const finalStatuses: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
@@ -20,6 +21,8 @@ export interface SubmitOptions {
   parallelism: number;
   /** Subject prefix of the cluster (default `weir`); set on {@link connectCluster} instead. */
   subjectPrefix?: string;
+  /** An nkey seed (text of a `weir keygen` file) to sign the bundle with; nodes started with `trust` run only signed bundles. */
+  signingSeed?: string;
 }
 
 /**
@@ -63,7 +66,8 @@ export async function connectCluster(nc: NatsConnection, subjectPrefix = 'weir')
       const existing = await readJson<JobRecord>(state.jobs, jobKey(name));
       if (existing && !finalStatuses.includes(existing.value.status)) throw new WeirError('WEIR_JOB_EXISTS', `job '${name}' is ${existing.value.status}: cancel it first ('weir cancel ${name}') or submit under another --name`);
       const code = await bundleJob(o.file);
-      const bundle = await storeBundle(state.bundles, `${name}-${Date.now()}`, code);
+      const bundleName = `${name}-${Date.now()}`;
+      const bundle = await storeBundle(state.bundles, bundleName, code, o.signingSeed === undefined ? undefined : signBundle(code, bundleName, o.signingSeed));
       // A new run of a finished job starts afresh: forget its old parts.
       for (const k of await listKeys(state.jobs, `run.${name}.*`)) await state.jobs.delete(k);
       const record: JobRecord = { name, bundle, parallelism: o.parallelism, status: 'submitted', submittedAt: Date.now(), updatedAt: Date.now() };

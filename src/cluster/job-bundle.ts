@@ -63,19 +63,22 @@ export async function bundleJob(file: string): Promise<Uint8Array> {
   }
 }
 
-/** Stores a bundle in the object store under `name`; returns the entry's name. */
-export async function storeBundle(store: ObjectStore, name: string, code: Uint8Array): Promise<string> {
-  await store.putBlob({ name, description: 'weir job bundle' }, code);
+/** Stores a bundle in the object store under `name` (with its signature metadata, if signed); returns the entry's name. */
+export async function storeBundle(store: ObjectStore, name: string, code: Uint8Array, metadata?: Record<string, string>): Promise<string> {
+  await store.putBlob({ name, description: 'weir job bundle', ...(metadata ? { metadata } : {}) }, code);
   return name;
 }
 
 /**
  * Fetches a bundle and writes it as a module under `dir`, pointing its Weir imports at this
- * node's installation. Returns the file's path, ready for `weir run`.
+ * node's installation. Returns the file's path, ready for `weir run`. `check` sees the exact bytes
+ * written and the object's metadata first, and throws to refuse them (signed bundles).
  */
-export async function materializeBundle(store: ObjectStore, name: string, dir: string): Promise<string> {
+export async function materializeBundle(store: ObjectStore, name: string, dir: string, check?: (code: Uint8Array, metadata: Record<string, string>) => void): Promise<string> {
+  const info = check ? await store.info(name) : null;
   const code = await store.getBlob(name);
   if (!code) throw new WeirError('WEIR_JOB_BUNDLE', `job bundle '${name}' is not in the object store (was the job submitted with 'weir submit'?)`);
+  check?.(code, info?.metadata ?? {});
   const text = new TextDecoder().decode(code).split(WEIR_MARK).join(pathToFileURL(weirRoot).href);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.mjs`);

@@ -9,6 +9,7 @@
 import { activeJobs, environmentOverrides } from '../api/stream-environment.ts';
 import { connectNats } from './nats-connect.ts';
 import { openBucketSnapshotStore } from './bucket-snapshot-store.ts';
+import { tenantInbox } from '../security/permissions.ts';
 
 process.stdin.on('end', () => process.exit(137));
 process.stdin.on('error', () => process.exit(137));
@@ -31,7 +32,8 @@ delete process.env.WEIR_SNAPSHOT_BUCKET;
 let snapshotsNc: Awaited<ReturnType<typeof connectNats>> | undefined;
 if (bucket) {
   const servers = process.argv[process.argv.indexOf('--nats') + 1]!.split(',');
-  const nc = (snapshotsNc = await connectNats({ servers, name: `weir-snapshots-${process.pid}`, user: auth.user, password: auth.password, token: auth.token, nkeySeedFile: auth.nkey, credsFile: auth.creds, tls: auth['tls-ca'] || auth['tls-cert'] ? { caFile: auth['tls-ca'], certFile: auth['tls-cert'], keyFile: auth['tls-key'] } : undefined }));
+  const prefix = process.argv.includes('--subject-prefix') ? process.argv[process.argv.indexOf('--subject-prefix') + 1] : undefined;
+  const nc = (snapshotsNc = await connectNats({ servers, name: `weir-snapshots-${process.pid}`, inboxPrefix: tenantInbox(prefix), user: auth.user, password: auth.password, token: auth.token, nkeySeedFile: auth.nkey, credsFile: auth.creds, tls: auth['tls-ca'] || auth['tls-cert'] ? { caFile: auth['tls-ca'], certFile: auth['tls-cert'], keyFile: auth['tls-key'] } : undefined }));
   environmentOverrides.snapshotStore = await openBucketSnapshotStore(nc, bucket);
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
-import { ConnectionError } from '../errors.ts';
+import { ConnectionError, causeText } from '../errors.ts';
 
 /** How to reach and authenticate to NATS (what `weir run --nats …` and `weir node` accept). */
 export interface NatsConnectOptions {
@@ -14,6 +14,8 @@ export interface NatsConnectOptions {
   /** A `.creds` file (JWT + seed). */
   credsFile?: string;
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** Prefix of reply subjects (default `_INBOX`); a tenant's permissions allow only its own (`_INBOX_<tenant>`). */
+  inboxPrefix?: string;
   /** Give up connecting after this long (default 5 s). */
   timeoutMs?: number;
 }
@@ -22,6 +24,8 @@ export interface NatsConnectOptions {
  * Connects to NATS with every security option passed through. A wrong password, a TLS mismatch
  * or an unreachable server ends in a {@link ConnectionError} naming the servers and the cause
  * within the timeout, never an endless retry; once connected, the client reconnects forever.
+ * User, password and token default to `NATS_USER`, `NATS_PASSWORD` and `NATS_TOKEN`, so secrets
+ * need not appear on a command line (where `ps` shows them).
  */
 export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
   const options: NodeConnectionOptions = {
@@ -30,16 +34,20 @@ export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection
     timeout: o.timeoutMs ?? 5000,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
-    user: o.user,
-    pass: o.password,
-    token: o.token,
+    user: o.user ?? process.env.NATS_USER,
+    pass: o.password ?? process.env.NATS_PASSWORD,
+    token: o.token ?? process.env.NATS_TOKEN,
   };
+  if (o.inboxPrefix) options.inboxPrefix = o.inboxPrefix;
   if (o.credsFile) options.authenticator = credsAuthenticator(readFileSync(o.credsFile));
   else if (o.nkeySeedFile) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(o.nkeySeedFile, 'utf8').trim()));
   if (o.tls) options.tls = { caFile: o.tls.caFile, certFile: o.tls.certFile, keyFile: o.tls.keyFile };
   try {
     return await connect(options);
   } catch (error) {
-    throw new ConnectionError(`cannot connect to NATS at ${o.servers.join(', ')}`, error);
+    // With TLS 1.3 a server that refuses the client certificate closes the connection after the
+    // handshake, and the client reports only a timeout: name the likely cause.
+    const hint = o.tls && /timeout/i.test(causeText(error)) ? ' (with TLS: the server may have refused the client certificate; check --tls-cert/--tls-key against the CA it verifies)' : '';
+    throw new ConnectionError(`cannot connect to NATS at ${o.servers.join(', ')}${hint}`, error);
   }
 }

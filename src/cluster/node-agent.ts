@@ -10,6 +10,7 @@ import { holdCoordinatorLease, type CoordinatorLease } from './coordinator-lease
 import { coordinate } from './coordinator.ts';
 import { materializeBundle } from './job-bundle.ts';
 import { WeirError, causeText } from '../errors.ts';
+import { checkTrustedKeys, verifyBundle } from '../security/bundle-signing.ts';
 
 /** Options of {@link startNode}. */
 export interface NodeOptions {
@@ -27,6 +28,8 @@ export interface NodeOptions {
   /** NATS security flags handed to job processes (`user`, `password`, `token`, `nkey`, `creds`, `tls-ca`, …). */
   auth?: Record<string, string>;
   timing?: Partial<ClusterTiming>;
+  /** Public nkeys (`weir keygen`) whose signed bundles this node runs; when set, unsigned or otherwise signed bundles are refused. */
+  trust?: string[];
   /** Where the node reports what it does (default: stdout). */
   log?: (line: string) => void;
 }
@@ -64,6 +67,7 @@ export async function startNode(o: NodeOptions): Promise<NodeAgent> {
   const name = checkName('node', o.name);
   if (!Number.isInteger(o.slots) || o.slots < 1) throw new WeirError('WEIR_INVALID_NODE', `slots must be a positive integer, got ${o.slots}`);
   const prefix = o.subjectPrefix ?? 'weir';
+  const trust = o.trust && checkTrustedKeys(o.trust);
   const timing: ClusterTiming = { ...defaultTiming, ...o.timing };
   const log = o.log ?? ((line: string) => console.log(line));
   const state: ClusterState = await openClusterState(o.nc, prefix, timing);
@@ -88,8 +92,9 @@ export async function startNode(o: NodeOptions): Promise<NodeAgent> {
     await state.jobs.put(runKey(job.name, name), record('running'));
     let file: string;
     try {
-      file = await materializeBundle(state.bundles, job.bundle, join(workDir, job.name));
+      file = await materializeBundle(state.bundles, job.bundle, join(workDir, job.name), trust && ((code, meta) => verifyBundle(code, job.bundle, meta, trust)));
     } catch (error) {
+      log(`weir: node ${name} does not run job '${job.name}': ${causeText(error)}`);
       await state.jobs.put(runKey(job.name, name), record('failed', causeText(error)));
       return;
     }

@@ -13,6 +13,8 @@ export interface FileSourceOptions<T> {
   format: 'lines' | 'jsonl';
   /** Event time of a record; a non-finite result sends the record to dead letters. */
   timestamp?: (record: T) => number;
+  /** A longer line goes to dead letters unread, so one hostile line cannot take unbounded memory (default 16 MiB). */
+  maxLineBytes?: number;
   name?: string;
 }
 
@@ -24,6 +26,7 @@ interface FilePosition {
 }
 
 const CHUNK = 64 * 1024;
+const MAX_LINE = 16 * 1024 * 1024;
 const NEWLINE = 10;
 
 /**
@@ -90,8 +93,11 @@ class FileReader<T> implements SourceReader<T> {
         if (got < this.buffer.length) {
           if (this.emit(0, got, out, timestamps)) n++;
           start = got;
+        } else if (this.buffer.length >= (this.options.maxLineBytes ?? MAX_LINE)) {
+          this.skipLongLine(fd);
+          continue;
         } else {
-          this.buffer = Buffer.allocUnsafe(this.buffer.length * 2);
+          this.buffer = Buffer.allocUnsafe(Math.min(this.buffer.length * 2, this.options.maxLineBytes ?? MAX_LINE));
           continue;
         }
       }
@@ -99,6 +105,26 @@ class FileReader<T> implements SourceReader<T> {
       got = 0;
     }
     return n;
+  }
+
+  /** Dead-letters the over-long line at the position and moves past its newline (or to the end of the file), reading it chunk by chunk. */
+  private skipLongLine(fd: number): void {
+    this.pos.line++;
+    const where = `${this.files[this.pos.file]}:${this.pos.line}`;
+    let off = this.pos.offset + this.buffer.length;
+    for (;;) {
+      const got = readSync(fd, this.buffer, 0, this.buffer.length, off);
+      const nl = this.buffer.subarray(0, got).indexOf(NEWLINE);
+      if (got === 0 || nl >= 0) {
+        off += nl >= 0 ? nl + 1 : 0;
+        break;
+      }
+      off += got;
+    }
+    const length = off - this.pos.offset;
+    this.ctx.deadLetter(new BadRecordError(`${where}: line of ${length} bytes or more is longer than the ${this.buffer.length} allowed (maxLineBytes)`, { operator: this.ctx.operator, source: where, position: this.pos.line }), `<${length} bytes>`, this.pos.line);
+    this.pos.offset = off;
+    this.buffer = Buffer.allocUnsafe(CHUNK);
   }
 
   /** Parses bytes [start, end) of the buffer as one line (the line the position points at), then moves past it. */

@@ -5,7 +5,9 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { TwoPhaseCommitSink, TwoPhaseCommitWriter } from './sink.ts';
 import { connectNats, type NatsConnectOptions } from '../cluster/nats-connect.ts';
 import { packValue, unpackValue } from '../state/snapshot-codec.ts';
-import { ConnectionError, InvalidJobError } from '../errors.ts';
+import { BlobRejectedError, ConnectionError, InvalidJobError } from '../errors.ts';
+import { isSealed, openBlob, sealBlob } from '../security/blob-cipher.ts';
+import { stateKeysFromEnv, type StateKeyProvider } from '../security/state-keys.ts';
 
 /** Options of {@link jetStreamSink}. */
 export interface JetStreamSinkOptions<T> {
@@ -20,6 +22,8 @@ export interface JetStreamSinkOptions<T> {
   /** Identifies this sink in staging subjects and message ids (default `<job>-<sink name>`). */
   sinkId?: string;
   name?: string;
+  /** Encrypts staged records at rest (AES-256-GCM); default: the keys of `WEIR_STATE_KEY` / `WEIR_STATE_KEY_FILE`, if set. */
+  encryption?: StateKeyProvider;
 }
 
 /** An epoch being written: its staging subject and the staging stream sequences of its messages. */
@@ -66,6 +70,9 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
       let base = '';
       const run = randomUUID().slice(0, 8);
       const stageSubject = (r: string, s: number, epoch: number) => `${root}.${base}.${r}.${s}.${epoch}`;
+      // Staged records are sealed under their staging subject, so a message moved to another epoch fails to open.
+      const keys = options.encryption ?? stateKeysFromEnv();
+      const stage = async (subject: string, chunk: Array<[string, Uint8Array]>) => js.publish(subject, keys ? await sealBlob(packValue(chunk), subject, keys) : packValue(chunk));
 
       const commit = async (handle: unknown) => {
         const [subject, r, s, epoch, staged] = handle as JsHandle;
@@ -78,7 +85,9 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
             const m = await jsm.streams.getMessage(staging, { seq: at });
             // The purge follows the last publish: a staged message gone means the epoch was committed.
             if (m === null) return;
-            for (const [target, data] of unpackValue(m.data) as Array<[string, Uint8Array]>) {
+            if (!keys && isSealed(m.data)) throw new BlobRejectedError(subject, 'its staged records are encrypted, and this process has no state key (set WEIR_STATE_KEY or WEIR_STATE_KEY_FILE as where they were written)', `stream ${staging}`);
+            const plain = keys ? await openBlob(m.data, subject, keys, `stream ${staging}`) : m.data;
+            for (const [target, data] of unpackValue(plain) as Array<[string, Uint8Array]>) {
               const h = headers();
               h.set('Nats-Msg-Id', `${base}/${r}/${s}/${epoch}/${seq++}`);
               pending.push(js.publish(target, data, { headers: h }));
@@ -121,12 +130,12 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
             chunk.push([target, data]);
             bytes += data.length + target.length + 8;
             if (bytes >= STAGE_BYTES) {
-              acks.push(js.publish(txn.subject, packValue(chunk)));
+              acks.push(stage(txn.subject, chunk));
               chunk = [];
               bytes = 0;
             }
           }
-          if (chunk.length > 0) acks.push(js.publish(txn.subject, packValue(chunk)));
+          if (chunk.length > 0) acks.push(stage(txn.subject, chunk));
           for (const ack of await Promise.all(acks)) txn.staged.push(ack.seq);
         },
         // Staged messages are acknowledged by the server as they are written: durable already.

@@ -65,13 +65,51 @@ function toWire(e: Envelope): Envelope | RecordsWire {
   return wire;
 }
 
+/**
+ * Most records one frame may declare. Batches hold 1024 by default; a frame's bytes bound every
+ * record but empty objects (a shape without keys costs nothing on the wire), so without this a
+ * hostile frame of a few bytes could declare a billion of them.
+ */
+export const MAX_FRAME_RECORDS = 1 << 20;
+
 function fromWire(w: RecordsWire, subject: string): RecordsEnvelope {
   if (typeof w.r !== 'object' || w.r === null) throw new BadFrameError('records envelope without records', { source: subject });
+  if (typeof w.r.n === 'number' && w.r.n > MAX_FRAME_RECORDS) throw new BadFrameError(`records envelope declares ${w.r.n} records, more than the ${MAX_FRAME_RECORDS} a frame may hold`, { source: subject });
   const values = unshapeRecords(w.r, subject);
   if (w.timestamps !== null && (!Array.isArray(w.timestamps) || w.timestamps.length !== values.length)) throw new BadFrameError(`records envelope with timestamps not one per record`, { source: subject });
   const e: RecordsEnvelope = { kind: 'records', seq: w.seq, values, timestamps: w.timestamps };
-  if (w.trace) e.trace = w.trace;
+  if (w.trace !== undefined) e.trace = checkTrace(w.trace, values.length, subject);
   return e;
+}
+
+/** Trace entries must be `[index of a record, traceparent]` pairs: they reach the tracer as they are. */
+function checkTrace(trace: unknown, n: number, subject: string): Array<[number, string]> {
+  const ok = Array.isArray(trace) && trace.length <= n && trace.every((t) => Array.isArray(t) && t.length === 2 && Number.isInteger(t[0]) && t[0] >= 0 && t[0] < n && typeof t[1] === 'string' && t[1].length <= 128);
+  if (!ok) throw new BadFrameError('records envelope with trace entries that are not [record index, traceparent] pairs', { source: subject });
+  return trace as Array<[number, string]>;
+}
+
+/** Control envelopes reach the runtime as they are: each field must have its type. */
+function checkControl(e: Record<string, unknown>, subject: string): void {
+  const fail = (what: string): never => {
+    throw new BadFrameError(`${String(e.kind)} envelope ${what}`, { source: subject });
+  };
+  if (!Number.isInteger(e.seq) || (e.seq as number) < 0) fail('without a sequence number');
+  switch (e.kind) {
+    case 'watermark':
+      if (typeof e.time !== 'number' || Number.isNaN(e.time)) fail('without a time');
+      return;
+    case 'barrier':
+      if (!Number.isInteger(e.checkpointId) || (e.savepoint !== undefined && typeof e.savepoint !== 'boolean')) fail('without an integer checkpoint id');
+      return;
+    case 'idle':
+      if (typeof e.idle !== 'boolean') fail('without an idle flag');
+      return;
+    case 'end':
+      return;
+    default:
+      throw new BadFrameError(`unknown envelope kind '${String(e.kind).slice(0, 40)}'`, { source: subject });
+  }
 }
 
 /** Re-encodes a frame with `m: true` (a sub-part that is not the last of its envelope). */
@@ -106,10 +144,11 @@ export function decodeFrame(bytes: Uint8Array, subject: string, maxBytes: number
   if (f instanceof Map) f = Object.fromEntries(f) as Frame;
   if (typeof f !== 'object' || f === null || typeof f.v !== 'number') throw new BadFrameError('not a Weir frame (no version)', { source: subject });
   if (f.v !== FRAME_VERSION) throw new BadFrameError(`frame version ${f.v} is not supported (this Weir speaks ${FRAME_VERSION})`, { source: subject });
-  if (typeof f.s !== 'number' || typeof f.e !== 'object' || f.e === null || typeof (f.e as { kind?: unknown }).kind !== 'string') throw new BadFrameError('frame without sequence number or envelope', { source: subject });
+  if (!Number.isInteger(f.s) || typeof f.e !== 'object' || f.e === null || typeof (f.e as { kind?: unknown }).kind !== 'string') throw new BadFrameError('frame without sequence number or envelope', { source: subject });
+  if (f.m !== undefined && typeof f.m !== 'boolean') throw new BadFrameError('frame with a non-boolean continuation flag', { source: subject });
   if (f.e.kind === 'records') {
-    if (typeof f.e.seq !== 'number') throw new BadFrameError('records envelope without sequence number', { source: subject });
+    if (!Number.isInteger(f.e.seq) || f.e.seq < 0) throw new BadFrameError('records envelope without sequence number', { source: subject });
     f.e = fromWire(f.e as unknown as RecordsWire, subject);
-  }
+  } else checkControl(f.e as unknown as Record<string, unknown>, subject);
   return f;
 }

@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+// The security modules are imported by the commands that use them, so every other `weir` command starts as fast as before.
+
+/** Reads a signing seed file for `weir submit --sign`; a clear error, never the file's text, when it cannot. */
+export function readSigningSeed(program: Command, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    program.error(`weir: cannot read the signing key file ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+/** Warns once when a secret was given as a flag: every user of the machine sees it in `ps`. */
+export function warnSecretFlags(f: { password?: string; token?: string }): void {
+  for (const [flag, env] of [['password', 'NATS_PASSWORD'], ['token', 'NATS_TOKEN']] as const) {
+    if (f[flag] !== undefined) console.error(`weir: warning: --${flag} is visible to every user of this machine (ps); set ${env} in the environment instead`);
+  }
+}
+
+/**
+ * Adds `weir keygen` (a signing key for job bundles) and `weir permissions` (the NATS
+ * permissions of a tenant's node, submitter and reader, as nats-server configuration).
+ */
+export function addSecurityCommands(program: Command): void {
+  program
+    .command('keygen')
+    .description('create an ed25519 (nkey) signing key for job bundles: writes its seed to <file> (mode 0600), prints its public key for weir node --trust')
+    .argument('<file>', 'where the seed goes (must not exist)')
+    .action(async (file: string) => {
+      const { newSigningKey } = await import('../security/bundle-signing.ts');
+      const key = newSigningKey();
+      try {
+        writeFileSync(file, `${key.seed}\n`, { mode: 0o600, flag: 'wx' });
+      } catch (error) {
+        program.error(`weir: cannot create ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'} (keygen never overwrites a key)`);
+      }
+      console.log(key.publicKey);
+    });
+
+  program
+    .command('permissions')
+    .description("print the NATS publish/subscribe permissions a tenant's node, submitter and reader need for a job (nats-server configuration)")
+    .requiredOption('--tenant <tenant>', "the tenant: its subject prefix (weir node --subject-prefix <tenant>)")
+    .option('--job <job>', 'the job (repeatable, or comma-separated)', (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)])
+    .action(async (f: { tenant: string; job?: string[] }) => {
+      const { permissionsConfig } = await import('../security/permissions.ts');
+      try {
+        process.stdout.write(permissionsConfig(f.tenant, f.job ?? []));
+      } catch (error) {
+        program.error(`weir: ${(error as Error).message}`);
+      }
+    });
+}

@@ -1,0 +1,115 @@
+import { bucketName, snapshotBucket, checkName } from '../cluster/cluster-state.ts';
+
+/** Publish and subscribe allow-lists of one role. */
+export interface RolePermissions {
+  publish: string[];
+  subscribe: string[];
+}
+
+/** What each role of a tenant may do on NATS. */
+export interface TenantPermissions {
+  /** `weir node` and the job processes it starts (they connect with the node's credentials). */
+  node: RolePermissions;
+  /** `weir submit` and `weir cancel`. */
+  submitter: RolePermissions;
+  /** `weir jobs` and `weir nodes`. */
+  reader: RolePermissions;
+}
+
+/**
+ * The inbox prefix of a tenant's connections: replies (JetStream API answers, KV and object
+ * reads) come to `_INBOX_<tenant>.…`, so a tenant may subscribe to its own replies only.
+ * Weir sets it from the first token of the subject prefix; undefined keeps NATS's `_INBOX`.
+ */
+export function tenantInbox(subjectPrefix: string | undefined): string | undefined {
+  return subjectPrefix ? `_INBOX_${subjectPrefix.split('.')[0]}` : undefined;
+}
+
+/** JetStream API subjects that read a stream (info, direct and message get, ordered consumers for watches and object reads). */
+function readStream(stream: string): string[] {
+  return [`$JS.API.STREAM.INFO.${stream}`, `$JS.API.STREAM.MSG.GET.${stream}`, `$JS.API.DIRECT.GET.${stream}`, `$JS.API.DIRECT.GET.${stream}.>`, `$JS.API.CONSUMER.CREATE.${stream}`, `$JS.API.CONSUMER.CREATE.${stream}.>`, `$JS.API.CONSUMER.DELETE.${stream}.>`, `$JS.API.CONSUMER.INFO.${stream}.>`, `$JS.FC.${stream}.>`];
+}
+
+/** Subjects that create and change a stream's contents (creating the bucket when missing, purging objects). */
+function ownStream(stream: string): string[] {
+  return [...readStream(stream), `$JS.API.STREAM.CREATE.${stream}`, `$JS.API.STREAM.UPDATE.${stream}`, `$JS.API.STREAM.PURGE.${stream}`, `$JS.API.STREAM.MSG.DELETE.${stream}`];
+}
+
+const kv = (bucket: string) => ({ stream: `KV_${bucket}`, data: `$KV.${bucket}.>` });
+const obj = (bucket: string) => ({ stream: `OBJ_${bucket}`, data: `$O.${bucket}.>` });
+
+/**
+ * The NATS permissions a tenant needs to run `jobs` (the tenant is the subject prefix its nodes
+ * use, `weir node --subject-prefix <tenant>`). Everything is named by the tenant: core subjects
+ * `<tenant>.<job>.>` (channels, credits, control), the KV buckets `<tenant>_nodes`, `_lease`,
+ * `_jobs`, the object stores `<tenant>_bundles` and `<tenant>_chk_<job>` (checkpoints), and the
+ * inbox `_INBOX_<tenant>`. Nothing is granted on another tenant's names, so its subjects,
+ * streams, KV and object buckets are refused by the server with a permissions violation.
+ * @example
+ * ```ts
+ * const p = tenantPermissions('acme', ['orders'])
+ * p.node.publish.includes('acme.orders.>') // true
+ * ```
+ */
+export function tenantPermissions(tenant: string, jobs: readonly string[]): TenantPermissions {
+  checkName('tenant', tenant);
+  for (const j of jobs) checkName('job', j);
+  const nodes = kv(bucketName(tenant, 'nodes'));
+  const lease = kv(bucketName(tenant, 'lease'));
+  const jobsKv = kv(bucketName(tenant, 'jobs'));
+  const bundles = obj(bucketName(tenant, 'bundles'));
+  const checkpoints = jobs.map((j) => obj(snapshotBucket(tenant, j)));
+  const inbox = `${tenantInbox(tenant)}.>`;
+  const node: RolePermissions = {
+    publish: [
+      '$JS.API.INFO',
+      ...[nodes, lease, jobsKv, bundles, ...checkpoints].flatMap((b) => [...ownStream(b.stream), b.data]),
+      ...jobs.map((j) => `${tenant}.${j}.>`),
+    ],
+    subscribe: [inbox, ...jobs.map((j) => `${tenant}.${j}.>`)],
+  };
+  const submitter: RolePermissions = {
+    publish: ['$JS.API.INFO', ...[nodes, lease].flatMap((b) => readStream(b.stream)), ...[jobsKv, bundles].flatMap((b) => [...readStream(b.stream), b.data])],
+    subscribe: [inbox],
+  };
+  const reader: RolePermissions = {
+    publish: ['$JS.API.INFO', ...[nodes, lease, jobsKv, bundles].flatMap((b) => readStream(b.stream))],
+    subscribe: [inbox],
+  };
+  return { node, submitter, reader };
+}
+
+/** A nats-server config variable name for a tenant's role, e.g. `WEIR_ACME_NODE`. */
+export function permissionsVariable(tenant: string, role: keyof TenantPermissions): string {
+  return `WEIR_${tenant.toUpperCase().replace(/-/g, '_')}_${role.toUpperCase()}`;
+}
+
+const list = (xs: string[]) => `[\n${xs.map((x) => `    ${JSON.stringify(x)}`).join(",\n")}\n  ]`;
+
+/**
+ * {@link tenantPermissions} as nats-server configuration: one variable per role (see
+ * {@link permissionsVariable}) to reference from users, e.g.
+ * `users: [ { user: acme-node, password: $ACME_NODE_PASSWORD, permissions: $WEIR_ACME_NODE } ]`.
+ * @example
+ * ```ts
+ * writeFileSync('weir-acme.conf', permissionsConfig('acme', ['orders']))
+ * ```
+ */
+export function permissionsConfig(tenant: string, jobs: readonly string[]): string {
+  const p = tenantPermissions(tenant, jobs);
+  const roles: Array<[keyof TenantPermissions, string]> = [
+    ['node', `weir node --subject-prefix ${tenant} and the job processes it starts`],
+    ['submitter', `weir submit / weir cancel --subject-prefix ${tenant}`],
+    ['reader', `weir jobs / weir nodes --subject-prefix ${tenant}`],
+  ];
+  const header = [
+    `# NATS permissions of Weir tenant '${tenant}'${jobs.length ? `, jobs ${jobs.join(', ')}` : ' (no job: add --job <name> for each job the tenant runs)'}.`,
+    `# Include this file in nats-server.conf and give each user one role, e.g.`,
+    `#   authorization { users: [ { user: ${tenant}-node, password: $${tenant.toUpperCase().replace(/-/g, '_')}_NODE_PASSWORD, permissions: $${permissionsVariable(tenant, 'node')} } ] }`,
+    `# nats-server refuses a variable no user references: give every role a user, or delete its block.`,
+    `# Clients of the tenant reply on ${tenantInbox(tenant)}.> (Weir sets the inbox prefix from --subject-prefix).`,
+    '',
+  ];
+  const blocks = roles.map(([role, who]) => [`# ${role}: ${who}`, `${permissionsVariable(tenant, role)} = {`, `  publish: { allow: ${list(p[role].publish).replace(/\n/g, '\n  ')} }`, `  subscribe: { allow: ${list(p[role].subscribe).replace(/\n/g, '\n  ')} }`, '}', ''].join('\n'));
+  return header.join('\n') + blocks.join('\n');
+}
