@@ -27,6 +27,10 @@ const cpuStart = process.cpuUsage();
 const started = performance.now();
 const result = await scenario.systems[system!]!(events);
 const handled = typeof result === 'number' ? result : result.handled;
+if (typeof result === 'number' || typeof result.digest !== 'string') {
+  console.error(`${scenario.name}/${system} reports no result digest: return { handled, digest: ResultDigest.toString() } so its result can be compared with the other systems'`);
+  process.exit(3);
+}
 const seconds = typeof result === 'object' && result.seconds !== undefined ? result.seconds : (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuStart);
 clearInterval(sampler);
@@ -41,7 +45,7 @@ const row: BenchRow = {
   rssPeakMb: round(rssPeak / 1e6, 1),
   rssStartMb: round(rssStart / 1e6, 1),
   // CPU seconds of this process (all threads) for the measured run: steadier than wall time on a busy machine.
-  extra: { handled, cpuSeconds: round((cpu.user + cpu.system) / 1e6, 3), ...(typeof result === 'number' ? {} : result.extra) },
+  extra: { handled, cpuSeconds: round((cpu.user + cpu.system) / 1e6, 3), ...result.extra, result: result.digest },
 };
 console.log(JSON.stringify(row));
 process.exit(0);

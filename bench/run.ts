@@ -6,6 +6,7 @@ import os from 'node:os';
 import { Command } from 'commander';
 import { scenarios } from './scenarios/index.ts';
 import type { BenchRow } from './scenario.ts';
+import { checkResults } from './result-check.ts';
 
 /**
  * `npm run bench [-- <scenario>...] [--quick]`: runs each system of each scenario in its own
@@ -38,6 +39,8 @@ const selected = scenarios.filter((s) => {
 });
 const systemsOf = (s: (typeof scenarios)[number]) => Object.keys(s.systems).filter((x) => !opts.sql || x === 'weir' || x === 'weir-sql');
 const rows: BenchRow[] = [];
+/** Scenarios whose systems computed different results: no ratio is written for them. */
+const mismatched = new Set<string>();
 const tty = process.stdout.isTTY === true;
 for (const s of selected) {
   const events = opts.events ? Number(opts.events) : opts.quick ? s.quickEvents : s.events;
@@ -54,6 +57,13 @@ for (const s of selected) {
       const latency = row.extra?.p99LatencyMs !== undefined ? `, p99 latency ${row.extra.p99LatencyMs} ms` : '';
       console.log(`${label} ${row.events.toLocaleString('en')} events: ${row.eventsPerSec.toLocaleString('en')} ev/s, ${row.seconds}s, rss peak ${row.rssPeakMb} MB (start ${row.rssStartMb})${latency}`);
     }
+  }
+  const { equal, differ } = checkResults(s, runs);
+  for (const line of equal) console.log(`${s.name.padEnd(18)} ${line}`);
+  if (differ.length) {
+    process.exitCode = 1;
+    mismatched.add(s.name);
+    console.error(`\n!!! ${s.name}: THE SYSTEMS' RESULTS DIFFER, its ratios are not written:\n${differ.map((d) => `  ${d}`).join('\n')}\n`);
   }
   for (const [, all] of runs) rows.push(medianRun(all));
 }
@@ -98,7 +108,7 @@ function runOne(label: string, scenario: string, system: string, events: number)
   });
 }
 
-const ratios = selected.flatMap((s) => {
+const ratios = selected.filter((s) => !mismatched.has(s.name)).flatMap((s) => {
   const of = (system: string) => rows.find((r) => r.scenario === s.name && r.system === system);
   // Ratios of every Weir variant against every baseline measured in the same run.
   const weirs = Object.keys(s.systems).filter((x) => x.startsWith('weir') && of(x));
@@ -141,4 +151,8 @@ function gitCommit(): string {
   } catch {
     return 'unknown';
   }
+}
+if (mismatched.size) {
+  console.error(`FAILED: the systems of ${[...mismatched].join(', ')} computed different results (see above)`);
+  process.exitCode = 1;
 }

@@ -1,9 +1,11 @@
 /**
- * What a system reports: records handled, or that plus extra figures (latency, outputs) for its row,
- * and `seconds` when the system times its measured part itself (e.g. without starting processes),
- * `events` when it processed fewer events than asked (a very slow variant on a share of the input).
+ * What a system reports: records handled, the digest of its result (`ResultDigest.toString()`,
+ * compared with the other systems' by `bench/run.ts`, which fails when they differ), extra figures
+ * (latency, outputs) for its row, `seconds` when the system times its measured part itself (e.g.
+ * without starting processes), `events` when it processed fewer events than asked (a very slow
+ * variant on a share of the input). A bare number (handled, no digest) fails the run.
  */
-export type SystemResult = number | { handled: number; extra: Record<string, number | string>; seconds?: number; events?: number };
+export type SystemResult = number | { handled: number; digest: string; extra?: Record<string, number | string>; seconds?: number; events?: number };
 
 /** One system's implementation of a scenario: processes `events` records, returns how many it handled. */
 export type SystemRun = (events: number) => Promise<SystemResult> | SystemResult;
@@ -34,6 +36,12 @@ export interface Scenario {
    * closures to the same code, which then deoptimizes and is compiled again.
    */
   warmupRuns?: number;
+  /**
+   * Systems whose results must be equal (the same digest in every run); default: all the
+   * scenario's systems. A system that computes something else (another job, a share of the input)
+   * goes in a group of its own, where only its runs are compared with each other.
+   */
+  resultGroups?: string[][];
 }
 
 /** Events of the warm-up run that precedes the measured one in the same process: a tenth, 10k to 500k. */

@@ -1,6 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { SeededRandom } from '../../src/index.ts';
 import { SEED } from '../workloads.ts';
+import { ResultDigest, mix } from '../result-digest.ts';
 
 /**
  * What the `nats-map` scenario sends from one process to the other: the core scenarios' trade plus
@@ -39,6 +40,8 @@ export interface ReceiverReport {
   count: number;
   /** Sum of ids: with `count` it shows nothing was lost or duplicated (ids are 0…n−1). */
   idSum: number;
+  /** Digest of the (id, mapped price) pairs received, compared between the systems. */
+  result: string;
   /** Wall times of the first and the last record received. */
   firstAt: number;
   lastAt: number;
@@ -58,6 +61,7 @@ export class Receiver {
   idSum = 0;
   firstAt = 0;
   lastAt = 0;
+  private readonly digest = new ResultDigest();
   private readonly histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
 
   constructor(private readonly warmup: number) {}
@@ -70,6 +74,7 @@ export class Receiver {
     for (let k = 0; k < values.length; k++) {
       const t = values[k]!;
       this.idSum += t.id;
+      this.digest.add(mix(mix(0, t.id), t.price));
       if (t.sentAt !== 0 && t.id >= this.warmup) this.histogram.recordValue(Math.max(1, Math.round((now - t.sentAt) * 1000)));
     }
   }
@@ -77,6 +82,6 @@ export class Receiver {
   report(): ReceiverReport {
     const h = this.histogram;
     const samples = h.totalCount;
-    return { count: this.count, idSum: this.idSum, firstAt: this.firstAt, lastAt: this.lastAt, p50Us: samples ? h.getValueAtPercentile(50) : 0, p99Us: samples ? h.getValueAtPercentile(99) : 0, maxUs: samples ? h.maxValue : 0, latencySamples: samples };
+    return { count: this.count, idSum: this.idSum, result: this.digest.toString(), firstAt: this.firstAt, lastAt: this.lastAt, p50Us: samples ? h.getValueAtPercentile(50) : 0, p99Us: samples ? h.getValueAtPercentile(99) : 0, maxUs: samples ? h.maxValue : 0, latencySamples: samples };
   }
 }

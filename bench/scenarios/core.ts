@@ -1,7 +1,12 @@
-import { range, map, filter, count as rxCount, scan, lastValueFrom, bufferCount, concatMap, from, timer } from 'rxjs';
-import { StreamEnvironment, CountSink, SeededRandom, type Sink } from '../../src/index.ts';
+import { range, map, filter, scan, lastValueFrom, bufferCount, concatMap, from, timer, reduce } from 'rxjs';
+import { StreamEnvironment, SeededRandom, type Sink } from '../../src/index.ts';
 import type { Scenario } from '../scenario.ts';
-import { SEED, trade, discount, expensive, total } from '../workloads.ts';
+import { SEED, trade, discount, expensive, total, type Trade } from '../workloads.ts';
+import { ResultDigest, digestSink, digestResult as result, mix } from '../result-digest.ts';
+
+const hashTotal = (x: number) => mix(0, x);
+const hashCount = (c: { key: number; count: number }) => mix(mix(0, c.key), c.count);
+const hashTrade = (t: Trade) => mix(mix(mix(0, t.id), t.key), t.price);
 
 /** map-filter: generated trades → map → filter → map → count. */
 export const mapFilter: Scenario = {
@@ -13,29 +18,31 @@ export const mapFilter: Scenario = {
       // Reads records, transforms them and hands them on in batches, as a hand-written streaming loop does.
       const r = new SeededRandom(SEED);
       const out = new Array<number>(1024);
+      const d = new ResultDigest();
       let k = 0;
-      let c = 0;
       for (let i = 0; i < n; i++) {
         const t = discount(trade(i, r.reset(i)));
         if (!expensive(t)) continue;
         out[k++] = total(t);
         if (k === out.length) {
-          c += k;
+          for (let j = 0; j < k; j++) d.add(hashTotal(out[j]!));
           k = 0;
         }
       }
-      return c + k;
+      for (let j = 0; j < k; j++) d.add(hashTotal(out[j]!));
+      return result(d);
     },
     rxjs: async (n) => {
       const r = new SeededRandom(SEED);
-      return lastValueFrom(range(0, n).pipe(map((i) => trade(i, r.reset(i))), map(discount), filter(expensive), map(total), rxCount()));
+      const d = await lastValueFrom(range(0, n).pipe(map((i) => trade(i, r.reset(i))), map(discount), filter(expensive), map(total), reduce((d, x) => (d.add(hashTotal(x)), d), new ResultDigest())));
+      return result(d);
     },
     weir: async (n) => {
       const env = StreamEnvironment.create();
-      const sink = new CountSink();
+      const sink = digestSink(hashTotal);
       env.fromGenerator(trade, { count: n, seed: SEED }).map(discount).filter(expensive).map(total).sinkTo(sink);
       await env.execute('map-filter');
-      return sink.count;
+      return result(sink.digest);
     },
   },
 };
@@ -50,19 +57,20 @@ export const keyedCount: Scenario = {
       const r = new SeededRandom(SEED);
       const counts = new Map<number, number>();
       const out = new Array<{ key: number; count: number }>(1024);
+      const d = new ResultDigest();
       let k = 0;
-      let emitted = 0;
       for (let i = 0; i < n; i++) {
         const t = trade(i, r.reset(i));
         const c = (counts.get(t.key) ?? 0) + 1;
         counts.set(t.key, c);
         out[k++] = { key: t.key, count: c };
         if (k === out.length) {
-          emitted += k;
+          for (let j = 0; j < k; j++) d.add(hashCount(out[j]!));
           k = 0;
         }
       }
-      return emitted + k;
+      for (let j = 0; j < k; j++) d.add(hashCount(out[j]!));
+      return result(d);
     },
     rxjs: async (n) => {
       const r = new SeededRandom(SEED);
@@ -75,13 +83,13 @@ export const keyedCount: Scenario = {
             counts.set(t.key, c);
             return { key: t.key, count: c };
           }, { key: 0, count: 0 }),
-          rxCount(),
+          reduce((d, c) => (d.add(hashCount(c)), d), new ResultDigest()),
         ),
-      );
+      ).then(result);
     },
     weir: async (n) => {
       const env = StreamEnvironment.create();
-      const sink = new CountSink();
+      const sink = digestSink(hashCount);
       env
         .fromGenerator(trade, { count: n, seed: SEED })
         .map((t) => ({ key: t.key, count: 1 }))
@@ -89,20 +97,20 @@ export const keyedCount: Scenario = {
         .reduce((a, b) => ({ key: a.key, count: a.count + b.count }))
         .sinkTo(sink);
       await env.execute('keyed-count');
-      return sink.count;
+      return result(sink.digest);
     },
   },
 };
 
 /** A sink that takes 5 ms per 1024-record batch: about 100× slower than the generator. */
-function slowSink(): Sink<unknown> & { count: number } {
+function slowSink(): Sink<Trade> & { digest: ResultDigest } {
   const s = {
     name: 'slow',
-    count: 0,
+    digest: new ResultDigest(),
     createWriter: () => ({
       open() {},
-      write(values: unknown[]) {
-        s.count += values.length;
+      write(values: Trade[]) {
+        for (const t of values) s.digest.add(hashTrade(t));
         return new Promise<void>((resolve) => setTimeout(resolve, 5));
       },
       close() {},
@@ -123,19 +131,19 @@ export const slowSinkScenario: Scenario = {
       const sink = slowSink();
       env.fromGenerator(trade, { count: n, seed: SEED }).map(discount).sinkTo(sink);
       await env.execute('slow-sink');
-      return sink.count;
+      return result(sink.digest);
     },
     rxjs: async (n) => {
       const r = new SeededRandom(SEED);
-      let count = 0;
+      const d = new ResultDigest();
       await lastValueFrom(
         range(0, n).pipe(
           map((i) => discount(trade(i, r.reset(i)))),
           bufferCount(1024),
-          concatMap((batch) => from(timer(5)).pipe(map(() => (count += batch.length)))),
+          concatMap((batch) => from(timer(5)).pipe(map(() => batch.forEach((t) => d.add(hashTrade(t)))))),
         ),
       );
-      return count;
+      return result(d);
     },
   },
 };

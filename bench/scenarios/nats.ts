@@ -90,6 +90,8 @@ function measured(pair: Pair): SystemRun {
     if (/slow consumer/i.test(server.logTail())) throw new Error(`the server reported a slow consumer:\n${server.logTail().slice(-2000)}`);
     return {
       handled: throughput.count,
+      // The throughput run's (id, mapped price) pairs: the latency run's size depends on the measured rate.
+      digest: throughput.result,
       seconds,
       extra: {
         wallSecondsWithStartup: Math.round(wallSeconds * 100) / 100,

@@ -6,6 +6,8 @@ import type { Scenario, SystemRun } from '../scenario.ts';
 import { queries } from '../nexmark/queries/index.ts';
 import { sqlQueries } from '../nexmark/sql-queries.ts';
 import { runQuery, NexmarkGenerator } from '../nexmark/job.ts';
+import { QueryDigest } from '../nexmark/query-digest.ts';
+import { ResultDigest } from '../result-digest.ts';
 
 const config = { seed: 1, outOfOrderMs: 100 };
 
@@ -14,7 +16,7 @@ const config = { seed: 1, outOfOrderMs: 100 };
  * produced the event time an output carries (window end − 1 for windows) to when the sink got it.
  * That includes waiting for the watermark, as a user of the results would.
  */
-function latencySink(gen: NexmarkGenerator, progress: (i: number) => void): { sink: Sink<unknown>; onGenerated: (i: number) => void; count: () => number; p99: () => number } {
+function latencySink(gen: NexmarkGenerator, progress: (i: number) => void, digest: QueryDigest): { sink: Sink<unknown>; onGenerated: (i: number) => void; count: () => number; p99: () => number } {
   const times: number[] = [];
   const walls: number[] = [];
   let count = 0;
@@ -42,6 +44,7 @@ function latencySink(gen: NexmarkGenerator, progress: (i: number) => void): { si
         open() {},
         write(values, timestamps) {
           count += values.length;
+          digest.add(values);
           if (timestamps === null) return;
           const now = performance.now();
           for (let k = 0; k < values.length; k += 64) {
@@ -72,20 +75,30 @@ function weir(name: string, sql = false): SystemRun {
   return async (n) => {
     const query = (sql ? sqlQueries : queries).find((q) => q.name === name)!;
     const gen = new NexmarkGenerator(config);
-    const l = latencySink(gen, reporter());
+    const digest = new QueryDigest(query);
+    const l = latencySink(gen, reporter(), digest);
     await runQuery(query, gen, n, l.sink, { onGenerated: l.onGenerated });
-    // An updating result (q4) counts every update; its SQL version updates more often than the DataStream one, so counts differ there.
-    return { handled: l.count(), extra: { p99LatencyMs: l.p99(), outputs: l.count(), ...(query.final ? { updating: 1 } : {}) } };
+    return result(digest, { p99LatencyMs: l.p99() });
   };
 }
 
 function handLoop(name: string): SystemRun {
   return (n) => {
     const query = queries.find((q) => q.name === name)!;
-    let rows = 0;
-    query.reference(new NexmarkGenerator(config), n, () => rows++);
-    return { handled: rows, extra: { outputs: rows } };
+    const digest = new QueryDigest(query);
+    query.reference(new NexmarkGenerator(config), n, (row) => digest.addRow(row));
+    return result(digest);
   };
+}
+
+/**
+ * A system's figures on a query: `outputs` counts result rows (an updating query's final rows, as
+ * its reference emits them), `updates` what the sink received when that differs (q4's running
+ * averages: one update per closed auction, five final rows).
+ */
+function result(digest: QueryDigest, extra: Record<string, number> = {}) {
+  const rows = digest.result();
+  return { handled: rows.count, digest: rows.toString(), extra: { ...extra, outputs: rows.count, ...(digest.received !== rows.count ? { updates: digest.received } : {}) } };
 }
 
 /**
@@ -96,16 +109,18 @@ function natsP2(name: string): SystemRun {
   return async (n) => {
     await using server = await startNatsServer();
     const node = (id: string) =>
-      new Promise<number>((resolve, reject) => {
+      new Promise<string>((resolve, reject) => {
         const child = spawn(process.execPath, ['bin/weir.js', 'run', 'bench/nexmark/node-job.ts', '--parallelism', '2', '--nats', server.url, '--node', id, '--nodes', 'a,b'], { env: { ...process.env, QUERY: name, EVENTS: String(n) }, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
         child.stdout.on('data', (d) => (out += d));
         child.stderr.on('data', (d) => (err += d));
-        child.on('close', (code) => (code === 0 ? resolve((JSON.parse(out.trim().split('\n').pop()!) as { outputs: number }).outputs) : reject(new Error(`node ${id} failed: ${err.slice(-1000)}`))));
+        child.on('close', (code) => (code === 0 ? resolve((JSON.parse(out.trim().split('\n').pop()!) as { result: string }).result) : reject(new Error(`node ${id} failed: ${err.slice(-1000)}`))));
       });
+    // Each process digests what its sinks received; the digests of the two halves add up.
     const [a, b] = await Promise.all([node('a'), node('b')]);
-    return { handled: n, extra: { outputs: a + b } };
+    const rows = ResultDigest.parse(a).merge(b);
+    return { handled: n, digest: rows.toString(), extra: { outputs: rows.count } };
   };
 }
 
@@ -121,7 +136,7 @@ export const nexmarkScenarios: Scenario[] = [
         const gen = new NexmarkGenerator(config);
         let bids = 0;
         for (let i = 0; i < n; i++) if (gen.event(i).kind === 2) bids++;
-        return bids;
+        return { handled: bids, digest: String(bids) };
       },
     },
   },

@@ -1,6 +1,10 @@
-import { StreamEnvironment, CountSink, SeededRandom, WatermarkStrategy, TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows, type WindowAssigner } from '../../src/index.ts';
+import { StreamEnvironment, SeededRandom, WatermarkStrategy, TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows, type WindowAssigner } from '../../src/index.ts';
 import type { Scenario } from '../scenario.ts';
 import { SEED } from '../workloads.ts';
+import { ResultDigest, digestSink, digestResult, mix } from '../result-digest.ts';
+
+/** Every system emits one count per key and window; the digest is over those counts. */
+const hashCount = (c: number) => mix(0, c);
 
 /** A timestamped event: 10k keys, `perMs` events per millisecond of event time, in order. */
 interface Ev {
@@ -14,7 +18,7 @@ const ev = (perMs: number) => (i: number, r: SeededRandom): Ev => ({ key: r.int(
 function weirWindowCount(assigner: WindowAssigner, perMs: number) {
   return async (n: number) => {
     const env = StreamEnvironment.create();
-    const sink = new CountSink();
+    const sink = digestSink(hashCount);
     env
       .fromGenerator(ev(perMs), { count: n, seed: SEED })
       .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.at))
@@ -23,7 +27,7 @@ function weirWindowCount(assigner: WindowAssigner, perMs: number) {
       .aggregate({ createAccumulator: () => 0, add: (_e, c) => c + 1, getResult: (c) => c, merge: (a, b) => a + b })
       .sinkTo(sink);
     await env.execute('windows');
-    return sink.count;
+    return digestResult(sink.digest);
   };
 }
 
@@ -34,8 +38,12 @@ function handSliding(size: number, slide: number, perMs: number) {
     const make = ev(perMs);
     const windows = new Map<number, Map<number, number>>();
     const out = new Array<number>(1024);
+    const d = new ResultDigest();
     let k = 0;
-    let emitted = 0;
+    const flush = () => {
+      for (let j = 0; j < k; j++) d.add(hashCount(out[j]!));
+      k = 0;
+    };
     let nextFire = slide;
     const fireUpTo = (wm: number) => {
       while (nextFire - 1 <= wm) {
@@ -44,7 +52,7 @@ function handSliding(size: number, slide: number, perMs: number) {
         if (w) {
           for (const c of w.values()) {
             out[k++] = c;
-            if (k === out.length) (emitted += k), (k = 0);
+            if (k === out.length) flush();
           }
           windows.delete(start);
         }
@@ -61,8 +69,9 @@ function handSliding(size: number, slide: number, perMs: number) {
       }
     }
     // End of input: every window fires.
-    for (const w of windows.values()) emitted += w.size;
-    return emitted + k;
+    for (const w of windows.values()) for (const c of w.values()) d.add(hashCount(c));
+    flush();
+    return digestResult(d);
   };
 }
 
@@ -71,7 +80,7 @@ function handSession(gap: number, perMs: number) {
     const r = new SeededRandom(SEED);
     const make = ev(perMs);
     const sessions = new Map<number, [number, number]>(); // key → [end, count]
-    let emitted = 0;
+    const d = new ResultDigest();
     for (let i = 0; i < n; i++) {
       const e = make(i, r.reset(i));
       const s = sessions.get(e.key);
@@ -79,11 +88,12 @@ function handSession(gap: number, perMs: number) {
         s[0] = Math.max(s[0], e.at + gap);
         s[1]++;
       } else {
-        if (s) emitted++;
+        if (s) d.add(hashCount(s[1]));
         sessions.set(e.key, [e.at + gap, 1]);
       }
     }
-    return emitted + sessions.size;
+    for (const s of sessions.values()) d.add(hashCount(s[1]));
+    return digestResult(d);
   };
 }
 

@@ -16,7 +16,9 @@ export interface SnapshotStore {
   /**
    * True when blobs live only in this process's memory, so nothing put here outlives the
    * process: an actor may then keep its local (one-actor recovery) snapshots as values instead
-   * of encoding them, where its operators allow it (see `Operator.snapshotByReference`).
+   * of encoding them, where its operators allow it (see `Operator.snapshotByReference`). Such a
+   * store has stored the blob when `put` returns (its promise only reports it), so an actor trims
+   * its replay log at once.
    */
   readonly volatile?: boolean;
 }
