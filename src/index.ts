@@ -103,3 +103,7 @@ export {
   TracingWorkerError,
   type ErrorSite,
 } from './errors.ts';
+
+// ---- state backends (issue 22) ----
+export type { StateBackendOption } from './state/backends/state-backend-option.ts';
+export type { LmdbBackendOptions } from './state/backends/lmdb-state-maps.ts';

@@ -19,6 +19,7 @@ import { collectionSource } from '../connectors/collection-source.ts';
 import { generatorSource, type GeneratorOptions } from '../connectors/generator-source.ts';
 import { DataStream } from './data-stream.ts';
 import { InvalidJobError } from '../errors.ts';
+import type { StateBackendOption } from '../state/backends/state-backend-option.ts';
 
 /** Settings of a {@link StreamEnvironment}; every field has a sensible default. */
 export interface EnvironmentOptions {
@@ -41,6 +42,12 @@ export interface EnvironmentOptions {
    * than `replayLimit`.
    */
   sourceReplayLimit?: number;
+  /**
+   * Where keyed state (of `process()` functions) lives while the job runs: `'heap'` (default) or
+   * `'lmdb'`, an embedded disk store behind a write cache, for state larger than memory. Snapshots
+   * and checkpoints have the same layout either way, so a job may switch between runs.
+   */
+  stateBackend?: StateBackendOption;
   /** Where actor snapshots go (default: in memory). */
   snapshotStore?: SnapshotStore;
   clock?: Clock;
@@ -107,7 +114,7 @@ export const activeJobs = new Set<JobHandle>();
  * ```
  */
 export class StreamEnvironment {
-  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'allowNonRestoredState' | 'traceSampleRate' | 'distribution' | 'cluster'>> & EnvironmentOptions;
+  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'stateBackend' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'allowNonRestoredState' | 'traceSampleRate' | 'distribution' | 'cluster'>> & EnvironmentOptions;
   /** @internal The logical plan so far, in creation order. */
   readonly transformations: Transformation[] = [];
   private nextId = 1;
@@ -178,6 +185,7 @@ export class StreamEnvironment {
     const strategy: RestartStrategy = o.restartStrategy ?? (o.checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 100 } : { kind: 'none' });
     const runtime: JobRuntimeOptions = {
       maxParallelism: o.maxParallelism,
+      stateBackend: o.stateBackend,
       batchSize: o.batchSize,
       channelCapacity: o.channelCapacity,
       snapshotEvery: o.snapshotEvery,

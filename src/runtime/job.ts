@@ -21,6 +21,7 @@ import { CheckpointCoordinator, type CheckpointConfig, type CheckpointMetadata, 
 import { actorCheckpointName, chainCheckpointName } from '../checkpoint/checkpoint-keys.ts';
 import { assignState, operatorIds } from '../checkpoint/state-assignment.ts';
 import { SettlingStore } from '../checkpoint/stores/settling-store.ts';
+import type { StateBackendOption } from '../state/backends/state-backend-option.ts';
 import type { Transformation } from '../graph/transformation.ts';
 import { toDeadLetter } from './dead-letter.ts';
 import { RecordTracer } from '../telemetry/record-tracer.ts';
@@ -30,6 +31,8 @@ import { traceLifecycle } from '../telemetry/lifecycle-spans.ts';
 /** Runtime settings of a job (the environment's configuration). */
 export interface JobRuntimeOptions {
   maxParallelism: number;
+  /** Where keyed state lives (absent: the heap). */
+  stateBackend?: StateBackendOption;
   batchSize: number;
   channelCapacity: number;
   snapshotEvery: number;
@@ -281,6 +284,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
         subtask: s,
         parallelism: chain.parallelism,
         maxParallelism: options.maxParallelism,
+        stateBackend: options.stateBackend,
         operators,
         inputs: inputs.map((i) => i.channel),
         inputIndex: inputs.map((i) => i.logicalInput),

@@ -1,5 +1,6 @@
 import type { Clock } from '../time/clock.ts';
 import type { InspectionBus } from './inspection.ts';
+import type { StateBackendOption } from '../state/backends/state-backend-option.ts';
 
 /** Output arrays an operator appends to: values and, for timestamped streams, a parallel timestamps array. */
 export interface BatchOut<T = unknown> {
@@ -41,6 +42,8 @@ export interface OperatorContext {
   sideOutput(tag: string): BatchOut;
   /** The operator's current input watermark. */
   currentWatermark(): number;
+  /** Where keyed state lives (the job's `stateBackend`; absent: the heap). */
+  stateBackend?: StateBackendOption;
   /** The sampled (traced) records of the batch being processed, as [index, W3C traceparent] in ascending index order; empty when none (for span links, e.g. a window firing). */
   tracedRecords?(): ReadonlyArray<readonly [number, string]>;
 }

@@ -18,6 +18,7 @@ import { startLifecycle, lifecycleState, type ActorLifecycle } from './actor-lif
 import { InputSet } from './input-set.ts';
 import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
 import { actorCheckpointName, checkpointKey } from '../checkpoint/checkpoint-keys.ts';
+import type { StateBackendOption } from '../state/backends/state-backend-option.ts';
 import { ChainRunner } from './chain-runner.ts';
 import { assertSerializable, decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
 import { UserFunctionError, WeirError, PoisonRecordError, InvalidJobError, causeText } from '../errors.ts';
@@ -32,6 +33,8 @@ export interface TaskConfig {
   subtask: number;
   parallelism: number;
   maxParallelism: number;
+  /** Where keyed state lives (absent: the heap). */
+  stateBackend?: StateBackendOption;
   operators: Operator[];
   /** Input channels (empty for a source task). */
   inputs: InputChannel[];
@@ -841,6 +844,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       subtask: this.cfg.subtask,
       parallelism: this.cfg.parallelism,
       maxParallelism: this.cfg.maxParallelism,
+      stateBackend: this.cfg.stateBackend,
       clock: this.cfg.clock,
       inspection: this.cfg.inspection,
       deadLetter: (error, record) => this.emitDeadLetter(error, record),
