@@ -70,7 +70,7 @@ export interface ClusterHooks {
   remoteSources: CheckpointSource[];
   /** Non-leaders: where local acknowledgements and declines go; every node: finished actors. */
   report: {
-    acknowledge(name: string, checkpointId: number, key: string, bytes: number): void;
+    acknowledge(name: string, checkpointId: number, key: string, bytes: number, shared?: string[]): void;
     decline(name: string, checkpointId: number, reason: string): void;
     finished(name: string): void;
   };
@@ -310,8 +310,8 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
         checkpoints: !options.checkpoint
           ? undefined
           : cluster && !cluster.leader
-            ? { acknowledge: (a, id, key, bytes) => cluster.report.acknowledge(a.checkpointName, id, key, bytes), decline: (a, id, e) => cluster.report.decline(a.checkpointName, id, causeText(e)) }
-            : { acknowledge: (a, id, key, bytes) => coordinator?.acknowledge(a, id, key, bytes), decline: (a, id, e) => coordinator?.decline(a, id, e) },
+            ? { acknowledge: (a, id, key, bytes, shared) => cluster.report.acknowledge(a.checkpointName, id, key, bytes, shared), decline: (a, id, e) => cluster.report.decline(a.checkpointName, id, causeText(e)) }
+            : { acknowledge: (a, id, key, bytes, shared) => coordinator?.acknowledge(a, id, key, bytes, shared), decline: (a, id, e) => coordinator?.decline(a, id, e) },
         uids: layouts.get(chain)!.uids,
         sourceUid: layouts.get(chain)!.sourceUid,
         finished: (a) => {
