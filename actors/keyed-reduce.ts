@@ -263,10 +263,9 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
    */
   checkpointParts(checkpointId: number): CheckpointParts | undefined {
     if (this.changesInPlace || someNested(this.valueAt, 64)) return undefined;
+    // Only values change in a slot (replaced, never changed in place): keys and groups are only appended to, so they are shared.
     const n = this.keyAt.length;
-    const keys = this.keyAt.slice();
     const values = this.valueAt.slice();
-    const groups = this.groupAt.slice(0, n);
     const all = this.allGroupsChanged;
     this.captures.push([checkpointId, all ? null : this.groupDirty.slice()]);
     this.groupDirty.fill(0);
@@ -282,7 +281,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
       for (let g = 0; g < dirty.length; g++) if (dirty[g] === 1) wanted[g] = 1;
     }
     if (changed !== 'all') for (let g = 0; g < wanted.length; g++) if (wanted[g] === 1) changed.add(g);
-    const columns = new GroupedColumns(keys, values, groups, this.maxParallelism, wanted);
+    const columns = new GroupedColumns(this.keyAt, values, this.groupAt, n, this.maxParallelism, wanted);
     return { base: { maxParallelism: this.maxParallelism }, groups: columns.present, changed, prepare: () => columns.prepare(), part: (g) => columns.part(g) };
   }
 

@@ -16,8 +16,11 @@ type Layout = { kind: 'number' } | { kind: 'fields'; fields: string[] } | { kind
  */
 export class GroupedColumns {
   private readonly start: Int32Array;
-  private readonly cursor: Int32Array;
+  private cursor: Int32Array;
   private scanned = 0;
+  /** Slots counted per group so far (the first phase of {@link GroupedColumns.prepare}). */
+  private counted = 0;
+  private readonly seen: Uint8Array;
   private keyLayout: Layout;
   private valueLayout: Layout;
   private keyCols: Float64Array[] = [];
@@ -27,31 +30,50 @@ export class GroupedColumns {
   /** Key groups holding state, ascending. */
   readonly present: number[] = [];
 
+  /**
+   * The first `n` slots of the columns. `keys` and `groups` may be the operator's own arrays,
+   * since it only appends to them (slot contents never change); `values` must be a copy.
+   */
   constructor(
     private readonly keys: readonly unknown[],
     private readonly values: readonly unknown[],
     private readonly groups: Uint16Array,
-    maxParallelism: number,
+    private readonly n: number,
+    private readonly maxParallelism: number,
     private readonly wanted: Uint8Array,
   ) {
-    const n = keys.length;
     this.start = new Int32Array(maxParallelism + 1);
-    for (let s = 0; s < n; s++) if (wanted[groups[s]!] === 1) this.start[groups[s]! + 1]!++;
-    for (let g = 0; g < maxParallelism; g++) this.start[g + 1]! += this.start[g]!;
-    const seen = new Uint8Array(maxParallelism);
-    for (let s = 0; s < n; s++) seen[groups[s]!] = 1;
-    for (let g = 0; g < maxParallelism; g++) if (seen[g] === 1) this.present.push(g);
-    this.cursor = this.start.slice(0, maxParallelism);
+    this.cursor = new Int32Array(maxParallelism);
+    this.seen = new Uint8Array(maxParallelism);
     this.keyLayout = layoutOf(keys[0]);
     this.valueLayout = layoutOf(values[0]);
-    this.allocate();
   }
 
-  /** Scans the next slots; true once every slot is in its group. */
+  /** Counts, then scans, the next slots; true once every slot is in its group. */
   prepare(): boolean {
-    const n = this.keys.length;
+    const n = this.n;
+    const { groups, wanted } = this;
+    if (this.counted < n) {
+      const end = Math.min(n, this.counted + SLOTS_PER_STEP * 4);
+      const start = this.start;
+      const seen = this.seen;
+      for (let s = this.counted; s < end; s++) {
+        const g = groups[s]!;
+        seen[g] = 1;
+        if (wanted[g] === 1) start[g + 1]!++;
+      }
+      this.counted = end;
+      if (end < n) return false;
+      for (let g = 0; g < this.maxParallelism; g++) {
+        start[g + 1]! += start[g]!;
+        if (seen[g] === 1) this.present.push(g);
+      }
+      this.cursor = start.slice(0, this.maxParallelism);
+      this.allocate();
+      return n === 0;
+    }
+    const { cursor } = this;
     const end = Math.min(n, this.scanned + SLOTS_PER_STEP);
-    const { groups, wanted, cursor } = this;
     for (let s = this.scanned; s < end; s++) {
       const g = groups[s]!;
       if (wanted[g] !== 1) continue;

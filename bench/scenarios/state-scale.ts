@@ -1,0 +1,94 @@
+import { StreamEnvironment, CountSink, InspectionBus, MemorySnapshotStore, ValueStateDescriptor, type StateBackendOption, type CheckpointMetadata } from '../../src/index.ts';
+import type { Scenario, SystemRun } from '../scenario.ts';
+
+const counts = new ValueStateDescriptor<number>('count');
+
+/** A keyed count in a process function (value state), so heap and lmdb run the same operator. */
+function keyedCountJob(env: StreamEnvironment, events: number, keys: number, sink: CountSink): void {
+  env
+    // A fixed permutation of the key space: every key recurs, none is hot.
+    .fromGenerator((i) => (i * 7919) % keys, { count: events })
+    .keyBy((k) => k)
+    .process<number>({
+      processElement(k, ctx, out) {
+        const s = ctx.getState(counts);
+        const c = (s.value() ?? 0) + 1;
+        s.update(c);
+        out.collect(c);
+      },
+    })
+    .uid('count')
+    .sinkTo(sink);
+}
+
+/**
+ * Keyed count over `keys` distinct keys on a state backend: events/s over the run, one checkpoint
+ * taken half way (duration, bytes, bytes per key), and recovery (a new job restored from that
+ * checkpoint: time from start to its first output). The result is checked: one output per event,
+ * and the restored job's first output is a count carried over from the checkpoint (> 1).
+ */
+function stateScaleRun(backend: StateBackendOption, keys: number): SystemRun {
+  return async (n) => {
+    const events = Math.max(n, keys * 2);
+    const inspection = new InspectionBus();
+    let checkpoint: { durationMs: number; bytes: number } | undefined;
+    inspection.subscribe((e) => {
+      if (e.type === 'checkpoint.completed') checkpoint = { durationMs: e.durationMs, bytes: e.bytes };
+    });
+    const store = new MemorySnapshotStore();
+    const env = StreamEnvironment.create({ stateBackend: backend, snapshotStore: store, inspection, checkpointing: { intervalMs: 2 ** 31 - 1 } });
+    const sink = new CountSink();
+    keyedCountJob(env, events, keys, sink);
+    const started = performance.now();
+    const job = env.executeAsync(`state-scale-${keys}`);
+    while (sink.count < events / 2) await new Promise((r) => setTimeout(r, 2));
+    const meta: CheckpointMetadata = await job.checkpoint();
+    await job.done;
+    const seconds = (performance.now() - started) / 1000;
+    if (sink.count !== events) throw new Error(`expected ${events} outputs, got ${sink.count}`);
+    // Recovery: restore the checkpoint into a new job and wait for its first output.
+    let first: number | undefined;
+    const restoredSink = new CountSink();
+    const env2 = StreamEnvironment.create({ stateBackend: backend, snapshotStore: store, restoreFrom: meta, checkpointing: { intervalMs: 2 ** 31 - 1 } });
+    env2
+      .fromGenerator((i) => (i * 7919) % keys, { count: events })
+      .keyBy((k) => k)
+      .process<number>({
+        processElement(k, ctx, out) {
+          const s = ctx.getState(counts);
+          const c = (s.value() ?? 0) + 1;
+          s.update(c);
+          first ??= c;
+          out.collect(c);
+        },
+      })
+      .uid('count')
+      .sinkTo(restoredSink);
+    const t = performance.now();
+    const restored = env2.executeAsync(`state-scale-${keys}-restored`);
+    while (restoredSink.count === 0) await new Promise((r) => setTimeout(r, 1));
+    const recoveryMs = Math.round(performance.now() - t);
+    await restored.cancel();
+    if (!(first! > 1) && events > keys) throw new Error(`the restored job's first count is ${first}: state was not restored`);
+    return {
+      handled: events,
+      seconds,
+      extra: { keys, checkpointMs: checkpoint?.durationMs ?? -1, checkpointBytes: checkpoint?.bytes ?? -1, checkpointBytesPerKey: Math.round((checkpoint?.bytes ?? 0) / keys), recoveryMs },
+    };
+  };
+}
+
+/** Key counts of the growth curve (10M with `WEIR_BENCH_10M=1`: minutes, and several GB with the heap backend). */
+const sizes: Array<[string, number]> = [['10k', 10_000], ['100k', 100_000], ['1m', 1_000_000], ...(process.env.WEIR_BENCH_10M === '1' ? [['10m', 10_000_000] as [string, number]] : [])];
+
+export const stateScale: Scenario = {
+  name: 'state-scale',
+  events: 4_000_000,
+  quickEvents: 1_000_000,
+  note: 'keyed count (value state in a process function) at growing key counts, heap vs lmdb backend: events/s, rssPeakMb, checkpoint of the state half way (extra.checkpointMs, checkpointBytes, checkpointBytesPerKey), recovery from it (extra.recoveryMs: start of the restored job to its first output). Chart: bench/results/state-scale.svg',
+  systems: Object.fromEntries(sizes.flatMap(([label, keys]) => [
+    [`heap-${label}`, stateScaleRun('heap', keys)],
+    [`lmdb-${label}`, stateScaleRun({ kind: 'lmdb' }, keys)],
+  ])),
+  warmupEvents: () => 200_000,
+};
