@@ -27,7 +27,7 @@ function overHeap(backend: 'heap' | 'lmdb'): SystemRun {
 const counts = new ValueStateDescriptor<number>('count');
 
 /** A keyed count in a process function (value state), so heap and lmdb run the same operator. */
-function keyedCountJob(env: StreamEnvironment, events: number, keys: number, sink: CountSink): void {
+function keyedCountJob(env: StreamEnvironment, events: number, keys: number, sink: CountSink, onCount?: (count: number) => void): void {
   env
     // A fixed permutation of the key space: every key recurs, none is hot.
     .fromGenerator((i) => (i * 7919) % keys, { count: events })
@@ -37,6 +37,7 @@ function keyedCountJob(env: StreamEnvironment, events: number, keys: number, sin
         const s = ctx.getState(counts);
         const c = (s.value() ?? 0) + 1;
         s.update(c);
+        onCount?.(c);
         out.collect(c);
       },
     })
@@ -73,20 +74,7 @@ function stateScaleRun(backend: StateBackendOption, keys: number): SystemRun {
     let first: number | undefined;
     const restoredSink = new CountSink();
     const env2 = StreamEnvironment.create({ stateBackend: backend, snapshotStore: store, restoreFrom: meta, checkpointing: { intervalMs: 2 ** 31 - 1 } });
-    env2
-      .fromGenerator((i) => (i * 7919) % keys, { count: events })
-      .keyBy((k) => k)
-      .process<number>({
-        processElement(k, ctx, out) {
-          const s = ctx.getState(counts);
-          const c = (s.value() ?? 0) + 1;
-          s.update(c);
-          first ??= c;
-          out.collect(c);
-        },
-      })
-      .uid('count')
-      .sinkTo(restoredSink);
+    keyedCountJob(env2, events, keys, restoredSink, (c) => (first ??= c));
     const t = performance.now();
     const restored = env2.executeAsync(`state-scale-${keys}-restored`);
     while (restoredSink.count === 0) await new Promise((r) => setTimeout(r, 1));
