@@ -84,6 +84,7 @@ function stateScaleRun(backend: StateBackendOption, keys: number): SystemRun {
     return {
       handled: events,
       seconds,
+      events,
       extra: { keys, checkpointMs: checkpoint?.durationMs ?? -1, checkpointBytes: checkpoint?.bytes ?? -1, checkpointBytesPerKey: Math.round((checkpoint?.bytes ?? 0) / keys), recoveryMs },
     };
   };
