@@ -2,6 +2,9 @@ import { reserveOutput, trimOutput, type BatchOut, type Operator, type OperatorC
 import { InvalidJobError, UserFunctionError } from '../src/errors.ts';
 import { keyGroupOf, keyGroupRangeForOperator } from '../src/state/key-groups.ts';
 import { KeyIndex } from '../src/state/key-index.ts';
+import { unpackColumn, type PackedColumn } from '../src/state/columns.ts';
+import { GroupedColumns } from '../src/state/grouped-columns.ts';
+import type { CheckpointParts } from '../src/checkpoint/checkpoint-parts.ts';
 
 /**
  * Keyed state written per key group, so it can be restored at another parallelism. Each group is
@@ -11,7 +14,7 @@ import { KeyIndex } from '../src/state/key-index.ts';
  */
 interface KeyedSnapshot<K, T> {
   maxParallelism: number;
-  groups: Array<[number, K[], T[]] | [number, Array<[K, T]>]>;
+  groups: Array<[number, K[], T[]] | [number, Array<[K, T]>] | [number, PackedColumn, PackedColumn]>;
 }
 
 /**
@@ -60,6 +63,14 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   private allDirty = false;
   private maxParallelism = 128;
   private range = { start: 0, end: 127 };
+  /** Key group of each slot, hashed once when the key arrives (checkpoints group by it). */
+  private groupAt = new Uint16Array(1024);
+  /** Key groups changed since the last checkpoint capture (1 = changed). */
+  private groupDirty = new Uint8Array(128);
+  /** Captures of checkpoints not yet known complete: their changed groups (null: all). */
+  private captures: Array<[number, Uint8Array | null]> = [];
+  /** Every group counts as changed (nothing checkpointed yet, or restored since). */
+  private allGroupsChanged = true;
   /**
    * Reduce calls on a key that already had a value, each of which returned a new value, and
    * whether one returned its accumulator (changed in place). Local snapshots keep values by
@@ -77,12 +88,15 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   open(ctx: OperatorContext): void {
     this.maxParallelism = ctx.maxParallelism;
     this.range = keyGroupRangeForOperator(ctx.maxParallelism, ctx.parallelism, ctx.subtask);
+    this.groupDirty = new Uint8Array(ctx.maxParallelism);
   }
 
   processBatch(values: T[], timestamps: number[] | null, _input: number, out: BatchOut<T>): void {
     const slots = this.slots;
     const valueAt = this.valueAt;
     const markedIn = this.markedIn;
+    let groupAt = this.groupAt;
+    const groupDirty = this.groupDirty;
     const key = this.key;
     const reduce = this.reduce;
     const ov = out.values;
@@ -99,7 +113,10 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
         if (slot < 0) {
           slot = this.add(k, v);
           next = v;
+          groupAt = this.groupAt;
+          groupDirty[groupAt[slot]!] = 1;
         } else {
+          groupDirty[groupAt[slot]!] = 1;
           const prev = valueAt[slot]!;
           next = reduce(prev, v);
           if (next === prev) this.changesInPlace = true;
@@ -125,6 +142,12 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     this.keyAt.push(k);
     this.valueAt.push(value);
     this.markedIn.push(-1);
+    if (slot >= this.groupAt.length) {
+      const grown = new Uint16Array(this.groupAt.length * 2);
+      grown.set(this.groupAt);
+      this.groupAt = grown;
+    }
+    this.groupAt[slot] = keyGroupOf(k, this.maxParallelism);
     return slot;
   }
 
@@ -156,6 +179,10 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     this.markedIn = [];
     this.resetDirty();
     this.allDirty = false;
+    this.groupAt = new Uint16Array(1024);
+    this.groupDirty.fill(0);
+    this.captures = [];
+    this.allGroupsChanged = true;
   }
 
   /** Number of keys held. */
@@ -169,9 +196,10 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     const maxParallelism = this.maxParallelism;
     const keyAt = this.keyAt;
     const valueAt = this.valueAt;
+    const groupAt = this.groupAt;
     for (let s = 0; s < keyAt.length; s++) {
       const k = keyAt[s]!;
-      const g = keyGroupOf(k, maxParallelism);
+      const g = groupAt[s]!;
       let group = groups.get(g);
       if (!group) groups.set(g, (group = [g, [], []]));
       group[1].push(k);
@@ -217,6 +245,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   }
 
   restoreDelta(delta: unknown): void {
+    this.allGroupsChanged = true;
     const [keys, values] = delta as KeyedDelta<K, T>;
     for (let i = 0; i < keys.length; i++) this.put(keys[i]!, values[i]!);
   }
@@ -224,6 +253,40 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   clearDelta(): void {
     this.resetDirty();
     this.allDirty = false;
+  }
+
+  /**
+   * The key groups for a checkpoint: the key, value and group columns are copied now (pointer
+   * copies: values are only ever replaced, see below), grouped and packed later, group by group.
+   * Values changed in place, or holding nested objects that could be, are packed at once instead
+   * (undefined: the checkpoint takes `snapshotState()`).
+   */
+  checkpointParts(checkpointId: number): CheckpointParts | undefined {
+    if (this.changesInPlace || someNested(this.valueAt, 64)) return undefined;
+    // Only values change in a slot (replaced, never changed in place): keys and groups are only appended to, so they are shared.
+    const n = this.keyAt.length;
+    const values = this.valueAt.slice();
+    const all = this.allGroupsChanged;
+    this.captures.push([checkpointId, all ? null : this.groupDirty.slice()]);
+    this.groupDirty.fill(0);
+    this.allGroupsChanged = false;
+    let changed: Set<number> | 'all' = new Set();
+    const wanted = new Uint8Array(this.maxParallelism);
+    for (const [, dirty] of this.captures) {
+      if (dirty === null) {
+        changed = 'all';
+        wanted.fill(1);
+        break;
+      }
+      for (let g = 0; g < dirty.length; g++) if (dirty[g] === 1) wanted[g] = 1;
+    }
+    if (changed !== 'all') for (let g = 0; g < wanted.length; g++) if (wanted[g] === 1) changed.add(g);
+    const columns = new GroupedColumns(this.keyAt, values, this.groupAt, n, this.maxParallelism, wanted);
+    return { base: { maxParallelism: this.maxParallelism }, groups: columns.present, changed, prepare: () => columns.prepare(), part: (g) => columns.part(g) };
+  }
+
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.captures = this.captures.filter(([id]) => id > checkpointId);
   }
 
   restoreState(state: unknown): void {
@@ -240,8 +303,11 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
       for (const group of s.groups) {
         const g = group[0];
         if (g < this.range.start || g > this.range.end) continue;
-        if (group.length === 3) for (let i = 0; i < group[1].length; i++) this.put(group[1][i]!, group[2][i]!);
-        else for (const [k, v] of group[1]) this.put(k, v);
+        if (group.length === 3) {
+          const keys = unpackColumn(group[1] as PackedColumn) as K[];
+          const values = unpackColumn(group[2] as PackedColumn) as T[];
+          for (let i = 0; i < keys.length; i++) this.put(keys[i]!, values[i]!);
+        } else for (const [k, v] of group[1]) this.put(k, v);
       }
     }
   }

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import cliProgress from 'cli-progress';
 import { writeNexmarkReport } from './nexmark/report.ts';
+import { stateScaleRatios, writeStateScaleChart } from './state-scale-chart.ts';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { Command } from 'commander';
@@ -130,6 +131,7 @@ const weirOf = (scenario: string) => rows.find((r) => r.scenario === scenario &&
 const sliding = weirOf('sliding-count');
 const tumbling = weirOf('tumbling-count');
 if (sliding && tumbling) ratios.push({ scenario: 'sliding-count', ratio: 'weir cost/tumbling-count weir cost', value: Math.round((tumbling.eventsPerSec / sliding.eventsPerSec) * 100) / 100 });
+ratios.push(...stateScaleRatios(rows));
 for (const r of ratios) console.log(`${r.scenario.padEnd(16)} ${r.ratio.padEnd(18)} ${r.value}×`);
 
 mkdirSync('bench/results', { recursive: true });
@@ -143,6 +145,7 @@ const result = {
 };
 writeFileSync(path, JSON.stringify(result, null, 2) + '\n');
 console.log(`wrote ${path}`);
+if (selected.some((s) => s.name === 'state-scale')) console.log(`wrote ${writeStateScaleChart(rows)}`);
 if (selected.some((s) => s.name.startsWith('nexmark-q'))) for (const written of writeNexmarkReport(result.rows, result.machine)) console.log(`wrote ${written}`);
 
 function gitCommit(): string {

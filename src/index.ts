@@ -124,3 +124,6 @@ export { sealBlob, openBlob, isSealed } from './security/blob-cipher.ts';
 export { signBundle, verifyBundle, newSigningKey } from './security/bundle-signing.ts';
 export { tenantPermissions, permissionsConfig, permissionsVariable, tenantInbox, type TenantPermissions, type RolePermissions } from './security/permissions.ts';
 export { StateKeyError, BlobRejectedError, BundleRejectedError } from './errors.ts';
+// ---- state backends (issue 22) ----
+export type { StateBackendOption } from './state/backends/state-backend-option.ts';
+export type { LmdbBackendOptions } from './state/backends/lmdb-state-maps.ts';

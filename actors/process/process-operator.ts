@@ -5,6 +5,7 @@ import type { MapState, MapStateDescriptor, StateDescriptor } from '../../src/st
 import type { KeyedTimers } from '../../src/state/timer-service.ts';
 import { KeyedStateBackend, type KeyedBackendSnapshot } from '../../src/state/keyed-state-backend.ts';
 import { BroadcastState } from './broadcast-state.ts';
+import { stateMapsFor } from '../../src/state/backends/state-backend-option.ts';
 import { BadRecordError, InvalidJobError, UserFunctionError } from '../../src/errors.ts';
 
 /** The user function in the shape the operator calls it: element handlers per input, optional timers. */
@@ -108,7 +109,10 @@ export class ProcessOperator implements Operator {
   open(ctx: OperatorContext): void {
     this.opCtx = ctx;
     Object.assign(this.ctx, { job: ctx.job, subtask: ctx.subtask, parallelism: ctx.parallelism });
-    if (this.spec.keys) this.backend = new KeyedStateBackend(this.name, ctx.clock, ctx.maxParallelism, ctx.parallelism, ctx.subtask);
+    if (this.spec.keys) {
+      this.backend?.close();
+      this.backend = new KeyedStateBackend(this.name, ctx.clock, ctx.maxParallelism, ctx.parallelism, ctx.subtask, stateMapsFor(ctx.stateBackend, `${ctx.job}-${this.name}-${ctx.subtask}`, ctx.maxParallelism));
+    }
     this.fn = Object.create(this.spec.fn) as ProcessHandlers & Record<string, unknown>;
     this.handlers = this.spec.methods.map((m) => {
       const h = this.fn[m];
@@ -140,6 +144,7 @@ export class ProcessOperator implements Operator {
         else throw new UserFunctionError(this.name, i, values[i], e);
       }
     }
+    backend?.endBatch();
   }
 
   onWatermark(watermark: number, out: BatchOut): void {
@@ -173,6 +178,7 @@ export class ProcessOperator implements Operator {
       }
     }
     ctx.timeDomain = 'eventTime';
+    this.backend?.endBatch();
   }
 
   snapshotDelta(): unknown {
@@ -206,6 +212,8 @@ export class ProcessOperator implements Operator {
 
   close(): void {
     this.fn?.close?.();
+    this.backend?.close();
+    this.backend = undefined;
   }
 }
 

@@ -21,6 +21,7 @@ import { DataStream } from './data-stream.ts';
 import { InvalidJobError } from '../errors.ts';
 import { tableEnvironmentOf, type Table } from '../table/table-environment.ts';
 import { encryptAtRest } from '../security/encrypted-store.ts';
+import type { StateBackendOption } from '../state/backends/state-backend-option.ts';
 
 /** Settings of a {@link StreamEnvironment}; every field has a sensible default. */
 export interface EnvironmentOptions {
@@ -43,6 +44,12 @@ export interface EnvironmentOptions {
    * than `replayLimit`.
    */
   sourceReplayLimit?: number;
+  /**
+   * Where keyed state (of `process()` functions) lives while the job runs: `'heap'` (default) or
+   * `'lmdb'`, an embedded disk store behind a write cache, for state larger than memory. Snapshots
+   * and checkpoints have the same layout either way, so a job may switch between runs.
+   */
+  stateBackend?: StateBackendOption;
   /** Where actor snapshots go (default: in memory). */
   snapshotStore?: SnapshotStore;
   clock?: Clock;
@@ -109,7 +116,7 @@ export const activeJobs = new Set<JobHandle>();
  * ```
  */
 export class StreamEnvironment {
-  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'allowNonRestoredState' | 'traceSampleRate' | 'distribution' | 'cluster'>> & EnvironmentOptions;
+  readonly options: Required<Omit<EnvironmentOptions, 'onDeadLetter' | 'inspection' | 'supervision' | 'snapshotStore' | 'stateBackend' | 'checkpointing' | 'restartStrategy' | 'restoreFrom' | 'allowNonRestoredState' | 'traceSampleRate' | 'distribution' | 'cluster'>> & EnvironmentOptions;
   /** @internal The logical plan so far, in creation order. */
   readonly transformations: Transformation[] = [];
   private nextId = 1;
@@ -194,6 +201,7 @@ export class StreamEnvironment {
     const strategy: RestartStrategy = o.restartStrategy ?? (o.checkpointing ? { kind: 'fixed-delay', attempts: 3, delayMs: 100 } : { kind: 'none' });
     const runtime: JobRuntimeOptions = {
       maxParallelism: o.maxParallelism,
+      stateBackend: o.stateBackend,
       batchSize: o.batchSize,
       channelCapacity: o.channelCapacity,
       snapshotEvery: o.snapshotEvery,

@@ -16,6 +16,7 @@ import type { InspectionBus } from '../runtime/inspection.ts';
 import { startCheckpointMachine, type CheckpointMachineActor } from './coordinator-machine.ts';
 import { checkpointMetadataKey, checkpointPrefix } from './checkpoint-keys.ts';
 import { packValue } from '../state/snapshot-codec.ts';
+import { partSuffix } from './checkpoint-parts.ts';
 import { WeirError, causeText } from '../errors.ts';
 
 /** When and how a job checkpoints. */
@@ -39,7 +40,10 @@ export interface CheckpointMetadata {
   savepoint: boolean;
   /** Actor checkpoint name → snapshot key. */
   actors: Record<string, string>;
+  /** Bytes this checkpoint wrote (with incremental checkpoints: only the key groups that changed). */
   bytes: number;
+  /** Blobs under `job/shared/` the checkpoint references (key groups, some written by earlier checkpoints). */
+  shared?: string[];
   completedAt: number;
 }
 
@@ -56,6 +60,9 @@ export class CheckpointCoordinator {
   private pending = new Set<CheckpointParticipant>();
   private keys: Record<string, string> = {};
   private bytes = 0;
+  private shared: string[] = [];
+  /** Shared blobs each retained completed checkpoint references (reference counts, in effect). */
+  private sharedOf = new Map<number, string[]>();
   private startedAt = 0;
   private savepoint = false;
   private timer: unknown;
@@ -105,6 +112,7 @@ export class CheckpointCoordinator {
     this.pending = new Set(this.actors);
     this.keys = {};
     this.bytes = 0;
+    this.shared = [];
     this.savepoint = savepoint;
     this.startedAt = this.clock.now();
     this.inspection.emit({ type: 'checkpoint.started', job: this.job, checkpointId: id, savepoint });
@@ -115,12 +123,13 @@ export class CheckpointCoordinator {
     return done;
   }
 
-  acknowledge(actor: CheckpointParticipant, checkpointId: number, key: string, bytes: number): void {
+  acknowledge(actor: CheckpointParticipant, checkpointId: number, key: string, bytes: number, shared?: string[]): void {
     // A stopped job's late acknowledgements must not complete a checkpoint: its successor may already run.
     if (this.stopped || checkpointId !== this.current() || !this.pending.has(actor)) return;
     this.pending.delete(actor);
     if (key) this.keys[actor.checkpointName] = key;
     this.bytes += bytes;
+    if (shared) for (const k of shared) this.shared.push(k);
     if (this.pending.size === 0) {
       this.machine.send({ type: 'ALL_ACKED' });
       void this.complete(checkpointId);
@@ -153,7 +162,7 @@ export class CheckpointCoordinator {
 
   private async complete(id: number): Promise<void> {
     this.clock.clearTimeout(this.timeout);
-    const meta: CheckpointMetadata = { id, job: this.job, savepoint: this.savepoint, actors: this.keys, bytes: this.bytes, completedAt: this.clock.now() };
+    const meta: CheckpointMetadata = { id, job: this.job, savepoint: this.savepoint, actors: this.keys, bytes: this.bytes, shared: this.shared, completedAt: this.clock.now() };
     try {
       await this.store.put(checkpointMetadataKey(this.job, id), packValue(meta));
     } catch (e) {
@@ -165,6 +174,7 @@ export class CheckpointCoordinator {
     if (this.stopped) return;
     this.machine.send({ type: 'COMPLETED' });
     this.completedIds.push(id);
+    this.sharedOf.set(id, meta.shared ?? []);
     this.inspection.emit({ type: 'checkpoint.completed', job: this.job, checkpointId: id, durationMs: this.clock.now() - this.startedAt, bytes: this.bytes });
     for (const a of this.actors) await a.notifyCheckpointComplete(id);
     this.waiters.get(id)?.resolve(meta);
@@ -181,6 +191,9 @@ export class CheckpointCoordinator {
     this.waiters.get(id)?.reject(new WeirError('WEIR_CHECKPOINT_ABORTED', `checkpoint ${id} aborted: ${reason}`, { job: this.job }));
     this.waiters.delete(id);
     void this.store.list(checkpointPrefix(this.job, id) + '/').then((keys) => Promise.all(keys.map((k) => this.store.delete(k)))).catch(() => {});
+    // Key groups written for this checkpoint (their keys end in its id) are referenced by no completed one.
+    const suffix = partSuffix(id);
+    void this.store.list(`${this.job}/shared/`).then((keys) => Promise.all(keys.filter((k) => k.endsWith(suffix)).map((k) => this.store.delete(k)))).catch(() => {});
     if (this.machine.getSnapshot().context.consecutiveFailures > this.config.tolerableFailures) {
       this.onTooManyFailures(new WeirError('WEIR_CHECKPOINT_FAILURES', `more than ${this.config.tolerableFailures} consecutive checkpoints failed; last: ${reason}`, { job: this.job }));
       return;
@@ -197,6 +210,13 @@ export class CheckpointCoordinator {
       for (const k of keys) await this.store.delete(k);
     }
     this.completedIds = this.completedIds.slice(old.length);
+    // A key group blob goes once no retained checkpoint references it.
+    const live = new Set<string>();
+    for (const id of this.completedIds) for (const k of this.sharedOf.get(id) ?? []) live.add(k);
+    for (const id of old) {
+      for (const k of this.sharedOf.get(id) ?? []) if (!live.has(k)) await this.store.delete(k);
+      this.sharedOf.delete(id);
+    }
   }
 
   private lastEndAt = -Infinity;

@@ -5,6 +5,7 @@ import { runJob, type JobHandle, type JobResult, type JobRuntimeOptions } from '
 import { nextRestartDelay, type RestartStrategy } from './restart-strategy.ts';
 import type { DeadLetter } from '../runtime/dead-letter.ts';
 import { decodeSnapshot, unpackValue } from '../state/snapshot-codec.ts';
+import { resolveParts } from './checkpoint-parts.ts';
 import { JobCancelledError, SnapshotCorruptError, WeirError, causeText } from '../errors.ts';
 
 /**
@@ -42,7 +43,8 @@ async function damaged(store: SnapshotStore, meta: CheckpointMetadata): Promise<
     const bytes = await store.get(key);
     if (!bytes) return `snapshot of '${actor}' is missing (${store.describe()}/${key})`;
     try {
-      decodeSnapshot(bytes, { job: meta.job, key });
+      // Key groups an incremental checkpoint references are read and checked too.
+      await resolveParts(decodeSnapshot(bytes, { job: meta.job, key }).payload as { operators: unknown[] }, store, { job: meta.job });
     } catch (e) {
       return causeText(e);
     }

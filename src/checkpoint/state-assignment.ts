@@ -4,6 +4,7 @@ import type { SnapshotStore } from './stores/snapshot-store.ts';
 import type { CheckpointMetadata } from './coordinator.ts';
 import { actorCheckpointName, chainCheckpointName } from './checkpoint-keys.ts';
 import { decodeSnapshot } from '../state/snapshot-codec.ts';
+import { resolveParts } from './checkpoint-parts.ts';
 import { InvalidJobError } from '../errors.ts';
 
 /**
@@ -75,7 +76,7 @@ export async function assignState(meta: CheckpointMetadata, store: SnapshotStore
   // Same chains at the same parallelism (the usual restart after a failure): restore exactly without reading anything.
   // (Chain names are made of operator names, so the same names mean the same operators.)
   if (old.size === plan.chains.length && plan.chains.every((c) => old.get(chainCheckpointName(c.name))?.parallelism === c.parallelism)) return { kind: 'exact' };
-  const read = async (key: string) => decodeSnapshot((await store.get(key)) ?? missing(key, meta), { job: meta.job, key }).payload as { operators: unknown[]; source: unknown } & SnapshotLayout;
+  const read = async (key: string) => resolveParts(decodeSnapshot((await store.get(key)) ?? missing(key, meta), { job: meta.job, key }).payload as { operators: unknown[]; source: unknown } & SnapshotLayout, store, { job: meta.job });
   for (const c of old.values()) {
     const first = await read(c.keys[0]!);
     if (first.uids === undefined) return { kind: 'legacy' };

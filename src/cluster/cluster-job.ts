@@ -34,7 +34,7 @@ type Control =
   | { t: 'hb'; node: string }
   | { t: 'trigger'; attempt: number; id: number; savepoint: boolean }
   | { t: 'complete'; attempt: number; id: number }
-  | { t: 'ack'; attempt: number; name: string; id: number; key: string; bytes: number }
+  | { t: 'ack'; attempt: number; name: string; id: number; key: string; bytes: number; shared?: string[] }
   | { t: 'decline'; attempt: number; name: string; id: number; reason: string }
   | { t: 'finished'; attempt: number; name: string }
   | { t: 'failed'; attempt: number; node: string; reason: string }
@@ -254,7 +254,7 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
       remoteActors,
       remoteSources,
       report: {
-        acknowledge: (n, id, key, bytes) => publish({ t: 'ack', attempt, name: n, id, key, bytes }),
+        acknowledge: (n, id, key, bytes, shared) => publish({ t: 'ack', attempt, name: n, id, key, bytes, shared }),
         decline: (n, id, reason) => publish({ t: 'decline', attempt, name: n, id, reason }),
         finished: (n) => publish({ t: 'finished', attempt, name: n }),
       },
@@ -263,7 +263,7 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
         onControl = (m) => {
           if (m.t === 'finished') finished.add(m.name);
           if (coordinator) {
-            if (m.t === 'ack') byName.get(m.name) && coordinator.acknowledge(byName.get(m.name)!, m.id, m.key, m.bytes);
+            if (m.t === 'ack') byName.get(m.name) && coordinator.acknowledge(byName.get(m.name)!, m.id, m.key, m.bytes, m.shared);
             if (m.t === 'decline') byName.get(m.name) && coordinator.decline(byName.get(m.name)!, m.id, new Error(m.reason));
             return;
           }

@@ -21,6 +21,7 @@ import { CheckpointCoordinator, type CheckpointConfig, type CheckpointMetadata, 
 import { actorCheckpointName, chainCheckpointName } from '../checkpoint/checkpoint-keys.ts';
 import { assignState, operatorIds } from '../checkpoint/state-assignment.ts';
 import { SettlingStore } from '../checkpoint/stores/settling-store.ts';
+import type { StateBackendOption } from '../state/backends/state-backend-option.ts';
 import type { Transformation } from '../graph/transformation.ts';
 import { toDeadLetter } from './dead-letter.ts';
 import { RecordTracer } from '../telemetry/record-tracer.ts';
@@ -30,6 +31,8 @@ import { traceLifecycle } from '../telemetry/lifecycle-spans.ts';
 /** Runtime settings of a job (the environment's configuration). */
 export interface JobRuntimeOptions {
   maxParallelism: number;
+  /** Where keyed state lives (absent: the heap). */
+  stateBackend?: StateBackendOption;
   batchSize: number;
   channelCapacity: number;
   snapshotEvery: number;
@@ -67,7 +70,7 @@ export interface ClusterHooks {
   remoteSources: CheckpointSource[];
   /** Non-leaders: where local acknowledgements and declines go; every node: finished actors. */
   report: {
-    acknowledge(name: string, checkpointId: number, key: string, bytes: number): void;
+    acknowledge(name: string, checkpointId: number, key: string, bytes: number, shared?: string[]): void;
     decline(name: string, checkpointId: number, reason: string): void;
     finished(name: string): void;
   };
@@ -293,6 +296,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
         subtask: s,
         parallelism: chain.parallelism,
         maxParallelism: options.maxParallelism,
+        stateBackend: options.stateBackend,
         operators,
         inputs: inputs.map((i) => i.channel),
         inputIndex: inputs.map((i) => i.logicalInput),
@@ -318,8 +322,8 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
         checkpoints: !options.checkpoint
           ? undefined
           : cluster && !cluster.leader
-            ? { acknowledge: (a, id, key, bytes) => cluster.report.acknowledge(a.checkpointName, id, key, bytes), decline: (a, id, e) => cluster.report.decline(a.checkpointName, id, causeText(e)) }
-            : { acknowledge: (a, id, key, bytes) => coordinator?.acknowledge(a, id, key, bytes), decline: (a, id, e) => coordinator?.decline(a, id, e) },
+            ? { acknowledge: (a, id, key, bytes, shared) => cluster.report.acknowledge(a.checkpointName, id, key, bytes, shared), decline: (a, id, e) => cluster.report.decline(a.checkpointName, id, causeText(e)) }
+            : { acknowledge: (a, id, key, bytes, shared) => coordinator?.acknowledge(a, id, key, bytes, shared), decline: (a, id, e) => coordinator?.decline(a, id, e) },
         uids: layouts.get(chain)!.uids,
         sourceUid: layouts.get(chain)!.sourceUid,
         finished: (a) => {

@@ -1,5 +1,7 @@
 import type { Clock } from '../time/clock.ts';
 import type { InspectionBus } from './inspection.ts';
+import type { StateBackendOption } from '../state/backends/state-backend-option.ts';
+import type { CheckpointParts } from '../checkpoint/checkpoint-parts.ts';
 
 /** Output arrays an operator appends to: values and, for timestamped streams, a parallel timestamps array. */
 export interface BatchOut<T = unknown> {
@@ -41,6 +43,8 @@ export interface OperatorContext {
   sideOutput(tag: string): BatchOut;
   /** The operator's current input watermark. */
   currentWatermark(): number;
+  /** Where keyed state lives (the job's `stateBackend`; absent: the heap). */
+  stateBackend?: StateBackendOption;
   /** The sampled (traced) records of the batch being processed, as [index, W3C traceparent] in ascending index order; empty when none (for span links, e.g. a window firing). */
   tracedRecords?(): ReadonlyArray<readonly [number, string]>;
 }
@@ -94,6 +98,13 @@ export interface Operator<I = unknown, O = unknown> {
   restoreDelta?(delta: unknown): void;
   /** A full local snapshot was just taken: forget the changes tracked so far. */
   clearDelta?(): void;
+  /**
+   * Keyed state for a checkpoint, by key group (see {@link CheckpointParts}): incremental and
+   * packed after the barrier moved on. Undefined (or absent): the checkpoint takes `snapshotState()`.
+   * The operator learns which checkpoint completed from `notifyCheckpointComplete`, and must
+   * count every group as changed after any restore.
+   */
+  checkpointParts?(checkpointId: number): CheckpointParts | undefined;
   /** Restores what {@link Operator.snapshotState} returned (called before replay; may recover external transactions). */
   restoreState?(state: unknown): void | Promise<void>;
   /** Restores at a new parallelism from the states of every old subtask (keyed operators keep their key groups). */

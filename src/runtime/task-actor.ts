@@ -18,10 +18,15 @@ import { startLifecycle, lifecycleState, type ActorLifecycle } from './actor-lif
 import { InputSet } from './input-set.ts';
 import { BarrierAligner } from '../checkpoint/barrier-aligner.ts';
 import { actorCheckpointName, checkpointKey } from '../checkpoint/checkpoint-keys.ts';
+import type { StateBackendOption } from '../state/backends/state-backend-option.ts';
+import { partKey, referencedParts, resolveParts, type CheckpointParts, type PartsRef } from '../checkpoint/checkpoint-parts.ts';
 import { ChainRunner } from './chain-runner.ts';
 import { PoisonTracker } from './poison-tracker.ts';
 import { assertSerializable, decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
 import { UserFunctionError, WeirError, PoisonRecordError, InvalidJobError, causeText } from '../errors.ts';
+
+/** Longest a slice of an asynchronous checkpoint's packing runs before it lets the actors go on (about one batch). */
+const CHECKPOINT_SLICE_MS = 1;
 
 /** Everything a task actor needs; the job builder fills it from the physical plan. */
 export interface TaskConfig {
@@ -33,6 +38,8 @@ export interface TaskConfig {
   subtask: number;
   parallelism: number;
   maxParallelism: number;
+  /** Where keyed state lives (absent: the heap). */
+  stateBackend?: StateBackendOption;
   operators: Operator[];
   /** Input channels (empty for a source task). */
   inputs: InputChannel[];
@@ -79,7 +86,8 @@ export interface RestoreInstruction {
 
 /** Where an actor reports the snapshot it took for a checkpoint. */
 export interface CheckpointListener {
-  acknowledge(actor: TaskActor, checkpointId: number, key: string, bytes: number): void;
+  /** `shared`: blobs under `job/shared/` the snapshot references (incremental checkpoints), kept while a retained checkpoint references them. */
+  acknowledge(actor: TaskActor, checkpointId: number, key: string, bytes: number, shared?: string[]): void;
   decline(actor: TaskActor, checkpointId: number, error: unknown): void;
 }
 
@@ -228,6 +236,9 @@ export class TaskActor implements Schedulable, SupervisedChild {
   /** Checkpoint `id` completed everywhere: commit what waited for it (2PC sinks, source offsets). */
   async notifyCheckpointComplete(id: number): Promise<void> {
     const incarnation = this.incarnation;
+    const written = this.writtenParts.get(id);
+    if (written) this.committedParts = written;
+    for (const k of this.writtenParts.keys()) if (k <= id) this.writtenParts.delete(k);
     try {
       for (const op of this.cfg.operators) await op.notifyCheckpointComplete?.(id);
       await this.cfg.source?.notifyCheckpointComplete?.(id);
@@ -669,11 +680,11 @@ export class TaskActor implements Schedulable, SupervisedChild {
   }
 
   /** `byReference`: stateful operators give all their entries as a delta, to be applied on a fresh state. */
-  private snapshotPayload(delta = false, checkpointId?: number, byReference = false): TaskSnapshot {
+  private snapshotPayload(delta = false, checkpointId?: number, byReference = false, parts?: Array<CheckpointParts | undefined>): TaskSnapshot {
     return {
       delta: delta || byReference,
-      operators: this.cfg.operators.map((op) =>
-        byReference && op.stateful ? op.snapshotDelta!(true) : delta && op.snapshotDelta ? op.snapshotDelta() : op.snapshotState ? op.snapshotState() : null,
+      operators: this.cfg.operators.map((op, i) =>
+        parts?.[i] !== undefined ? null : byReference && op.stateful ? op.snapshotDelta!(true) : delta && op.snapshotDelta ? op.snapshotDelta() : op.snapshotState ? op.snapshotState() : null,
       ),
       uids: this.cfg.uids,
       sourceUid: this.cfg.sourceUid,
@@ -696,11 +707,13 @@ export class TaskActor implements Schedulable, SupervisedChild {
     const handles = this.cfg.operators.map((op) => op.onBarrier?.(id));
     const finish = () => {
       this.sealPartials();
-      let bytes: Uint8Array;
+      let payload: TaskSnapshot;
+      // Keyed operators that offer their state by key group (not for savepoints: those stand alone)
+      // give it as parts, packed after the barrier went on and uploaded only where it changed.
+      const parts = this.cfg.operators.map((op) => (savepoint || !op.checkpointParts ? undefined : op.checkpointParts(id)));
       try {
-        const payload = this.snapshotPayload(false, id);
-        this.cfg.operators.forEach((op, i) => op.stateful && assertSerializable(payload.operators[i], op.name));
-        bytes = encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: savepoint ? 'savepoint' : 'checkpoint' });
+        payload = this.snapshotPayload(false, id, false, parts);
+        this.cfg.operators.forEach((op, i) => op.stateful && parts[i] === undefined && assertSerializable(payload.operators[i], op.name));
       } catch (error) {
         this.cfg.checkpoints?.decline(this, id, error);
         return;
@@ -708,13 +721,65 @@ export class TaskActor implements Schedulable, SupervisedChild {
       this.cfg.gate.emitControl((seq) => ({ kind: 'barrier', seq, checkpointId: id, savepoint }));
       for (const g of this.cfg.sideOutputs.values()) g.emitControl((seq) => ({ kind: 'barrier', seq, checkpointId: id, savepoint }));
       const key = checkpointKey(this.cfg.job, id, this.checkpointName);
-      this.cfg.store.put(key, bytes).then(
-        () => this.cfg.checkpoints?.acknowledge(this, id, key, bytes.length),
+      this.writeCheckpoint(id, key, payload, parts, savepoint).then(
+        ({ bytes, shared }) => this.cfg.checkpoints?.acknowledge(this, id, key, bytes, shared),
         (error: unknown) => this.cfg.checkpoints?.decline(this, id, error),
       );
     };
     if (handles.some((h) => h instanceof Promise)) return Promise.all(handles).then(finish);
     finish();
+  }
+
+  /** Per operator, the blob of each key group in the last completed checkpoint (for incremental checkpoints). */
+  private committedParts: Array<Map<number, string>> = [];
+  /** The same for checkpoints written but not yet complete, by id. */
+  private writtenParts = new Map<number, Array<Map<number, string>>>();
+
+  /**
+   * Packs and writes the changed key groups of `parts` one per event-loop turn (so batches run
+   * in between), references the unchanged ones from the last completed checkpoint, then writes
+   * the actor's snapshot.
+   */
+  private async writeCheckpoint(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean): Promise<{ bytes: number; shared: string[] }> {
+    let bytes = 0;
+    const puts: Array<Promise<void>> = [];
+    const written: Array<Map<number, string>> = [];
+    // Work goes on in slices of about a batch's time, with the event loop (and so the actors) in between.
+    let sliceStart = performance.now();
+    const pause = async () => {
+      if (performance.now() - sliceStart < CHECKPOINT_SLICE_MS) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    };
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (!p) continue;
+      while (p.prepare && !p.prepare()) await pause();
+      const previous = this.committedParts[i] ?? new Map<number, string>();
+      const now = new Map<number, string>();
+      for (const g of p.groups) {
+        const old = previous.get(g);
+        if (old !== undefined && p.changed !== 'all' && !p.changed.has(g)) {
+          now.set(g, old);
+          continue;
+        }
+        const entry = p.part(g);
+        assertSerializable(entry, this.cfg.operators[i]!.name);
+        const blob = encodeSnapshot(entry, { job: this.cfg.job, operator: this.cfg.name, kind: 'part' });
+        const k = partKey(this.cfg.job, this.checkpointName, i, g, id);
+        bytes += blob.length;
+        puts.push(this.cfg.store.put(k, blob));
+        now.set(g, k);
+        await pause();
+      }
+      written[i] = now;
+      payload.operators[i] = { $weirParts: 1, base: p.base, groups: [...now] } satisfies PartsRef;
+    }
+    await Promise.all(puts);
+    const main = encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: savepoint ? 'savepoint' : 'checkpoint' });
+    await this.cfg.store.put(key, main);
+    if (written.length > 0) this.writtenParts.set(id, written);
+    return { bytes: bytes + main.length, shared: referencedParts(payload) };
   }
 
   private fail(error: unknown): void {
@@ -851,7 +916,10 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private async readSnapshot(key: string): Promise<TaskSnapshot> {
     const bytes = await this.cfg.store.get(key);
     if (!bytes) throw new WeirError('WEIR_SNAPSHOT_MISSING', `no snapshot '${key}' to restore from`, { job: this.cfg.job, operator: this.cfg.name, subtask: this.cfg.subtask });
-    return decodeSnapshot(bytes, { job: this.cfg.job, operator: this.cfg.name, key }).payload as TaskSnapshot;
+    // A restored operator's changes are no longer relative to any checkpoint's key groups: the next checkpoint is full.
+    this.committedParts = [];
+    const payload = decodeSnapshot(bytes, { job: this.cfg.job, operator: this.cfg.name, key }).payload as TaskSnapshot;
+    return resolveParts(payload, this.cfg.store, { job: this.cfg.job, operator: this.cfg.name });
   }
 
   stop(): void {
@@ -883,6 +951,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       subtask: this.cfg.subtask,
       parallelism: this.cfg.parallelism,
       maxParallelism: this.cfg.maxParallelism,
+      stateBackend: this.cfg.stateBackend,
       clock: this.cfg.clock,
       inspection: this.cfg.inspection,
       deadLetter: (error, record) => this.emitDeadLetter(error, record),

@@ -4,6 +4,7 @@ import { AggregatingTable, ListTable, MapTable, ReducingTable, SingleValueTable,
 import { KeyedTimers } from './timer-service.ts';
 import { keyGroupOf, keyGroupRangeForOperator } from './key-groups.ts';
 import { InvalidJobError } from '../errors.ts';
+import { heapStateMaps, type StateMap, type StateMapFactory } from './backends/state-map.ts';
 
 /** A key group's share of a snapshot: every state's entries and every timer of its keys. */
 interface KeyGroupSnapshot {
@@ -25,8 +26,9 @@ export interface KeyedBackendSnapshot {
 }
 
 /**
- * The heap state backend of one keyed operator instance: named state tables, the current key,
- * and event- and processing-time timers. The operator sets {@link KeyedStateBackend.currentKey}
+ * The keyed state backend of one keyed operator instance: named state tables, the current key,
+ * and event- and processing-time timers. Entries live where `maps` keeps them: on the heap (the
+ * default) or in lmdb behind a write cache; snapshots have the same layout either way. The operator sets {@link KeyedStateBackend.currentKey}
  * before calling user code; state objects read it, so user code never passes keys around.
  */
 export class KeyedStateBackend<K> implements KeyContext<K> {
@@ -35,7 +37,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   readonly processingTimers = new KeyedTimers<K>();
   private readonly tables = new Map<string, KeyedStateTable<K, unknown>>();
   /** Restored entries of states the operator has not asked for yet (states may be created lazily). */
-  private pending = new Map<string, Map<unknown, unknown>>();
+  private pending = new Map<string, StateMap<unknown, unknown>>();
   /** Keys whose state or timers changed since the last local snapshot. */
   private dirty = new Set<K>();
   /** List elements appended since the last local snapshot, per key (not dirty) and state. */
@@ -48,6 +50,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
     readonly maxParallelism: number,
     parallelism: number,
     subtask: number,
+    private readonly maps: StateMapFactory = heapStateMaps,
   ) {
     this.range = keyGroupRangeForOperator(maxParallelism, parallelism, subtask);
   }
@@ -96,8 +99,10 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
       for (const [name, items] of perState) {
         const target = this.tables.get(name)?.table ?? this.pendingTable(name);
         const list = target.get(k) as unknown[] | undefined;
-        if (list) list.push(...items);
-        else target.set(k, items.slice());
+        if (list) {
+          list.push(...items);
+          target.touch(k, list);
+        } else target.set(k, items.slice());
       }
     }
     for (const [k, states, eventTimes, processingTimes] of delta.full) {
@@ -111,10 +116,25 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
     }
   }
 
-  private pendingTable(name: string): Map<unknown, unknown> {
+  private pendingTable(name: string): StateMap<unknown, unknown> {
     let m = this.pending.get(name);
-    if (!m) this.pending.set(name, (m = new Map()));
+    if (!m) this.pending.set(name, (m = this.maps.open(name)));
     return m;
+  }
+
+  /** A batch ended: disk-backed maps may write their caches back. */
+  endBatch(): void {
+    for (const t of this.tables.values()) t.table.endBatch();
+  }
+
+  /** Releases the backend's files (lmdb); the heap backend has none. */
+  close(): void {
+    this.maps.close();
+  }
+
+  /** Where the entries live: `'heap'` or `'lmdb'`. */
+  get kind(): 'heap' | 'lmdb' {
+    return this.maps.kind;
   }
 
   /** The state a descriptor names, created on first use; the same descriptor name always gives the same state. */
@@ -124,25 +144,26 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
       if (existing.descriptor.kind !== descriptor.kind) throw new InvalidJobError(`operator '${this.operator}': state '${descriptor.name}' is registered as ${existing.descriptor.kind} state, not ${descriptor.kind}`);
       return existing as unknown as S;
     }
-    const table = this.createTable(descriptor);
-    this.tables.set(descriptor.name, table);
-    for (const [k, v] of this.pending.get(descriptor.name) ?? []) table.table.set(k as K, v);
+    // Restored entries of a state asked for only now are adopted as they are (on disk, nothing is copied).
+    const map = (this.pending.get(descriptor.name) ?? this.maps.open(descriptor.name)) as StateMap<K, any>;
     this.pending.delete(descriptor.name);
+    const table = this.createTable(descriptor, map);
+    this.tables.set(descriptor.name, table);
     return table as unknown as S;
   }
 
-  private createTable(d: StateDescriptor): KeyedStateTable<K, unknown> {
+  private createTable(d: StateDescriptor, map: StateMap<K, any>): KeyedStateTable<K, unknown> {
     switch (d.kind) {
       case 'value':
-        return new SingleValueTable<K, unknown>(d, this);
+        return new SingleValueTable<K, unknown>(d, this, map);
       case 'reducing':
-        return new ReducingTable<K, unknown>(d, this);
+        return new ReducingTable<K, unknown>(d, this, map);
       case 'aggregating':
-        return new AggregatingTable<K, unknown, unknown, unknown>(d, this);
+        return new AggregatingTable<K, unknown, unknown, unknown>(d, this, map);
       case 'list':
-        return new ListTable<K, unknown>(d, this) as KeyedStateTable<K, unknown>;
+        return new ListTable<K, unknown>(d, this, map) as KeyedStateTable<K, unknown>;
       case 'map':
-        return new MapTable<K, unknown, unknown>(d, this) as KeyedStateTable<K, unknown>;
+        return new MapTable<K, unknown, unknown>(d, this, map) as KeyedStateTable<K, unknown>;
     }
   }
 
@@ -185,6 +206,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   /** Restores from the snapshots of every old subtask, keeping the key groups this instance owns. */
   restore(snapshots: Array<KeyedBackendSnapshot | null | undefined>): void {
     for (const t of this.tables.values()) t.table.clear();
+    for (const m of this.pending.values()) m.clear();
     this.pending = new Map();
     this.clearDelta();
     const eventTimers: Array<[K, number]> = [];

@@ -1,5 +1,6 @@
 import type { AggregatingState, ListState, MapState, ReducingState, StateDescriptor, ValueState } from './state-descriptor.ts';
 import type { AggregateFunction } from '../windows/window-function.ts';
+import type { StateMap } from './backends/state-map.ts';
 
 /** What a state object needs from its backend: the current key and processing time. */
 export interface KeyContext<K> {
@@ -23,13 +24,14 @@ interface Expiring<V> {
  * element for lists, per user key for maps, as Flink does).
  */
 export abstract class KeyedStateTable<K, S> {
-  readonly table = new Map<K, S>();
   protected readonly ttlMs: number;
   protected readonly refreshOnRead: boolean;
 
   constructor(
     readonly descriptor: StateDescriptor,
     protected readonly ctx: KeyContext<K>,
+    /** The entries, on the heap or behind a disk-backed cache (see {@link StateMap}). */
+    readonly table: StateMap<K, S>,
   ) {
     this.ttlMs = descriptor.ttl?.ttlMs ?? 0;
     this.refreshOnRead = descriptor.ttl?.updateType === 'onReadAndWrite';
@@ -65,6 +67,7 @@ export class SingleValueTable<K, V> extends KeyedStateTable<K, unknown> implemen
     if (e === undefined || this.ttlMs === 0) return e as V | undefined;
     const v = this.live(e as Expiring<V>, this.ctx.now());
     if (v === undefined) this.table.delete(k);
+    else if (this.refreshOnRead) this.table.touch(k, e);
     return v;
   }
 
@@ -133,6 +136,7 @@ export class ListTable<K, T> extends KeyedStateTable<K, unknown[]> implements Li
     if (!list) this.table.set(k, (list = []));
     const stored = this.wrap(value);
     list.push(stored);
+    this.table.touch(k, list);
     // Appends travel as appends: re-writing a long list in every delta would grow with its length.
     this.ctx.markAppended(this.descriptor.name, stored);
   }
@@ -181,7 +185,9 @@ export class MapTable<K, UK, UV> extends KeyedStateTable<K, Map<UK, unknown>> im
 
   put(key: UK, value: UV): void {
     this.ctx.markDirty();
-    this.map(true)!.set(key, this.wrap(value));
+    const m = this.map(true)!;
+    m.set(key, this.wrap(value));
+    this.table.touch(this.ctx.currentKey, m);
   }
 
   contains(key: UK): boolean {
@@ -194,6 +200,7 @@ export class MapTable<K, UK, UV> extends KeyedStateTable<K, Map<UK, unknown>> im
     this.ctx.markDirty();
     m.delete(key);
     if (m.size === 0) this.table.delete(this.ctx.currentKey);
+    else this.table.touch(this.ctx.currentKey, m);
   }
 
   entries(): Array<[UK, UV]> {
@@ -228,8 +235,10 @@ export class MapTable<K, UK, UV> extends KeyedStateTable<K, Map<UK, unknown>> im
   purgeExpired(now: number): void {
     if (this.ttlMs === 0) return;
     for (const [k, m] of this.table) {
+      const before = m.size;
       for (const [uk, e] of m) if ((e as Expiring<UV>).exp <= now) m.delete(uk);
       if (m.size === 0) this.table.delete(k);
+      else if (m.size !== before) this.table.touch(k, m);
     }
   }
 }

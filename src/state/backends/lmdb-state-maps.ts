@@ -1,0 +1,143 @@
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StateMap, StateMapFactory } from './state-map.ts';
+import { keyGroupOf } from '../key-groups.ts';
+import { packValue, unpackValue } from '../snapshot-codec.ts';
+import { InvalidJobError } from '../../errors.ts';
+
+/** How the lmdb state backend is set up. */
+export interface LmdbBackendOptions {
+  kind: 'lmdb';
+  /** Directory for the working state files (default: the OS temp directory); each operator instance opens its own database under it and removes it on close. */
+  dir?: string;
+  /** Entries each state keeps in its in-memory cache before the cache is written back and emptied at the end of a batch (default 65 536). */
+  cacheEntries?: number;
+}
+
+/** A cache slot saying "no entry" (deleted, or known missing on disk). */
+const ABSENT = Symbol('absent');
+
+/**
+ * One state's entries in an lmdb database, keyed `[keyGroup, key]` so a key group is one range.
+ * Reads go through a cache (a miss reads lmdb synchronously: memory-mapped, no I/O when the page
+ * is resident); writes stay in the cache and go to lmdb in one transaction when the cache fills,
+ * checked at the end of a batch, or before a snapshot. The cache is thus bounded by its size plus
+ * one batch's keys. The database is working state only: durability comes from checkpoints, so
+ * commits skip fsync.
+ */
+class LmdbStateMap<K, S> implements StateMap<K, S> {
+  private cache = new Map<K, S | typeof ABSENT>();
+  private readonly dirty = new Set<K>();
+
+  constructor(
+    private readonly db: Database<Buffer, Key>,
+    private readonly maxParallelism: number,
+    private readonly cacheEntries: number,
+    private readonly operator: string,
+  ) {}
+
+  get(key: K): S | undefined {
+    const c = this.cache.get(key);
+    if (c !== undefined) return c === ABSENT ? undefined : c;
+    const bytes = this.db.getBinaryFast(this.diskKey(key));
+    const v = bytes === undefined ? ABSENT : (unpackValue(bytes) as S);
+    this.cache.set(key, v);
+    if (this.cache.size > this.cacheEntries * 2) this.evict();
+    return v === ABSENT ? undefined : v;
+  }
+
+  set(key: K, value: S): void {
+    // Checked here, not only when written back, so the error names the record that brought the key.
+    const t = typeof key;
+    if (t !== 'string' && t !== 'number') this.diskKey(key);
+    this.cache.set(key, value);
+    this.dirty.add(key);
+    // A batch of new keys, or a restore, must not grow the cache without bound. Evicting within a
+    // batch is safe: state objects copy what they hand out and touch what they change in place.
+    if (this.cache.size > this.cacheEntries * 2) this.evict();
+  }
+
+  delete(key: K): void {
+    this.cache.set(key, ABSENT);
+    this.dirty.add(key);
+  }
+
+  touch(key: K, value: S): void {
+    this.set(key, value);
+  }
+
+  clear(): void {
+    this.cache.clear();
+    this.dirty.clear();
+    this.db.clearSync();
+  }
+
+  endBatch(): void {
+    if (this.cache.size > this.cacheEntries) this.evict();
+  }
+
+  private evict(): void {
+    this.flush();
+    this.cache = new Map();
+  }
+
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    const cache = this.cache;
+    this.db.transactionSync(() => {
+      for (const k of this.dirty) {
+        const v = cache.get(k);
+        if (v === ABSENT || v === undefined) this.db.removeSync(this.diskKey(k));
+        else this.db.putSync(this.diskKey(k), packValue(v) as Buffer);
+      }
+    });
+    this.dirty.clear();
+  }
+
+  *[Symbol.iterator](): Iterator<[K, S]> {
+    this.flush();
+    for (const { key, value } of this.db.getRange({})) yield [(key as unknown as [number, K])[1], unpackValue(value) as S];
+  }
+
+  *keys(): Iterable<K> {
+    this.flush();
+    for (const key of this.db.getKeys({})) yield (key as unknown as [number, K])[1];
+  }
+
+  private diskKey(key: K): Key {
+    const t = typeof key;
+    // lmdb keys hold at most 1978 bytes (4 per UTF-16 unit at worst); the group number takes a few.
+    if (t === 'string' && (key as string).length > 490) throw new InvalidJobError(`operator '${this.operator}': the lmdb state backend takes string keys of at most 490 characters, got one of ${(key as string).length}`);
+    if (t !== 'string' && t !== 'number' && t !== 'boolean') throw new InvalidJobError(`operator '${this.operator}': the lmdb state backend needs string, number or boolean keys, got ${key === null ? 'null' : t} (use keyBy(r => String(...)) or the heap backend)`);
+    return [keyGroupOf(key, this.maxParallelism), key as string | number | boolean];
+  }
+}
+
+/**
+ * Opens one lmdb database for an operator instance, with a named sub-database per state.
+ * @internal
+ */
+export function lmdbStateMaps(options: LmdbBackendOptions, operator: string, maxParallelism: number): StateMapFactory {
+  const base = options.dir ?? join(tmpdir(), 'weir-state');
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, `${operator.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60)}-`));
+  let root: RootDatabase | undefined;
+  const cacheEntries = options.cacheEntries ?? 65_536;
+  if (!Number.isInteger(cacheEntries) || cacheEntries < 1) throw new InvalidJobError(`stateBackend.cacheEntries must be a positive integer, got ${cacheEntries}`);
+  return {
+    kind: 'lmdb',
+    open<K, S>(state: string): StateMap<K, S> {
+      root ??= open({ path: join(dir, 'state.mdb'), noSync: true, noMetaSync: true, maxDbs: 256, compression: false });
+      const db = root.openDB<Buffer, Key>({ name: state, encoding: 'binary' });
+      return new LmdbStateMap<K, S>(db, maxParallelism, cacheEntries, operator);
+    },
+    close() {
+      const r = root;
+      root = undefined;
+      // Closing waits for lmdb's writer; the files are working state, removed either way.
+      void (r ? r.close() : Promise.resolve()).catch(() => {}).finally(() => rmSync(dir, { recursive: true, force: true }));
+    },
+  };
+}

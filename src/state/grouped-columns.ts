@@ -1,0 +1,155 @@
+import type { PackedColumn } from './columns.ts';
+
+/** Slots scanned per {@link GroupedColumns.prepare} step: a few milliseconds, so one step costs about a batch. */
+const SLOTS_PER_STEP = 1 << 16;
+
+/** How a column is laid out while it is regrouped: numbers, flat records of numbers, or anything. */
+type Layout = { kind: 'number' } | { kind: 'fields'; fields: string[] } | { kind: 'any' };
+
+/**
+ * A key column and a value column (in slot order, with each slot's key group) regrouped by key
+ * group for a checkpoint, in steps. Numbers and flat all-number records go into one Float64Array
+ * per field, laid out group after group, so a group's part is a view; other values into an array
+ * per group. The scan reads slots in order (values allocated in that order sit together in memory),
+ * writing into one stream per group, which costs far less than gathering each group's slots.
+ * Only groups in `wanted` are kept.
+ */
+export class GroupedColumns {
+  private readonly start: Int32Array;
+  private cursor: Int32Array;
+  private scanned = 0;
+  /** Slots counted per group so far (the first phase of {@link GroupedColumns.prepare}). */
+  private counted = 0;
+  private readonly seen: Uint8Array;
+  private keyLayout: Layout;
+  private valueLayout: Layout;
+  private keyCols: Float64Array[] = [];
+  private valueCols: Float64Array[] = [];
+  private keyLists: unknown[][] = [];
+  private valueLists: unknown[][] = [];
+  /** Key groups holding state, ascending. */
+  readonly present: number[] = [];
+
+  /**
+   * The first `n` slots of the columns. `keys` and `groups` may be the operator's own arrays,
+   * since it only appends to them (slot contents never change); `values` must be a copy.
+   */
+  constructor(
+    private readonly keys: readonly unknown[],
+    private readonly values: readonly unknown[],
+    private readonly groups: Uint16Array,
+    private readonly n: number,
+    private readonly maxParallelism: number,
+    private readonly wanted: Uint8Array,
+  ) {
+    this.start = new Int32Array(maxParallelism + 1);
+    this.cursor = new Int32Array(maxParallelism);
+    this.seen = new Uint8Array(maxParallelism);
+    this.keyLayout = layoutOf(keys[0]);
+    this.valueLayout = layoutOf(values[0]);
+  }
+
+  /** Counts, then scans, the next slots; true once every slot is in its group. */
+  prepare(): boolean {
+    const n = this.n;
+    const { groups, wanted } = this;
+    if (this.counted < n) {
+      const end = Math.min(n, this.counted + SLOTS_PER_STEP * 4);
+      const start = this.start;
+      const seen = this.seen;
+      for (let s = this.counted; s < end; s++) {
+        const g = groups[s]!;
+        seen[g] = 1;
+        if (wanted[g] === 1) start[g + 1]!++;
+      }
+      this.counted = end;
+      if (end < n) return false;
+      for (let g = 0; g < this.maxParallelism; g++) {
+        start[g + 1]! += start[g]!;
+        if (seen[g] === 1) this.present.push(g);
+      }
+      this.cursor = start.slice(0, this.maxParallelism);
+      this.allocate();
+      return n === 0;
+    }
+    const { cursor } = this;
+    const end = Math.min(n, this.scanned + SLOTS_PER_STEP);
+    for (let s = this.scanned; s < end; s++) {
+      const g = groups[s]!;
+      if (wanted[g] !== 1) continue;
+      const at = cursor[g]!++;
+      if (!this.put(this.keyLayout, this.keyCols, this.keyLists, g, at, this.keys[s]) || !this.put(this.valueLayout, this.valueCols, this.valueLists, g, at, this.values[s])) {
+        // A value the layout cannot hold: start again, keeping that column as plain values.
+        if (!fits(this.keyLayout, this.keys[s])) this.keyLayout = { kind: 'any' };
+        else this.valueLayout = { kind: 'any' };
+        this.scanned = 0;
+        this.cursor.set(this.start.subarray(0, this.cursor.length));
+        this.allocate();
+        return false;
+      }
+    }
+    this.scanned = end;
+    return end === n;
+  }
+
+  /** Key group `g`'s `[g, keys, values]` (after {@link GroupedColumns.prepare} returned true). */
+  part(g: number): [number, PackedColumn, PackedColumn] {
+    return [g, this.column(this.keyLayout, this.keyCols, this.keyLists, g), this.column(this.valueLayout, this.valueCols, this.valueLists, g)];
+  }
+
+  private column(layout: Layout, cols: Float64Array[], lists: unknown[][], g: number): PackedColumn {
+    if (layout.kind === 'any') return lists[g] ?? [];
+    const from = this.start[g]!;
+    const to = this.start[g + 1]!;
+    if (layout.kind === 'number') return cols[0]!.subarray(from, to);
+    return { fields: layout.fields, columns: cols.map((c) => c.subarray(from, to)) };
+  }
+
+  private allocate(): void {
+    const total = this.start[this.start.length - 1]!;
+    const make = (layout: Layout) => (layout.kind === 'number' ? [new Float64Array(total)] : layout.kind === 'fields' ? layout.fields.map(() => new Float64Array(total)) : []);
+    this.keyCols = make(this.keyLayout);
+    this.valueCols = make(this.valueLayout);
+    this.keyLists = [];
+    this.valueLists = [];
+  }
+
+  /** Writes `v` at `at` (its group's next position); false when the layout cannot hold it. */
+  private put(layout: Layout, cols: Float64Array[], lists: unknown[][], g: number, at: number, v: unknown): boolean {
+    if (layout.kind === 'number') {
+      if (typeof v !== 'number') return false;
+      cols[0]![at] = v;
+      return true;
+    }
+    if (layout.kind === 'any') {
+      (lists[g] ??= []).push(v);
+      return true;
+    }
+    if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
+    const fields = layout.fields;
+    let j = 0;
+    for (const f in v) {
+      // Same field names in the same order, all numbers: anything else keeps the column as values.
+      const x = (v as Record<string, unknown>)[f];
+      if (f !== fields[j] || typeof x !== 'number') return false;
+      cols[j++]![at] = x;
+    }
+    return j === fields.length;
+  }
+}
+
+function layoutOf(v: unknown): Layout {
+  if (typeof v === 'number') return { kind: 'number' };
+  if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
+    const fields = Object.keys(v);
+    if (fields.length > 0 && fields.length <= 16 && fields.every((f) => typeof (v as Record<string, unknown>)[f] === 'number')) return { kind: 'fields', fields };
+  }
+  return { kind: 'any' };
+}
+
+function fits(layout: Layout, v: unknown): boolean {
+  if (layout.kind === 'any') return true;
+  if (layout.kind === 'number') return typeof v === 'number';
+  const l = layoutOf(v);
+  return l.kind === 'fields' && l.fields.join('\u0000') === layout.fields.join('\u0000');
+}
