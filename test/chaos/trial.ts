@@ -15,6 +15,8 @@ export interface TrialResult {
   wallMs: number;
   /** Why the trial failed besides a difference (the job failed, hung, a survivor exited non-zero), with logs. */
   error?: string;
+  /** The node processes' output, when the rows differ. */
+  logs?: string;
 }
 
 /** True when the trial passed: the job finished and nothing was lost, duplicated or unexpected. */
