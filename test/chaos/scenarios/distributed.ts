@@ -44,7 +44,7 @@ export async function runDistributed(plan: TrialPlan, scenario: DistributedScena
   let nodes: CliProcess[] = [];
   const timers: NodeJS.Timeout[] = [];
   let error: string | undefined;
-  const logs = () => nodes.map((n, i) => `--- node ${NAMES[i]} (exit ${n.child.exitCode ?? n.child.signalCode})\n${n.output().slice(-6000)}`).join('\n');
+  const logs = () => nodes.map((n, i) => `--- node ${NAMES[i]} (exit ${n.child.exitCode ?? n.child.signalCode})\n${n.output().slice(-(Number(process.env.WEIR_CHAOS_LOG_CHARS ?? 6000)))}`).join('\n');
   try {
     setup = await scenario({ nats, dir, seed: plan.seed });
     const count = nodesOf(plan.scenario);
