@@ -91,6 +91,8 @@ export function drawSchedule(seed: number): TrialPlan {
     else if (roll === 2) faults.push({ kind: 'stall-sink', node, nth: 1 + r.int(10), stallMs: 300 + r.int(1_200) });
     else if (!faults.some((f) => f.kind === 'restart-nats')) faults.push({ kind: 'restart-nats', afterCheckpoints: 1 + r.int(6) });
   }
+  // Every trial strikes at least once.
+  if (faults.length === 0) faults.push({ kind: 'throw', node: r.int(nodes), site: pick(['map', 'aggregate', 'window-function'] as const), nth: 1 + r.int(200) });
   return { seed, scenario, recovery: 'job', faults };
 }
 
