@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { drawSchedule, describeFault, scenarioOf, SCENARIOS, type ScenarioName } from '../test/chaos/schedule.ts';
 import { runPlan } from '../test/chaos/trials.ts';
 import { passed, type TrialResult } from '../test/chaos/trial.ts';
@@ -35,6 +37,9 @@ function show(i: number, r: TrialResult): void {
     console.log(`  examples: ${JSON.stringify(d.examples)}`);
     if (r.error) console.log(`  ${r.error.split('\n').slice(0, 200).join('\n  ')}`);
     else if (r.logs) console.log(r.logs.split('\n').slice(-200).join('\n'));
+    const file = join(tmpdir(), `weir-chaos-seed-${r.plan.seed}.log`);
+    writeFileSync(file, `${JSON.stringify(r.plan)}\n${JSON.stringify(r.difference)}\n${r.error ?? ''}\n${r.logs ?? ''}\n`);
+    console.log(`  full output: ${file}`);
     console.log(`  reproduce: npm run chaos -- --replay ${r.plan.seed}`);
   }
 }
