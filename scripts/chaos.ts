@@ -18,9 +18,10 @@ const program = new Command()
   .option('--seed <s>', 'seed of the first trial', '1')
   .option('--replay <seed>', 'run the trial of this seed again (same scenario, same fault schedule); writes no results')
   .option('--scenario <name>', `only trials of this scenario (${SCENARIOS.join(', ')})`)
+  .option('--concurrency <n>', 'trials run at once (each has its own nats-server, directories and tables)', '1')
   .option('--out <dir>', 'results directory', join(import.meta.dirname, '..', 'bench', 'results'))
   .parse();
-const opts = program.opts<{ trials: string; seed: string; replay?: string; scenario?: string; out: string }>();
+const opts = program.opts<{ trials: string; seed: string; concurrency: string; replay?: string; scenario?: string; out: string }>();
 const int = (flag: string, v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) program.error(`${flag} must be an integer, got '${v}'`);
@@ -58,13 +59,20 @@ if (opts.replay !== undefined) {
   for (let s = first; seeds.length < trials; s++) if (!opts.scenario || scenarioOf(s) === opts.scenario) seeds.push(s);
   const results: TrialResult[] = [];
   const started = Date.now();
-  for (const [i, seed] of seeds.entries()) {
-    const r = await runPlan(drawSchedule(seed));
-    results.push(r);
-    show(i + 1, r);
-    // Written after every trial: a long run stopped early still leaves its results.
-    writeResults(opts.out, results, first, { command: process.argv.slice(2).join(' '), date: new Date().toISOString(), wallS: Math.round((Date.now() - started) / 1000), complete: results.length === seeds.length });
-  }
+  const concurrency = Math.max(1, int('--concurrency', opts.concurrency));
+  let next = 0;
+  const worker = async () => {
+    while (next < seeds.length) {
+      const seed = seeds[next++]!;
+      const r = await runPlan(drawSchedule(seed));
+      results.push(r);
+      results.sort((a, b) => a.plan.seed - b.plan.seed);
+      show(results.length, r);
+      // Written after every trial: a long run stopped early still leaves its results.
+      writeResults(opts.out, results, first, { command: process.argv.slice(2).join(' '), date: new Date().toISOString(), wallS: Math.round((Date.now() - started) / 1000), complete: results.length === seeds.length });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   console.log(markdownTable(summarize(results, first)));
   const failed = results.filter((r) => !passed(r));
   console.log(failed.length === 0 ? `all ${results.length} trials passed` : `${failed.length} of ${results.length} trials failed: seeds ${failed.map((r) => r.plan.seed).join(' ')}`);
