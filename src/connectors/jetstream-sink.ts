@@ -90,7 +90,11 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
             for (const [target, data] of unpackValue(plain) as Array<[string, Uint8Array]>) {
               const h = headers();
               h.set('Nats-Msg-Id', `${base}/${r}/${s}/${epoch}/${seq++}`);
-              pending.push(js.publish(target, data, { headers: h }));
+              const ack = js.publish(target, data, { headers: h });
+              // Observed at once: a publish that fails while the loop awaits the next staged message would otherwise be an
+              // unhandled rejection until Promise.all sees it, and end the process (a commit after a nats-server restart did).
+              ack.catch(() => {});
+              pending.push(ack);
               if (pending.length >= IN_FLIGHT) await Promise.all(pending.splice(0));
             }
           }

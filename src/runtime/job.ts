@@ -189,11 +189,17 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   const sourceActors: TaskActor[] = [];
 
   let coordinator: CheckpointCoordinator | undefined;
+  let spawning: Promise<void> = Promise.resolve();
   const finish = async (error?: Error) => {
     if (settled) return;
     settled = true;
     coordinator?.stop();
     for (const a of actors) a.stop();
+    // An actor still opening its source or sink is closed once that open is over, or its connection outlives the job
+    // (and keeps the process alive). Bounded: an open stuck on a lost server must not hold up a rollback.
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([spawning, new Promise<void>((r) => (grace = setTimeout(r, 10_000)).unref())]);
+    clearTimeout(grace);
     await Promise.allSettled(actors.map((a) => a.close()));
     // Snapshot writes and checkpoint clean-up still in flight finish before the job says it ended
     // (bounded: a store behind a lost connection must not hold up a rollback).
@@ -349,11 +355,15 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
   const stopTelemetry = [instrumentJob(name, () => handle.metrics(), system.inspection, () => options.clock.now()), traceLifecycle(name, system.inspection)];
   system.inspection.emit({ type: 'job.started', job: name });
   // Start receivers before senders so no credit or record arrives at an actor that is not ready.
-  void (async () => {
+  // A job cancelled meanwhile starts no more actors: one started after its end would open a connection nobody closes.
+  spawning = (async () => {
     try {
       if (options.restoreFrom) await assignRestores();
-      for (const a of [...actors].reverse()) await system.spawn(a);
-      coordinator?.start();
+      for (const a of [...actors].reverse()) {
+        if (settled) return;
+        await system.spawn(a);
+      }
+      if (!settled) coordinator?.start();
     } catch (e) {
       fail(e instanceof Error ? e : new Error(String(e)));
     }

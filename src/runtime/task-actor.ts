@@ -141,6 +141,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private readonly deadLetterGuard = new EffectGuard();
   private readonly poison = new PoisonTracker();
   private running = false;
+  /** Set by {@link stop}: the job ended; never cleared. */
+  private stopped = false;
   private busy = false;
   private ended = false;
   private sourceExhausted = false;
@@ -193,6 +195,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
     else if (r.assigned) await this.applyAssigned(r.assigned);
     // A fresh start still initializes state: a 2PC sink aborts transactions a failed run left behind.
     else for (const op of this.cfg.operators) await op.restoreState?.(null);
+    // Stopped while opening (its job ended meanwhile): it takes no turns; the job closes it.
+    if (this.stopped) return;
     this.takeSnapshot();
     this.running = true;
     this.lifecycle.send({ type: 'STARTED' });
@@ -923,6 +927,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
   }
 
   stop(): void {
+    this.stopped = true;
     this.running = false;
     this.incarnation++;
     this.clearTimers();
