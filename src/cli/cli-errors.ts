@@ -28,8 +28,13 @@ export function jobFileErrorLine(file: string, resolved: string, error: unknown)
 /** An unreachable (or refusing) NATS server: which URLs were tried, how, and what to do. */
 export function natsErrorLine(servers: string[], error: unknown, timeoutMs = 5000): string {
   const cause = causeText((error as { cause?: unknown })?.cause ?? error).replace(/^cannot connect to NATS at [^:]+:\/\/[^:]+:\d+: /, '');
+  // A server that answered and refused (credentials, TLS) is running: say what it refused, not how to start one.
+  if (REFUSED.test(cause)) return `weir: cannot connect to NATS at ${servers.join(', ')}: ${cause}`;
   return `weir: cannot connect to NATS at ${servers.join(', ')} (tried ${servers.length === 1 ? 'that server' : `each of the ${servers.length} servers`}, waiting up to ${timeoutMs / 1000} s): ${cause}. Is nats-server running there? Start one with 'nats-server -js', or pass --nats <url> (or set NATS_URL)`;
 }
+
+/** Causes that come from a server that was reached and said no. */
+const REFUSED = /authori[sz]ation|authentication|certificate|self.signed|permissions? violation/i;
 
 /** A command `weir` does not have. */
 export function unknownCommandLine(name: string, known: string[]): string {
