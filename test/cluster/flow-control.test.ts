@@ -17,7 +17,8 @@ interface Report {
   deadLetterCount: number;
 }
 
-const lastJson = (out: string): Report => JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as Report;
+// The job's own report; `weir run` off a terminal also prints its live status as JSON lines (those have a `job` field).
+const lastJson = (out: string): Report => JSON.parse(out.trim().split('\n').filter((l) => l.startsWith('{"sink"')).pop()!) as Report;
 
 test('a slow receiving node throttles the sender by credits (no slow consumer, inputs bounded); garbage frames on its data subject go to dead letters and the job completes exactly', async () => {
   await using server = await startNatsServer();
