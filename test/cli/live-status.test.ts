@@ -1,30 +1,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { get } from 'node:http';
 import { weir } from '../cluster/cli-process.ts';
 import { startNatsServer } from '../support/nats-server.ts';
+import { weirToEnd } from '../support/run-to-end.ts';
 
 const JOB = 'test/status/fixtures/watched.job.ts';
 const TMUX = ['/usr/bin/tmux', '/usr/local/bin/tmux'].find((p) => existsSync(p));
 
 /** `weir run` off a terminal: its stderr lines. */
-function runPiped(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/weir.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const statusLines = (text: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
 
 // Started at once: the piped run goes on while the terminal test reads its screen.
-const piped = runPiped(['run', JOB, '--status-interval', '300'], { COUNT: '30000' });
+const piped = weirToEnd(['run', JOB, '--status-interval', '300'], { COUNT: '30000' });
 
 test('weir run on a terminal (tmux): one status line per job, redrawn in place, with rates, lag, checkpoint, restarts, dead letters, back-pressure', async () => {
   if (!TMUX) throw new Error('tmux was not found at /usr/bin/tmux: install it with `sudo apt-get install tmux`');
@@ -117,7 +108,7 @@ test('weir submit --follow: the job\u2019s status as its node publishes it over 
     await dashboard.waitFor(/dashboard on http:\/\/127\.0\.0\.1:\d+\//);
     const dashboardUrl = /dashboard on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(dashboard.output())![1]!;
     const served = readEvents(dashboardUrl, (jobs) => jobs.some((j) => j.job === 'watched' && j.state === 'completed'));
-    const r = await runPiped(['submit', JOB, '--parallelism', '2', '--follow', '--nats', nats.url], {});
+    const r = await weirToEnd(['submit', JOB, '--parallelism', '2', '--follow', '--nats', nats.url], {});
     assert.is(r.code, 0, r.stdout + r.stderr + node.output());
     assert.match(r.stdout, /job 'watched' completed/);
     const lines = statusLines(r.stderr);

@@ -1,23 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer } from '../support/nats-server.ts';
+import { weirToEnd } from '../support/run-to-end.ts';
 
 const JOB = 'test/cli/fixtures/windowed-counts.job.ts';
-
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/weir.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function rows(dir: string): string[] {
   return readdirSync(dir)
@@ -31,7 +20,7 @@ test('the same job file on two processes over NATS (credit channels between them
   try {
     const out = join(base, 'out');
     const common = ['run', JOB, '--parallelism', '2', '--nats', server.url, '--nodes', 'a,b', '--subject-prefix', 'weir-test'];
-    const [a, b] = await Promise.all([run([...common, '--node', 'a'], { OUT: out }), run([...common, '--node', 'b'], { OUT: out })]);
+    const [a, b] = await Promise.all([weirToEnd([...common, '--node', 'a'], { OUT: out }), weirToEnd([...common, '--node', 'b'], { OUT: out })]);
     assert.is(a.code, 0, a.stderr);
     assert.is(b.code, 0, b.stderr);
     const expected: string[] = [];
@@ -48,10 +37,10 @@ test('a server with user/password: the wrong password fails fast with a clear er
   await using server = await startNatsServer({ config: 'authorization { user: weir, password: s3cret }' });
   const base = mkdtempSync(join(tmpdir(), 'weir-auth-'));
   try {
-    const wrong = await run(['run', JOB, '--nats', server.url, '--node', 'a', '--nodes', 'a', '--user', 'weir', '--password', 'nope'], { OUT: join(base, 'x') });
+    const wrong = await weirToEnd(['run', JOB, '--nats', server.url, '--node', 'a', '--nodes', 'a', '--user', 'weir', '--password', 'nope'], { OUT: join(base, 'x') });
     assert.is.not(wrong.code, 0);
     assert.match(wrong.stderr, /cannot connect to NATS at .*(Authorization|authorization|AUTHORIZATION)/);
-    const right = await run(['run', JOB, '--nats', server.url, '--node', 'a', '--nodes', 'a', '--user', 'weir', '--password', 's3cret'], { OUT: join(base, 'ok') });
+    const right = await weirToEnd(['run', JOB, '--nats', server.url, '--node', 'a', '--nodes', 'a', '--user', 'weir', '--password', 's3cret'], { OUT: join(base, 'ok') });
     assert.is(right.code, 0, right.stderr);
     assert.is(rows(join(base, 'ok')).length, 300);
   } finally {

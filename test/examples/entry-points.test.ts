@@ -1,19 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { runNodeToEnd } from '../support/run-to-end.ts';
 import { natsUrlFromArgs, scaleFromArgs } from '../../examples/shared/cli.ts';
 
 /** Runs an example's entry point as `npm run example:<name>` does, at a small scale. */
-function run(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}/main.ts`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (name: string, args: string[]) => runNodeToEnd(['--import', 'tsx', `examples/${name}/main.ts`, ...args]);
 
 test('each example runs from its entry point, prints its summary and finds itself equal to the reference after its injected crash', async () => {
   const runs = await Promise.all([

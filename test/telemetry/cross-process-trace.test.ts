@@ -1,22 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer } from '../support/nats-server.ts';
+import { weirToEnd } from '../support/run-to-end.ts';
 
 const JOB = 'test/cli/fixtures/windowed-counts.job.ts';
-
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/weir.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
 
 /** Trace ids of the spans a process printed with the console exporter, by span name. */
 function traces(out: string): Map<string, Set<string>> {
@@ -34,11 +24,11 @@ test('over NATS with 2 nodes, a sampled record keeps its trace id across the pro
   const base = mkdtempSync(join(tmpdir(), 'weir-trace-'));
   try {
     const common = ['run', JOB, '--parallelism', '2', '--nats', server.url, '--nodes', 'a,b', '--trace-sample', '0.01', '--console-telemetry'];
-    const [a, b] = await Promise.all([run([...common, '--node', 'a'], { OUT: join(base, 'out') }), run([...common, '--node', 'b'], { OUT: join(base, 'out') })]);
-    assert.is(a.code, 0, a.out.slice(-2000));
-    assert.is(b.code, 0, b.out.slice(-2000));
-    const ta = traces(a.out);
-    const tb = traces(b.out);
+    const [a, b] = await Promise.all([weirToEnd([...common, '--node', 'a'], { OUT: join(base, 'out') }), weirToEnd([...common, '--node', 'b'], { OUT: join(base, 'out') })]);
+    assert.is(a.code, 0, a.output.slice(-2000));
+    assert.is(b.code, 0, b.output.slice(-2000));
+    const ta = traces(a.output);
+    const tb = traces(b.output);
     // The source runs on node a (slot 0): its send spans start traces that node b continues.
     const shared = [...ta.keys()].filter((t) => tb.has(t));
     assert.ok(ta.size > 0 && tb.size > 0, `both nodes exported spans (${ta.size}, ${tb.size})`);
