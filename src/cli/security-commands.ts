@@ -11,6 +11,13 @@ export function readSigningSeed(program: Command, file: string): string {
   }
 }
 
+/** Reads `weir submit --valid-for` (`90s`, `30m`, `12h`, `7d`) as milliseconds; a clear error otherwise. */
+export function readValidity(program: Command, text: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (!m || Number(m[1]) === 0) program.error(`weir: --valid-for '${text}' is not a duration such as 90s, 30m, 12h or 7d`);
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[m[2] as 's']!;
+}
+
 /** Warns once when a secret was given as a flag: every user of the machine sees it in `ps`. */
 export function warnSecretFlags(f: { password?: string; token?: string }): void {
   for (const [flag, env] of [['password', 'NATS_PASSWORD'], ['token', 'NATS_TOKEN']] as const) {

@@ -1,4 +1,5 @@
 import { bucketName, snapshotBucket, checkName } from '../cluster/cluster-state.ts';
+import { acceptedBucket } from './bundle-replay.ts';
 
 /** Publish and subscribe allow-lists of one role. */
 export interface RolePermissions {
@@ -58,12 +59,14 @@ export function tenantPermissions(tenant: string, jobs: readonly string[]): Tena
   const lease = kv(bucketName(tenant, 'lease'));
   const jobsKv = kv(bucketName(tenant, 'jobs'));
   const bundles = obj(bucketName(tenant, 'bundles'));
+  // Written by --trust nodes only: the newest signed bundle per job (a submitter must not reset it).
+  const accepted = kv(acceptedBucket(tenant));
   const checkpoints = jobs.map((j) => obj(snapshotBucket(tenant, j)));
   const inbox = `${tenantInbox(tenant)}.>`;
   const node: RolePermissions = {
     publish: [
       '$JS.API.INFO',
-      ...[nodes, lease, jobsKv, bundles, ...checkpoints].flatMap((b) => [...ownStream(b.stream), b.data]),
+      ...[nodes, lease, jobsKv, bundles, accepted, ...checkpoints].flatMap((b) => [...ownStream(b.stream), b.data]),
       ...jobs.map((j) => `${tenant}.${j}.>`),
     ],
     subscribe: [inbox, ...jobs.map((j) => `${tenant}.${j}.>`)],
