@@ -25,6 +25,9 @@ export function warnSecretFlags(f: { password?: string; token?: string }): void 
   }
 }
 
+/** A repeatable, comma-separated option. */
+const repeatable = (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)];
+
 /**
  * Adds `weir keygen` (a signing key for job bundles) and `weir permissions` (the NATS
  * permissions of a tenant's node, submitter and reader, as nats-server configuration).
@@ -49,11 +52,14 @@ export function addSecurityCommands(program: Command): void {
     .command('permissions')
     .description("print the NATS publish/subscribe permissions a tenant's node, submitter and reader need for a job (nats-server configuration)")
     .requiredOption('--tenant <tenant>', "the tenant: its subject prefix (weir node --subject-prefix <tenant>)")
-    .option('--job <job>', 'the job (repeatable, or comma-separated)', (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)])
-    .action(async (f: { tenant: string; job?: string[] }) => {
+    .option('--job <job>', 'the job (repeatable, or comma-separated)', repeatable)
+    .option('--source-stream <stream>', "a stream the jobs read with jetStreamSource (repeatable, or comma-separated)", repeatable)
+    .option('--sink-subject <subject>', "a subject the jobs' jetStreamSinks publish to (repeatable, or comma-separated; wildcards allowed)", repeatable)
+    .option('--staging-stream <stream>', "the sinks' staging stream (default <tenant>_STAGING, the default of the tenant's job processes)")
+    .action(async (f: { tenant: string; job?: string[]; sourceStream?: string[]; sinkSubject?: string[]; stagingStream?: string }) => {
       const { permissionsConfig } = await import('../security/permissions.ts');
       try {
-        process.stdout.write(permissionsConfig(f.tenant, f.job ?? []));
+        process.stdout.write(permissionsConfig(f.tenant, f.job ?? [], { sourceStreams: f.sourceStream, sinkSubjects: f.sinkSubject, stagingStream: f.stagingStream }));
       } catch (error) {
         program.error(`weir: ${(error as Error).message}`);
       }

@@ -15,7 +15,7 @@ export interface NatsConnectOptions {
   /** A `.creds` file (JWT + seed). */
   credsFile?: string;
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
-  /** Prefix of reply subjects (default `_INBOX`); a tenant's permissions allow only its own (`_INBOX_<tenant>`). */
+  /** Prefix of reply subjects (default `WEIR_INBOX_PREFIX`, which a tenant's job processes set, else `_INBOX`); a tenant's permissions allow only its own (`_INBOX_<tenant>`). */
   inboxPrefix?: string;
   /** Give up connecting after this long (default 5 s). */
   timeoutMs?: number;
@@ -40,7 +40,8 @@ export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection
     pass: o.password ?? process.env.NATS_PASSWORD,
     token: o.token ?? process.env.NATS_TOKEN,
   };
-  if (o.inboxPrefix) options.inboxPrefix = o.inboxPrefix;
+  const inboxPrefix = o.inboxPrefix ?? process.env.WEIR_INBOX_PREFIX;
+  if (inboxPrefix) options.inboxPrefix = inboxPrefix;
   if (o.credsFile) options.authenticator = credsAuthenticator(readFileSync(o.credsFile));
   else if (o.nkeySeedFile) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(o.nkeySeedFile, 'utf8').trim()));
   if (o.tls) options.tls = { caFile: o.tls.caFile, certFile: o.tls.certFile, keyFile: o.tls.keyFile };
