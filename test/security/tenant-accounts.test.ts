@@ -44,7 +44,7 @@ test("with the accounts 'weir permissions --accounts' prints, each tenant's Weir
     // B listens to everything its account carries while A's cluster runs a job.
     const b = await open('tb', 'node');
     const seenByB: string[] = [];
-    b.subscribe('>', { callback: (_e, m) => seenByB.push(m.subject) });
+    b.subscribe('>', { callback: (_e, m) => void seenByB.push(m.subject) });
     await b.flush();
 
     const node = weir(['node', '--name', 'a', '--slots', '2', ...as('ta', 'node').args], as('ta', 'node').env);
