@@ -93,7 +93,7 @@ export function tenantPermissions(tenant: string, jobs: readonly string[], conne
       ...[nodes, lease, jobsKv, bundles, accepted, ...checkpoints].flatMap((b) => [...ownStream(b.stream), b.data]),
       ...jobs.map((j) => `${tenant}.${j}.>`),
       // The jobs' own connectors: sources consume and acknowledge, sinks stage and publish.
-      ...sources.flatMap((s) => [`$JS.API.CONSUMER.MSG.NEXT.${s}.*`, `$JS.API.CONSUMER.DURABLE.CREATE.${s}.*`, `$JS.ACK.${s}.>`]),
+      ...sources.flatMap((s) => [...readStream(s), `$JS.API.CONSUMER.MSG.NEXT.${s}.*`, `$JS.API.CONSUMER.DURABLE.CREATE.${s}.*`, `$JS.ACK.${s}.>`]),
       ...(sinkSubjects.length ? [...ownStream(staging), `weir-staging.${staging}.>`, ...sinkSubjects] : []),
     ],
     subscribe: [inbox, ...jobs.map((j) => `${tenant}.${j}.>`)],
