@@ -11,6 +11,8 @@ import { NodeTransport, nodeResolveHost } from '@nats-io/transport-node/lib/node
 export interface TlsRefusal {
   /** The alert, as OpenSSL names it, e.g. `tlsv13 alert certificate required`. */
   alert?: string;
+  /** Set once connected: reconnects are left to the client (two refusals in a row would make it give up for good). */
+  connected?: boolean;
 }
 
 /** What {@link TlsRefusal.alert} says when the server reset the connection right after the handshake, losing its alert. */
@@ -45,7 +47,7 @@ class TlsRefusalTransport extends NodeTransport {
       alert = alertOf(error) ?? alert;
     });
     this.socket.prependOnceListener('close', () => {
-      if (answered || !this.isEncrypted()) return;
+      if (answered || this.refusal.connected || !this.isEncrypted()) return;
       // Closed after the handshake without a word: the alert, or a reset (the client had sent CONNECT) that lost it.
       this.refusal.alert = alert ?? RESET;
       this.yields.push(new TextEncoder().encode("-ERR 'Authorization Violation'\r\n"));
@@ -60,7 +62,9 @@ class TlsRefusalTransport extends NodeTransport {
  * The transport factory is process-wide: a plain `connect` elsewhere resets it to Node's own,
  * which still connects, only without the early alert.
  */
-export function connectWatchingTls(options: NodeConnectionOptions, refusal: TlsRefusal): Promise<NatsConnection> {
+export async function connectWatchingTls(options: NodeConnectionOptions, refusal: TlsRefusal): Promise<NatsConnection> {
   setTransportFactory({ factory: () => new TlsRefusalTransport(refusal), dnsResolveFn: nodeResolveHost });
-  return NatsConnectionImpl.connect(options);
+  const nc = await NatsConnectionImpl.connect(options);
+  refusal.connected = true;
+  return nc;
 }
