@@ -63,8 +63,9 @@ const obj = (bucket: string) => ({ stream: `OBJ_${bucket}`, data: `$O.${bucket}.
  * The NATS permissions a tenant needs to run `jobs` (the tenant is the subject prefix its nodes
  * use, `weir node --subject-prefix <tenant>`). Everything is named by the tenant: core subjects
  * `<tenant>.<job>.>` (channels, credits, control), the KV buckets `<tenant>_nodes`, `_lease`,
- * `_jobs`, the object stores `<tenant>_bundles` and `<tenant>_chk_<job>` (checkpoints), and the
- * inbox `_INBOX_<tenant>`. Nothing is granted on another tenant's names, so its subjects,
+ * `_jobs`, `_signed` (nodes only), the object stores `<tenant>_bundles` and `<tenant>_chk_<job>`
+ * (checkpoints), and the inbox `_INBOX_<tenant>`; `connectors` adds the jobs' own JetStream
+ * streams, sink subjects and the tenant's staging stream to the node's role. Nothing is granted on another tenant's names, so its subjects,
  * streams, KV and object buckets are refused by the server with a permissions violation.
  * @example
  * ```ts

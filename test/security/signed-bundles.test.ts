@@ -10,6 +10,7 @@ import { connectCluster, startNode } from '../../src/index.ts';
 import { newSigningKey, signBundle } from '../../src/security/bundle-signing.ts';
 import { Kvm } from '@nats-io/kv';
 import { startNatsServer } from '../support/nats-server.ts';
+import { bundleJob } from '../../src/cluster/job-bundle.ts';
 import { weirRun } from '../cluster/cli-process.ts';
 
 test('a node started with --trust runs only bundles signed by a trusted key: unsigned, foreign-signed and tampered bundles (written by a client with plain object store access) are refused, shown in weir jobs, and their code never runs', async () => {
@@ -112,7 +113,8 @@ test('a node refuses a replay: an older signed bundle of a job put back under it
     await bundles.putBlob({ name: v2.bundle, metadata: v1Info.metadata }, v1Code);
     await refused(v2.bundle, /refused: it is a replay/);
     // A bundle signed for job 'other', run as 'ja'.
-    const code = new TextEncoder().encode(readFileSync(fixture, 'utf8'));
+    // Real bundles of the fixture: without the check, each would run and complete.
+    const code = await bundleJob(fixture);
     await bundles.putBlob({ name: 'other-1', metadata: signBundle(code, 'other', key.seed) }, code);
     await refused('other-1', /refused: it was signed for job 'other', not 'ja'/);
     // Signed two hours ago, valid for one: expired, even for a job that never ran.
