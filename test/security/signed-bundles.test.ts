@@ -87,7 +87,7 @@ test('a node refuses a replay: an older signed bundle of a job put back under it
   const bundles = await new Objm(js).open('weir_bundles');
   const v1Info = (await bundles.info(v1.bundle))!;
   const v1Code = (await bundles.getBlob(v1.bundle))!;
-  const node = await startNode({ nc, name: 'a', slots: 2, servers: [server.url], trust: [key.publicKey], log: (l) => log.push(l) });
+  const node = await startNode({ nc, name: 'a', slots: 2, servers: [server.url], trust: [key.publicKey], timing: { heartbeatMs: 150 }, log: (l) => log.push(l) });
   try {
     assert.is((await cluster.waitFor('ja')).status, 'completed', log.join('\n'));
     const v2 = await cluster.submit({ file: fixture, name: 'ja', parallelism: 1, signingSeed: key.seed });
