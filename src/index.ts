@@ -127,3 +127,8 @@ export { StateKeyError, BlobRejectedError, BundleRejectedError } from './errors.
 // ---- state backends (issue 22) ----
 export type { StateBackendOption } from './state/backends/state-backend-option.ts';
 export type { LmdbBackendOptions } from './state/backends/lmdb-state-maps.ts';
+// ---- wave3-security (issue 19: replay-safe signatures, connector permissions, accounts per tenant) ----
+export { acceptBundleSequence, acceptedBucket, type AcceptedBundle } from './security/bundle-replay.ts';
+export { DEFAULT_VALIDITY_MS, type SignedClaims, type SignOptions } from './security/bundle-signing.ts';
+export { tenantStagingStream, type ConnectorGrants } from './security/permissions.ts';
+export { accountsConfig, passwordVariable, SYSTEM_ACCOUNT, type AccountLimits } from './security/tenant-accounts.ts';

@@ -126,13 +126,15 @@ export function addClusterCommands(program: Command): void {
     .option('--follow', 'like --wait, showing the job\'s live status (a line per job on a terminal, JSON lines off it or with --json)')
     .option('--json', 'with --follow: one JSON line per interval, also on a terminal')
     .option('--sign <seed-file>', "sign the bundle with this nkey seed file ('weir keygen'); nodes started with --trust run only signed bundles")
-    .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean; follow?: boolean; json?: boolean; sign?: string }) => {
+    .option('--valid-for <duration>', 'with --sign: how long nodes may start the bundle after signing (90s, 30m, 12h, 7d; default 7d)')
+    .action(async (file: string, f: ConnectionFlags & { parallelism: string; name?: string; wait?: boolean; follow?: boolean; json?: boolean; sign?: string; validFor?: string }) => {
       if (f.follow) f.wait = true;
       if (!existsSync(resolve(file))) program.error(`weir: job file '${file}' not found (looked at ${resolve(file)})`);
-      const { readSigningSeed } = await import('./security-commands.ts');
+      const { readSigningSeed, readValidity } = await import('./security-commands.ts');
       const signingSeed = f.sign === undefined ? undefined : readSigningSeed(program, f.sign);
+      const signatureValidForMs = f.validFor === undefined ? undefined : readValidity(program, f.validFor);
       const record = await withClient(program, f, async (c, nc) => {
-        const r = await c.submit({ file, name: f.name, parallelism: Number(f.parallelism), signingSeed });
+        const r = await c.submit({ file, name: f.name, parallelism: Number(f.parallelism), signingSeed, signatureValidForMs });
         console.log(`submitted job '${r.name}' (parallelism ${r.parallelism})`);
         if (!f.follow) return f.wait ? c.waitFor(r.name) : r;
         const { followJob } = await import('./follow-job.ts');

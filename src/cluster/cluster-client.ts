@@ -23,6 +23,8 @@ export interface SubmitOptions {
   subjectPrefix?: string;
   /** An nkey seed (text of a `weir keygen` file) to sign the bundle with; nodes started with `trust` run only signed bundles. */
   signingSeed?: string;
+  /** How long a signed bundle may be started after signing (default a week). */
+  signatureValidForMs?: number;
 }
 
 /**
@@ -66,8 +68,10 @@ export async function connectCluster(nc: NatsConnection, subjectPrefix = 'weir')
       const existing = await readJson<JobRecord>(state.jobs, jobKey(name));
       if (existing && !finalStatuses.includes(existing.value.status)) throw new WeirError('WEIR_JOB_EXISTS', `job '${name}' is ${existing.value.status}: cancel it first ('weir cancel ${name}') or submit under another --name`);
       const code = await bundleJob(o.file);
-      const bundleName = `${name}-${Date.now()}`;
-      const bundle = await storeBundle(state.bundles, bundleName, code, o.signingSeed === undefined ? undefined : signBundle(code, bundleName, o.signingSeed));
+      const signedAt = Date.now();
+      const bundleName = `${name}-${signedAt}`;
+      const signature = o.signingSeed === undefined ? undefined : signBundle(code, name, o.signingSeed, { signedAt, validForMs: o.signatureValidForMs });
+      const bundle = await storeBundle(state.bundles, bundleName, code, signature);
       // A new run of a finished job starts afresh: forget its old parts.
       for (const k of await listKeys(state.jobs, `run.${name}.*`)) await state.jobs.delete(k);
       const record: JobRecord = { name, bundle, parallelism: o.parallelism, status: 'submitted', submittedAt: Date.now(), updatedAt: Date.now() };

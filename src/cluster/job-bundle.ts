@@ -74,11 +74,11 @@ export async function storeBundle(store: ObjectStore, name: string, code: Uint8A
  * node's installation. Returns the file's path, ready for `weir run`. `check` sees the exact bytes
  * written and the object's metadata first, and throws to refuse them (signed bundles).
  */
-export async function materializeBundle(store: ObjectStore, name: string, dir: string, check?: (code: Uint8Array, metadata: Record<string, string>) => void): Promise<string> {
+export async function materializeBundle(store: ObjectStore, name: string, dir: string, check?: (code: Uint8Array, metadata: Record<string, string>) => void | Promise<void>): Promise<string> {
   const info = check ? await store.info(name) : null;
   const code = await store.getBlob(name);
   if (!code) throw new WeirError('WEIR_JOB_BUNDLE', `job bundle '${name}' is not in the object store (was the job submitted with 'weir submit'?)`);
-  check?.(code, info?.metadata ?? {});
+  await check?.(code, info?.metadata ?? {});
   const text = new TextDecoder().decode(code).split(WEIR_MARK).join(pathToFileURL(weirRoot).href);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.mjs`);

@@ -9,7 +9,7 @@
 import { activeJobs, environmentOverrides } from '../api/stream-environment.ts';
 import { connectNats } from './nats-connect.ts';
 import { openBucketSnapshotStore } from './bucket-snapshot-store.ts';
-import { tenantInbox } from '../security/permissions.ts';
+import { tenantInbox, tenantStagingStream } from '../security/permissions.ts';
 
 process.stdin.on('end', () => process.exit(137));
 process.stdin.on('error', () => process.exit(137));
@@ -25,6 +25,14 @@ process.on('SIGTERM', () => {
 const auth = JSON.parse(process.env.WEIR_NATS_AUTH ?? '{}') as Record<string, string>;
 delete process.env.WEIR_NATS_AUTH;
 for (const [flag, value] of Object.entries(auth)) process.argv.push(`--${flag}`, value);
+
+// The job's own connectors (jetStreamSource/Sink with just `servers`) connect as the node does: its user, password or
+// token (set here, not in the environment the process was started with, so `ps e` does not show them), the tenant's
+// inbox prefix and staging stream, which the tenant's permissions allow (`weir permissions --source-stream/--sink-subject`).
+const tenant = process.argv.includes('--subject-prefix') ? process.argv[process.argv.indexOf('--subject-prefix') + 1]!.split('.')[0]! : 'weir';
+for (const [flag, env] of [['user', 'NATS_USER'], ['password', 'NATS_PASSWORD'], ['token', 'NATS_TOKEN']] as const) if (auth[flag] !== undefined) process.env[env] ??= auth[flag];
+if (tenant !== 'weir') process.env.WEIR_INBOX_PREFIX ??= tenantInbox(tenant);
+process.env.WEIR_STAGING_STREAM ??= tenantStagingStream(tenant);
 
 // Without a shared checkpoint directory, checkpoints go to a JetStream object store bucket.
 const bucket = process.env.WEIR_SNAPSHOT_BUCKET;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
-import { ConnectionError, causeText } from '../errors.ts';
+import { credsAuthenticator, nkeyAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { ConnectionError } from '../errors.ts';
+import { alertOf, connectWatchingTls, type TlsRefusal } from './tls-refusal-transport.ts';
 
 /** How to reach and authenticate to NATS (what `weir run --nats …` and `weir node` accept). */
 export interface NatsConnectOptions {
@@ -14,7 +15,7 @@ export interface NatsConnectOptions {
   /** A `.creds` file (JWT + seed). */
   credsFile?: string;
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
-  /** Prefix of reply subjects (default `_INBOX`); a tenant's permissions allow only its own (`_INBOX_<tenant>`). */
+  /** Prefix of reply subjects (default `WEIR_INBOX_PREFIX`, which a tenant's job processes set, else `_INBOX`); a tenant's permissions allow only its own (`_INBOX_<tenant>`). */
   inboxPrefix?: string;
   /** Give up connecting after this long (default 5 s). */
   timeoutMs?: number;
@@ -23,7 +24,8 @@ export interface NatsConnectOptions {
 /**
  * Connects to NATS with every security option passed through. A wrong password, a TLS mismatch
  * or an unreachable server ends in a {@link ConnectionError} naming the servers and the cause
- * within the timeout, never an endless retry; once connected, the client reconnects forever.
+ * within the timeout, never an endless retry (a refused client certificate at once, not at the
+ * timeout); once connected, the client reconnects forever.
  * User, password and token default to `NATS_USER`, `NATS_PASSWORD` and `NATS_TOKEN`, so secrets
  * need not appear on a command line (where `ps` shows them).
  */
@@ -38,16 +40,18 @@ export async function connectNats(o: NatsConnectOptions): Promise<NatsConnection
     pass: o.password ?? process.env.NATS_PASSWORD,
     token: o.token ?? process.env.NATS_TOKEN,
   };
-  if (o.inboxPrefix) options.inboxPrefix = o.inboxPrefix;
+  const inboxPrefix = o.inboxPrefix ?? process.env.WEIR_INBOX_PREFIX;
+  if (inboxPrefix) options.inboxPrefix = inboxPrefix;
   if (o.credsFile) options.authenticator = credsAuthenticator(readFileSync(o.credsFile));
   else if (o.nkeySeedFile) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(o.nkeySeedFile, 'utf8').trim()));
   if (o.tls) options.tls = { caFile: o.tls.caFile, certFile: o.tls.certFile, keyFile: o.tls.keyFile };
+  const refusal: TlsRefusal = {};
   try {
-    return await connect(options);
+    return await connectWatchingTls(options, refusal);
   } catch (error) {
-    // With TLS 1.3 a server that refuses the client certificate closes the connection after the
-    // handshake, and the client reports only a timeout: name the likely cause.
-    const hint = o.tls && /timeout/i.test(causeText(error)) ? ' (with TLS: the server may have refused the client certificate; check --tls-cert/--tls-key against the CA it verifies)' : '';
-    throw new ConnectionError(`cannot connect to NATS at ${o.servers.join(', ')}${hint}`, error);
+    // Under TLS 1.3 the server refuses a client certificate after the handshake, with an alert (seldom, during it).
+    const alert = refusal.alert ?? alertOf(((error as Error)?.cause ?? error) as NodeJS.ErrnoException);
+    if (alert) throw new ConnectionError(`cannot connect to NATS at ${o.servers.join(', ')}`, new Error(`TLS: the server refused the client certificate (${alert}); check --tls-cert/--tls-key against the CA it verifies`));
+    throw new ConnectionError(`cannot connect to NATS at ${o.servers.join(', ')}`, error);
   }
 }

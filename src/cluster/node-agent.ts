@@ -11,6 +11,9 @@ import { coordinate } from './coordinator.ts';
 import { materializeBundle } from './job-bundle.ts';
 import { WeirError, causeText } from '../errors.ts';
 import { checkTrustedKeys, verifyBundle } from '../security/bundle-signing.ts';
+import { acceptBundleSequence, acceptedBucket } from '../security/bundle-replay.ts';
+import { Kvm } from '@nats-io/kv';
+import { jetstream } from '@nats-io/jetstream';
 
 /** Options of {@link startNode}. */
 export interface NodeOptions {
@@ -71,10 +74,14 @@ export async function startNode(o: NodeOptions): Promise<NodeAgent> {
   const timing: ClusterTiming = { ...defaultTiming, ...o.timing };
   const log = o.log ?? ((line: string) => console.log(line));
   const state: ClusterState = await openClusterState(o.nc, prefix, timing);
+  // With --trust, the newest signed bundle accepted per job: an older one is a replay.
+  const accepted = trust && (await openAcceptedBundles(o.nc, prefix));
   const registration: NodeRegistration = await registerNode(state.nodes, { name, slots: o.slots }, timing.heartbeatMs);
   const workDir = mkdtempSync(join(tmpdir(), `weir-node-${name}-`));
   const runs = new Map<string, LocalRun>();
+  // Submissions (job, bundle, time) this node started its part of; a resubmitted job is a new one.
   const started = new Set<string>();
+  const submission = (job: JobRecord) => `${job.name}\n${job.bundle}\n${job.submittedAt}`;
   let stopping = false;
 
   const lease: CoordinatorLease = holdCoordinatorLease(state.lease, name, {
@@ -85,14 +92,14 @@ export async function startNode(o: NodeOptions): Promise<NodeAgent> {
   });
 
   const startRun = async (job: JobRecord) => {
-    started.add(job.name);
+    started.add(submission(job));
     // One part per node per job, ever: a node restarted under the same name does not rejoin (the job re-placed its subtasks).
     if (await readJson<RunRecord>(state.jobs, runKey(job.name, name))) return;
     const record = (status: RunRecord['status'], reason?: string): string => JSON.stringify({ job: job.name, node: name, status, reason, updatedAt: Date.now() } satisfies RunRecord);
     await state.jobs.put(runKey(job.name, name), record('running'));
     let file: string;
     try {
-      file = await materializeBundle(state.bundles, job.bundle, join(workDir, job.name), trust && ((code, meta) => verifyBundle(code, job.bundle, meta, trust)));
+      file = await materializeBundle(state.bundles, job.bundle, join(workDir, job.name), trust && accepted && ((code, meta) => acceptBundleSequence(accepted, job.bundle, verifyBundle(code, job.bundle, job.name, meta, trust))));
     } catch (error) {
       log(`weir: node ${name} does not run job '${job.name}': ${causeText(error)}`);
       await state.jobs.put(runKey(job.name, name), record('failed', causeText(error)));
@@ -132,7 +139,7 @@ export async function startNode(o: NodeOptions): Promise<NodeAgent> {
   const work = async (jobs: JobRecord[]) => {
     for (const job of jobs) {
       const local = runs.get(job.name);
-      if (job.status === 'running' && job.slots?.includes(name) && !local && !started.has(job.name)) await startRun(job);
+      if (job.status === 'running' && job.slots?.includes(name) && !local && !started.has(submission(job))) await startRun(job);
       if ((job.status === 'cancelling' || job.status === 'cancelled') && local && !local.terminated) {
         local.terminated = true;
         local.child.kill('SIGTERM');
@@ -175,6 +182,15 @@ export async function startNode(o: NodeOptions): Promise<NodeAgent> {
       rmSync(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Opens (creating when missing) the bucket of accepted bundle sequences, with the cluster's error when it cannot. */
+async function openAcceptedBundles(nc: NatsConnection, prefix: string) {
+  try {
+    return await new Kvm(jetstream(nc)).create(acceptedBucket(prefix), { history: 1 });
+  } catch (error) {
+    throw new WeirError('WEIR_CLUSTER_STATE', `cannot open the cluster's JetStream buckets (${acceptedBucket(prefix)}, where --trust nodes track signed bundles): ${causeText(error)}`, {}, { cause: error });
+  }
 }
 
 /** The most telling line of a failed job process's output. */

@@ -17,7 +17,7 @@ export interface JetStreamSinkOptions<T> {
   subject: string | ((record: T) => string);
   /** Record to bytes (default: UTF-8 JSON). */
   encode?: (record: T) => Uint8Array;
-  /** The stream that stages epochs until their checkpoint completes (created when missing, capturing `weir-staging.<its name>.>`; default `WEIR_STAGING`). */
+  /** The stream that stages epochs until their checkpoint completes (created when missing, capturing `weir-staging.<its name>.>`; default `WEIR_STAGING`, or `<tenant>_STAGING` in a job process of a `--subject-prefix <tenant>` node). */
   stagingStream?: string;
   /** Identifies this sink in staging subjects and message ids (default `<job>-<sink name>`). */
   sinkId?: string;
@@ -55,7 +55,7 @@ const IN_FLIGHT = 512;
  */
 export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseCommitSink<T, JsTxn> {
   const name = options.name ?? 'jetstream-sink';
-  const staging = options.stagingStream ?? 'WEIR_STAGING';
+  const staging = options.stagingStream ?? process.env.WEIR_STAGING_STREAM ?? 'WEIR_STAGING';
   // Staging subjects: weir-staging.<staging stream>.<sink>.<run>.<subtask>.<epoch>
   const root = `weir-staging.${staging}`;
   const encode = options.encode ?? ((r: T) => new TextEncoder().encode(JSON.stringify(r)));

@@ -1,4 +1,6 @@
 import { bucketName, snapshotBucket, checkName } from '../cluster/cluster-state.ts';
+import { acceptedBucket } from './bundle-replay.ts';
+import { WeirError } from '../errors.ts';
 
 /** Publish and subscribe allow-lists of one role. */
 export interface RolePermissions {
@@ -25,6 +27,25 @@ export function tenantInbox(subjectPrefix: string | undefined): string | undefin
   return subjectPrefix ? `_INBOX_${subjectPrefix.split('.')[0]}` : undefined;
 }
 
+/**
+ * The staging stream of a tenant's JetStream sinks (a job process of a `--subject-prefix <tenant>`
+ * node defaults `jetStreamSink`'s `stagingStream` to it): one per tenant, as tenants must not
+ * read or purge each other's staged records. The default tenant `weir` keeps `WEIR_STAGING`.
+ */
+export function tenantStagingStream(tenant: string): string {
+  return tenant === 'weir' ? 'WEIR_STAGING' : `${tenant.replace(/[^A-Za-z0-9_-]/g, '_')}_STAGING`;
+}
+
+/** A tenant's jobs' own JetStream connectors: what `weir permissions --source-stream/--sink-subject` grant. */
+export interface ConnectorGrants {
+  /** Streams the jobs read with `jetStreamSource` (durable pull consumers, acknowledged). */
+  sourceStreams?: readonly string[];
+  /** Subjects the jobs' `jetStreamSink`s publish to (wildcards allowed; a stream captures them). */
+  sinkSubjects?: readonly string[];
+  /** The sinks' staging stream (default {@link tenantStagingStream}). */
+  stagingStream?: string;
+}
+
 /** JetStream API subjects that read a stream (info, direct and message get, ordered consumers for watches and object reads). */
 function readStream(stream: string): string[] {
   return [`$JS.API.STREAM.INFO.${stream}`, `$JS.API.STREAM.MSG.GET.${stream}`, `$JS.API.DIRECT.GET.${stream}`, `$JS.API.DIRECT.GET.${stream}.>`, `$JS.API.CONSUMER.CREATE.${stream}`, `$JS.API.CONSUMER.CREATE.${stream}.>`, `$JS.API.CONSUMER.DELETE.${stream}.>`, `$JS.API.CONSUMER.INFO.${stream}.>`, `$JS.FC.${stream}.>`];
@@ -42,8 +63,9 @@ const obj = (bucket: string) => ({ stream: `OBJ_${bucket}`, data: `$O.${bucket}.
  * The NATS permissions a tenant needs to run `jobs` (the tenant is the subject prefix its nodes
  * use, `weir node --subject-prefix <tenant>`). Everything is named by the tenant: core subjects
  * `<tenant>.<job>.>` (channels, credits, control), the KV buckets `<tenant>_nodes`, `_lease`,
- * `_jobs`, the object stores `<tenant>_bundles` and `<tenant>_chk_<job>` (checkpoints), and the
- * inbox `_INBOX_<tenant>`. Nothing is granted on another tenant's names, so its subjects,
+ * `_jobs`, `_signed` (nodes only), the object stores `<tenant>_bundles` and `<tenant>_chk_<job>`
+ * (checkpoints), and the inbox `_INBOX_<tenant>`; `connectors` adds the jobs' own JetStream
+ * streams, sink subjects and the tenant's staging stream to the node's role. Nothing is granted on another tenant's names, so its subjects,
  * streams, KV and object buckets are refused by the server with a permissions violation.
  * @example
  * ```ts
@@ -51,20 +73,29 @@ const obj = (bucket: string) => ({ stream: `OBJ_${bucket}`, data: `$O.${bucket}.
  * p.node.publish.includes('acme.orders.>') // true
  * ```
  */
-export function tenantPermissions(tenant: string, jobs: readonly string[]): TenantPermissions {
+export function tenantPermissions(tenant: string, jobs: readonly string[], connectors: ConnectorGrants = {}): TenantPermissions {
   checkName('tenant', tenant);
   for (const j of jobs) checkName('job', j);
+  const sources = (connectors.sourceStreams ?? []).map((s) => checkName('stream', s));
+  const sinkSubjects = [...(connectors.sinkSubjects ?? [])];
+  for (const s of sinkSubjects) if (!/^[^\s]+$/.test(s) || s.startsWith('$') || s.startsWith('_INBOX')) throw new WeirError('WEIR_INVALID_NAME', `--sink-subject '${s}' is not a subject a sink may publish to`);
+  const staging = checkName('staging stream', connectors.stagingStream ?? tenantStagingStream(tenant));
   const nodes = kv(bucketName(tenant, 'nodes'));
   const lease = kv(bucketName(tenant, 'lease'));
   const jobsKv = kv(bucketName(tenant, 'jobs'));
   const bundles = obj(bucketName(tenant, 'bundles'));
+  // Written by --trust nodes only: the newest signed bundle per job (a submitter must not reset it).
+  const accepted = kv(acceptedBucket(tenant));
   const checkpoints = jobs.map((j) => obj(snapshotBucket(tenant, j)));
   const inbox = `${tenantInbox(tenant)}.>`;
   const node: RolePermissions = {
     publish: [
       '$JS.API.INFO',
-      ...[nodes, lease, jobsKv, bundles, ...checkpoints].flatMap((b) => [...ownStream(b.stream), b.data]),
+      ...[nodes, lease, jobsKv, bundles, accepted, ...checkpoints].flatMap((b) => [...ownStream(b.stream), b.data]),
       ...jobs.map((j) => `${tenant}.${j}.>`),
+      // The jobs' own connectors: sources consume and acknowledge, sinks stage and publish.
+      ...sources.flatMap((s) => [...readStream(s), `$JS.API.CONSUMER.MSG.NEXT.${s}.*`, `$JS.API.CONSUMER.DURABLE.CREATE.${s}.*`, `$JS.ACK.${s}.>`]),
+      ...(sinkSubjects.length ? [...ownStream(staging), `weir-staging.${staging}.>`, ...sinkSubjects] : []),
     ],
     subscribe: [inbox, ...jobs.map((j) => `${tenant}.${j}.>`)],
   };
@@ -95,8 +126,8 @@ const list = (xs: string[]) => `[\n${xs.map((x) => `    ${JSON.stringify(x)}`).j
  * writeFileSync('weir-acme.conf', permissionsConfig('acme', ['orders']))
  * ```
  */
-export function permissionsConfig(tenant: string, jobs: readonly string[]): string {
-  const p = tenantPermissions(tenant, jobs);
+export function permissionsConfig(tenant: string, jobs: readonly string[], connectors: ConnectorGrants = {}): string {
+  const p = tenantPermissions(tenant, jobs, connectors);
   const roles: Array<[keyof TenantPermissions, string]> = [
     ['node', `weir node --subject-prefix ${tenant} and the job processes it starts`],
     ['submitter', `weir submit / weir cancel --subject-prefix ${tenant}`],
@@ -107,7 +138,9 @@ export function permissionsConfig(tenant: string, jobs: readonly string[]): stri
     `# Include this file in nats-server.conf and give each user one role, e.g.`,
     `#   authorization { users: [ { user: ${tenant}-node, password: $${tenant.toUpperCase().replace(/-/g, '_')}_NODE_PASSWORD, permissions: $${permissionsVariable(tenant, 'node')} } ] }`,
     `# nats-server refuses a variable no user references: give every role a user, or delete its block.`,
-    `# Clients of the tenant reply on ${tenantInbox(tenant)}.> (Weir sets the inbox prefix from --subject-prefix).`,
+    `# Clients of the tenant reply on ${tenantInbox(tenant)}.> (Weir sets the inbox prefix from --subject-prefix, also for the jobs' connectors).`,
+    ...(connectors.sourceStreams?.length ? [`# The jobs read the streams ${connectors.sourceStreams.join(', ')} (jetStreamSource).`] : []),
+    ...(connectors.sinkSubjects?.length ? [`# The jobs' jetStreamSinks publish to ${connectors.sinkSubjects.join(', ')} and stage in the stream ${connectors.stagingStream ?? tenantStagingStream(tenant)} (their default on this tenant's nodes).`] : []),
     '',
   ];
   const blocks = roles.map(([role, who]) => [`# ${role}: ${who}`, `${permissionsVariable(tenant, role)} = {`, `  publish: { allow: ${list(p[role].publish).replace(/\n/g, '\n  ')} }`, `  subscribe: { allow: ${list(p[role].subscribe).replace(/\n/g, '\n  ')} }`, '}', ''].join('\n'));

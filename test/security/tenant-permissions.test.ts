@@ -12,6 +12,7 @@ import { startNatsServer } from '../support/nats-server.ts';
 import { weir, weirRun } from '../cluster/cli-process.ts';
 import { connectCluster } from '../../src/index.ts';
 import { permissionsConfig, permissionsVariable } from '../../src/security/permissions.ts';
+import { readAll } from '../support/jetstream-read.ts';
 
 const password = () => randomBytes(12).toString('hex');
 const users = { 'ta-node': password(), 'ta-submitter': password(), 'ta-reader': password(), 'tb-node': password(), 'tb-submitter': password(), 'tb-reader': password() } as const;
@@ -106,6 +107,59 @@ test("with the config 'weir permissions' prints, tenant A's node, submitter and 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("a tenant's node with the permissions of 'weir permissions --source-stream --sink-subject' runs its JetStream source → sink job; its job cannot read another tenant's stream, and its node credentials cannot touch it", async () => {
+  const admin = password();
+  const a = await weirRun(['permissions', '--tenant', 'ta', '--job', 'ja,jx', '--source-stream', 'TA_IN', '--sink-subject', 'ta-out.>']);
+  assert.is(a.code, 0, a.output);
+  assert.match(a.output, /"\$JS\.API\.CONSUMER\.MSG\.NEXT\.TA_IN\.\*"/);
+  assert.match(a.output, /"weir-staging\.ta_STAGING\.>"/);
+  const role = (u: User) => permissionsVariable(u.slice(0, 2), u.slice(3) as 'node');
+  const list = (Object.keys(users) as User[]).map((u) => `{ user: ${u}, password: "${users[u]}", permissions: $${role(u)} }`);
+  const config = `${a.output}\n${permissionsConfig('tb', ['jb'], { sourceStreams: ['TB_IN'], sinkSubjects: ['tb-out.>'] })}\nauthorization { users: [ ${list.join(', ')}, { user: admin, password: "${admin}" } ] }`;
+  await using server = await startNatsServer({ config });
+  const nc = await connect({ servers: server.url, user: 'admin', pass: admin });
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: 'TA_IN', subjects: ['ta-in.>'] });
+  await jsm.streams.add({ name: 'TA_OUT', subjects: ['ta-out.>'] });
+  await jsm.streams.add({ name: 'TB_IN', subjects: ['tb-in.>'] });
+  const js = jetstream(nc);
+  for (let i = 0; i < 300; i++) await js.publish(`ta-in.${i % 3}`, JSON.stringify({ i }));
+  await js.publish('tb-in.0', JSON.stringify({ i: -1, secret: 'tenant b' }));
+
+  const as = (u: User) => ({ args: ['--nats', server.url, '--subject-prefix', 'ta', '--user', u], env: { NATS_PASSWORD: users[u] } });
+  const node = weir(['node', '--name', 'a', '--slots', '2', ...as('ta-node').args], { ...as('ta-node').env, JS_URL: server.url, JS_STREAMS: JSON.stringify({ ja: 'TA_IN', jx: 'TB_IN' }) });
+  try {
+    await node.waitFor('node a joined');
+    const submit = await weirRun(['submit', 'test/security/fixtures/tenant-jetstream.job.ts', '--name', 'ja', '--wait', ...as('ta-submitter').args], as('ta-submitter').env);
+    assert.is(submit.code, 0, submit.output + node.output() + server.logTail().slice(-3000));
+    const out = (await readAll(jsm, nc, 'TA_OUT')).map((m) => JSON.parse(m) as { i: number; doubled: number });
+    assert.is(out.length, 300);
+    assert.equal(out.map((r) => r.i).sort((x, y) => x - y), Array.from({ length: 300 }, (_, i) => i));
+    assert.ok(out.every((r) => r.doubled === r.i * 2));
+    // Tenant A's job pointed at tenant B's stream fails, saying the server refused it.
+    const intruder = await weirRun(['submit', 'test/security/fixtures/tenant-jetstream.job.ts', '--name', 'jx', '--wait', ...as('ta-submitter').args], as('ta-submitter').env);
+    assert.is.not(intruder.code, 0);
+    assert.match(intruder.output, /job 'jx' failed: .*cannot read stream 'TB_IN'.*Permissions Violation/, intruder.output + node.output());
+  } finally {
+    node.child.kill('SIGTERM');
+    await node.exit;
+  }
+  // A's node credentials on B's stream: info, consumers, reads and publishes are refused.
+  const an = await connect({ servers: server.url, user: 'ta-node', pass: users['ta-node'], inboxPrefix: '_INBOX_ta' });
+  try {
+    const ajsm = await jetstreamManager(an);
+    assert.match(await rejection(ajsm.streams.info('TB_IN')), /Permissions Violation for Publish to "\$JS\.API\.STREAM\.INFO\.TB_IN"/);
+    assert.match(await rejection(ajsm.consumers.add('TB_IN', { durable_name: 'steal' })), /Permissions Violation/);
+    assert.match(await rejection(ajsm.streams.getMessage('TB_IN', { seq: 1 })), /Permissions Violation/);
+    assert.match(await rejection(jetstream(an).publish('tb-in.0', 'forged')), /Permissions Violation for Publish to "tb-in\.0"/);
+    assert.match(await rejection(ajsm.streams.purge('tb_STAGING')), /Permissions Violation/);
+  } finally {
+    await an.close();
+  }
+  assert.is((await jsm.streams.info('TB_IN')).state.messages, 1, "B's stream is untouched");
+  await nc.close();
 });
 
 test('weir permissions prints a clear error for a bad tenant name', async () => {
