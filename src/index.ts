@@ -127,3 +127,6 @@ export { StateKeyError, BlobRejectedError, BundleRejectedError } from './errors.
 // ---- state backends (issue 22) ----
 export type { StateBackendOption } from './state/backends/state-backend-option.ts';
 export type { LmdbBackendOptions } from './state/backends/lmdb-state-maps.ts';
+// ---- wave3-fencing: attempt epochs and fencing of clustered jobs ----
+export { StaleAttemptError } from './errors.ts';
+export type { AttemptFence } from './runtime/attempt-fence.ts';
