@@ -11,6 +11,7 @@ import { JobCancelledError, JobFailedError, WeirError } from '../errors.ts';
 import { replaceLost } from './placement.ts';
 import { defaultAttemptsLocation, openAttemptEpochs, type AttemptEpochs, type AttemptRecord, type AttemptsLocation } from './attempt-epochs.ts';
 import { fencedSnapshotStore } from './fenced-snapshot-store.ts';
+import type { AttemptFence } from '../runtime/attempt-fence.ts';
 import { causeText } from '../errors.ts';
 
 /** Where a clustered job runs: this node among `nodes`, all on one NATS. */
@@ -119,6 +120,21 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
     if (!record || record.attempt <= attempt || (preparing && preparing.attempt >= record.attempt)) return;
     preparing = { attempt: record.attempt, members: record.members, since: Date.now() };
     wake?.();
+  };
+  /** The fence of attempt `a`; usable before the attempt record is open (the first run starts at once). */
+  const fenceOf = (a: number): AttemptFence => {
+    let inner: AttemptFence | undefined;
+    const ready = async () => {
+      await epochsReady;
+      return (inner ??= epochs?.fence(a, onTime));
+    };
+    return {
+      attempt: a,
+      suspect: () => (inner ? inner.suspect() : !onTime()),
+      check: async () => {
+        await (await ready())?.check();
+      },
+    };
   };
   let resyncBusy = false;
   const resync = async () => {
@@ -355,13 +371,11 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
 
   const result = (async (): Promise<JobResult> => {
     let restoreFrom: CheckpointMetadata | undefined = options.restoreFrom;
-    await epochsReady;
     for (;;) {
       const dist = natsDistribution({ nc, node, nodes: members, subjectPrefix: `${prefix}-a${attempt}` });
       dist.bind(plan, name);
-      const fence = epochs?.fence(attempt, onTime);
-      const store = fence ? fencedSnapshotStore(options.store, fence) : options.store;
-      const run = runJob(name, plan, { ...options, store, fence, distribution: { ...dist, bind: () => {} }, cluster: hooks(plan, dist.isLocal), restoreFrom });
+      const fence = fenceOf(attempt);
+      const run = runJob(name, plan, { ...options, store: fencedSnapshotStore(options.store, fence), fence, distribution: { ...dist, bind: () => {} }, cluster: hooks(plan, dist.isLocal), restoreFrom });
       current = run;
       let outcome: { ok: JobResult } | { error: Error } | undefined;
       run.done.then(
