@@ -209,7 +209,8 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
   });
   const beat = setInterval(() => {
     const tick = performance.now();
-    if (tick - lastTick > failAfterMs) resyncing = true;
+    // Others count a node lost after `failAfterMs` of silence, which begins up to a heartbeat before its gap: a margin.
+    if (tick - lastTick > failAfterMs - 2 * heartbeatMs) resyncing = true;
     lastTick = tick;
     if (resyncing) void resync();
     publish({ t: 'hb', node });
