@@ -7,12 +7,11 @@ import { natsDistribution } from './nats-distribution.ts';
 import { latestCheckpoint } from '../checkpoint/job-recovery.ts';
 import { nextRestartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.ts';
 import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
-import { JobCancelledError, JobFailedError, WeirError } from '../errors.ts';
+import { JobCancelledError, JobFailedError, WeirError, causeText } from '../errors.ts';
 import { replaceLost } from './placement.ts';
 import { defaultAttemptsLocation, openAttemptEpochs, type AttemptEpochs, type AttemptRecord, type AttemptsLocation } from './attempt-epochs.ts';
 import { fencedSnapshotStore } from './fenced-snapshot-store.ts';
 import type { AttemptFence } from '../runtime/attempt-fence.ts';
-import { causeText } from '../errors.ts';
 
 /** Where a clustered job runs: this node among `nodes`, all on one NATS. */
 export interface ClusterOptions {
@@ -434,6 +433,8 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
         });
       }
       preparing = undefined;
+      // Counted out when the go was announced (its coordinator had not heard from this node): the others run without it.
+      if (!next.members.includes(node)) throw new JobFailedError(name, new Error(`this node (${node}) was left out of the restarted job (attempt ${next.attempt})`));
       options.inspection?.emit({ type: 'job.restarted', job: name, attempt: next.attempt, checkpointId: next.checkpointId, cause: new Error('cluster restart') });
       attempt = next.attempt;
       members = next.members;
