@@ -58,7 +58,10 @@ const dec = new TextDecoder();
  * the other nodes' actors over `<prefix>.<job>.ctl`); nodes heartbeat; when a node fails or goes
  * silent, the coordinator restarts the job on the nodes still alive from the last completed
  * checkpoint (in a shared snapshot store), placing the lost node's subtasks on them ({@link ClusterOptions.replaceLost}). Each attempt
- * uses its own channel subjects, so frames of an old attempt never reach a new one.
+ * uses its own channel subjects, so frames of an old attempt never reach a new one. Attempts are fenced: each number is
+ * claimed in NATS KV with compare-and-set before its restart is announced ({@link openAttemptEpochs}), and an attempt's
+ * snapshot writes, sink commits and source consumers are refused once a newer one exists, so a node that resumes after
+ * a stall can neither run the job beside its successor nor finish anything of the abandoned attempt.
  */
 export function runClustered(name: string, plan: PhysicalPlan, options: JobRuntimeOptions, strategy: RestartStrategy, cluster: ClusterOptions): JobHandle {
   const { nc, node } = cluster;
