@@ -55,6 +55,8 @@ test('a node paused past the heartbeat timeout across a nats-server restart leav
     const got = existsSync(out) ? readdirSync(out).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean)) : [];
     const diff = compareMultisets(got, windowRows(readings(GENERATED, SEED)));
     assert.equal({ lost: diff.lost, duplicated: diff.duplicated, unexpected: diff.unexpected }, { lost: 0, duplicated: 0, unexpected: 0 }, logs);
+    const uncommitted = existsSync(out) ? readdirSync(out).filter((f) => f.startsWith('.')) : [];
+    assert.equal(uncommitted, [], `uncommitted files left in the output directory\n${logs}`);
   } finally {
     for (const p of [a, b]) {
       p.child.kill('SIGCONT');
