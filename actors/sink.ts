@@ -19,7 +19,7 @@ export class SinkRunner<T> implements Operator<T, never>, SinkOperator {
   }
 
   open(ctx: OperatorContext): void | Promise<void> {
-    return this.writer.open({ job: ctx.job, operator: ctx.operator, subtask: ctx.subtask, parallelism: ctx.parallelism, clock: ctx.clock });
+    return this.writer.open({ job: ctx.job, operator: ctx.operator, subtask: ctx.subtask, parallelism: ctx.parallelism, clock: ctx.clock, fence: ctx.fence });
   }
 
   processBatch(values: T[], timestamps: number[] | null, _input: number, _out: BatchOut<never>): void | Promise<void> {

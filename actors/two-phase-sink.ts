@@ -1,6 +1,7 @@
 import type { BatchOut, Operator, OperatorContext } from '../src/runtime/operator.ts';
 import type { SinkOperator } from '../src/runtime/chain-runner.ts';
 import type { TwoPhaseCommitSink, TwoPhaseCommitWriter } from '../src/connectors/sink.ts';
+import { checkIfSuspect, type AttemptFence } from '../src/runtime/attempt-fence.ts';
 
 interface TwoPhaseState {
   epoch: number;
@@ -31,18 +32,26 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
   }
 
   private subtask = 0;
+  /** A clustered job's attempt fence: a stalled node's stale attempt neither stages nor commits. */
+  private fence: AttemptFence | undefined;
 
   async open(ctx: OperatorContext): Promise<void> {
     this.subtask = ctx.subtask;
-    await this.writer.open({ job: ctx.job, operator: ctx.operator, subtask: ctx.subtask, parallelism: ctx.parallelism, clock: ctx.clock });
+    this.fence = ctx.fence;
+    await this.writer.open({ job: ctx.job, operator: ctx.operator, subtask: ctx.subtask, parallelism: ctx.parallelism, clock: ctx.clock, fence: ctx.fence });
   }
 
   async processBatch(values: T[], timestamps: number[] | null, _input: number, _out: BatchOut<never>): Promise<void> {
+    // Per batch only a clock read: the shared state is asked only after this process stalled.
+    const suspect = checkIfSuspect(this.fence);
+    if (suspect) await suspect;
     if (this.txn === undefined) this.txn = await this.writer.beginTransaction(this.epoch);
     await this.writer.write(this.txn, values, timestamps);
   }
 
   async onBarrier(checkpointId: number): Promise<unknown> {
+    const suspect = checkIfSuspect(this.fence);
+    if (suspect) await suspect;
     if (this.txn === undefined) this.txn = await this.writer.beginTransaction(this.epoch);
     const handle = await this.writer.preCommit(this.txn);
     this.committable.push([checkpointId, handle]);
@@ -53,6 +62,8 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
 
   async notifyCheckpointComplete(checkpointId: number): Promise<void> {
     const ready = this.committable.filter(([id]) => id <= checkpointId);
+    // A commit of an abandoned attempt would publish what its successor publishes again.
+    if (ready.length > 0) await this.fence?.check();
     for (const [, handle] of ready) await this.writer.commit(handle);
     this.committable = this.committable.filter(([id]) => id > checkpointId);
   }
@@ -67,6 +78,8 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
     this.txn = undefined;
     this.epoch = s?.epoch ?? 1;
     this.committable = s?.committable.slice() ?? [];
+    // Recovery commits, and aborts what others left staged: only the current attempt may.
+    await this.fence?.check();
     await this.writer.recover(this.committable.map(([, h]) => h));
     this.committable = [];
   }
@@ -85,6 +98,7 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
       this.committable.push([Infinity, await this.writer.preCommit(this.txn)]);
       this.txn = undefined;
     }
+    if (this.committable.length > 0) await this.fence?.check();
     for (const [, handle] of this.committable) await this.writer.commit(handle);
     this.committable = [];
   }

@@ -231,3 +231,22 @@ export class BundleRejectedError extends WeirError {
     super('WEIR_BUNDLE_REJECTED', `job bundle '${bundle}' refused: ${reason}`);
   }
 }
+
+// ---- wave3-fencing: attempt epochs of clustered jobs ----
+
+/**
+ * A side effect (snapshot write, checkpoint completion, sink write or commit, source consumer) of a
+ * clustered job's attempt that is no longer current: the cluster restarted the job as a newer
+ * attempt, usually while this node was stalled. The node's stale run stops; nothing of it is kept.
+ */
+export class StaleAttemptError extends WeirError {
+  /** The attempt that was refused. */
+  readonly attempt: number;
+  /** The job's current attempt. */
+  readonly current: number;
+  constructor(job: string, attempt: number, current: number, what = 'this run') {
+    super('WEIR_STALE_ATTEMPT', `${what} belongs to attempt ${attempt} of the job, but the cluster restarted it as attempt ${current}: refused`, { job });
+    this.attempt = attempt;
+    this.current = current;
+  }
+}

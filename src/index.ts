@@ -132,3 +132,6 @@ export { acceptBundleSequence, acceptedBucket, type AcceptedBundle } from './sec
 export { DEFAULT_VALIDITY_MS, type SignedClaims, type SignOptions } from './security/bundle-signing.ts';
 export { tenantStagingStream, type ConnectorGrants } from './security/permissions.ts';
 export { accountsConfig, passwordVariable, SYSTEM_ACCOUNT, type AccountLimits } from './security/tenant-accounts.ts';
+// ---- wave3-fencing: attempt epochs and fencing of clustered jobs ----
+export { StaleAttemptError } from './errors.ts';
+export type { AttemptFence } from './runtime/attempt-fence.ts';

@@ -96,11 +96,14 @@ program
       }
       environmentOverrides.cluster = { nc: nc!, node: opts.node!, nodes: opts.nodes!.split(','), subjectPrefix: opts.subjectPrefix };
       // A part started by `weir node`: a restart after a node loss re-places its slots by the cluster's free slots.
-      const placedBy = process.env.WEIR_CLUSTER ? (JSON.parse(process.env.WEIR_CLUSTER) as { prefix: string; job: string }) : undefined;
+      const placedBy = process.env.WEIR_CLUSTER ? (JSON.parse(process.env.WEIR_CLUSTER) as { prefix: string; job: string; run?: number }) : undefined;
       delete process.env.WEIR_CLUSTER;
       if (placedBy) {
         const { lostSlotReplacer } = await import('../cluster/lost-slots.ts');
         environmentOverrides.cluster.replaceLost = lostSlotReplacer(nc!, placedBy.prefix, placedBy.job, (line) => console.error(line));
+        // Attempt numbers of this submission, in the cluster's jobs bucket (which a tenant's nodes may use).
+        const { bucketName } = await import('../cluster/cluster-state.ts');
+        if (placedBy.run !== undefined) environmentOverrides.cluster.attempts = { bucket: bucketName(placedBy.prefix, 'jobs'), key: `attempt.${placedBy.job}.${placedBy.run}`, create: false };
       }
       // Operators see rollbacks and skipped checkpoints in the node's log.
       bus.subscribe((e) => {

@@ -7,8 +7,11 @@ import { natsDistribution } from './nats-distribution.ts';
 import { latestCheckpoint } from '../checkpoint/job-recovery.ts';
 import { nextRestartDelay, type RestartStrategy } from '../checkpoint/restart-strategy.ts';
 import { actorCheckpointName } from '../checkpoint/checkpoint-keys.ts';
-import { JobCancelledError, JobFailedError, WeirError } from '../errors.ts';
+import { JobCancelledError, JobFailedError, WeirError, causeText } from '../errors.ts';
 import { replaceLost } from './placement.ts';
+import { defaultAttemptsLocation, openAttemptEpochs, type AttemptEpochs, type AttemptRecord, type AttemptsLocation } from './attempt-epochs.ts';
+import { fencedSnapshotStore } from './fenced-snapshot-store.ts';
+import type { AttemptFence } from '../runtime/attempt-fence.ts';
 
 /** Where a clustered job runs: this node among `nodes`, all on one NATS. */
 export interface ClusterOptions {
@@ -28,6 +31,8 @@ export interface ClusterOptions {
    * over the survivors without knowing their free slots. `weir node` counts free slots ({@link lostSlotReplacer}).
    */
   replaceLost?: (slots: string[], lost: string[]) => Promise<string[]>;
+  /** Where the job's attempt numbers are agreed (default: bucket `<prefix>_attempts`, key the job's name); see {@link openAttemptEpochs}. */
+  attempts?: AttemptsLocation;
 }
 
 type Control =
@@ -53,7 +58,10 @@ const dec = new TextDecoder();
  * the other nodes' actors over `<prefix>.<job>.ctl`); nodes heartbeat; when a node fails or goes
  * silent, the coordinator restarts the job on the nodes still alive from the last completed
  * checkpoint (in a shared snapshot store), placing the lost node's subtasks on them ({@link ClusterOptions.replaceLost}). Each attempt
- * uses its own channel subjects, so frames of an old attempt never reach a new one.
+ * uses its own channel subjects, so frames of an old attempt never reach a new one. Attempts are fenced: each number is
+ * claimed in NATS KV with compare-and-set before its restart is announced ({@link openAttemptEpochs}), and an attempt's
+ * snapshot writes, sink commits and source consumers are refused once a newer one exists, so a node that resumes after
+ * a stall can neither run the job beside its successor nor finish anything of the abandoned attempt.
  */
 export function runClustered(name: string, plan: PhysicalPlan, options: JobRuntimeOptions, strategy: RestartStrategy, cluster: ClusterOptions): JobHandle {
   const { nc, node } = cluster;
@@ -94,6 +102,59 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
    */
   const repeated: { trigger?: Extract<Control, { t: 'trigger' }>; complete?: Extract<Control, { t: 'complete' }> } = {};
 
+  // Fencing. Attempt numbers are claimed in NATS KV with compare-and-set before a restart is announced (core NATS control
+  // messages can be lost, e.g. in a nats-server restart), and every attempt's side effects ask that record first.
+  let epochs: AttemptEpochs | undefined;
+  const epochsReady = openAttemptEpochs(nc, cluster.attempts ?? defaultAttemptsLocation(prefix, jobSubject), startedAt, startupGraceMs).then(
+    (e) => void (epochs = e),
+    (error) => console.error(`weir: job '${name}': its attempts are not fenced: ${causeText(error)}`),
+  );
+  /** Monotonic time of this node's last heartbeat tick: a gap longer than the failure timeout means this node itself was stalled. */
+  let lastTick = performance.now();
+  /**
+   * This node's view of the others is stale (it was stalled, or its connection was interrupted): it judges nobody lost
+   * and starts no restart until it has re-read the attempt record and given everyone a fresh timeout.
+   */
+  let resyncing = false;
+  const onTime = () => !resyncing && performance.now() - lastTick < Math.max(4 * heartbeatMs, failAfterMs / 2);
+  /** A newer attempt this node learnt of other than by its `prepare`: it stops its run, and leaves when not a member. */
+  const adopt = (record: AttemptRecord | undefined) => {
+    if (!record || record.attempt <= attempt || (preparing && preparing.attempt >= record.attempt)) return;
+    preparing = { attempt: record.attempt, members: record.members, since: Date.now() };
+    wake?.();
+  };
+  /** The fence of attempt `a`; usable before the attempt record is open (the first run starts at once). */
+  const fenceOf = (a: number): AttemptFence => {
+    let inner: AttemptFence | undefined;
+    const ready = async () => {
+      await epochsReady;
+      return (inner ??= epochs?.fence(a, onTime));
+    };
+    return {
+      attempt: a,
+      suspect: () => (inner ? inner.suspect() : !onTime()),
+      check: async () => {
+        await (await ready())?.check();
+      },
+    };
+  };
+  let resyncBusy = false;
+  const resync = async () => {
+    if (resyncBusy) return;
+    resyncBusy = true;
+    try {
+      await epochsReady;
+      if (epochs) adopt(await epochs.read());
+      const now = Date.now();
+      for (const n of members) lastSeen.set(n, now);
+      resyncing = false;
+    } catch {
+      // NATS unreachable: the next tick tries again.
+    } finally {
+      resyncBusy = false;
+    }
+  };
+
   const alive = (n: string) => {
     if (n === node) return true;
     const seen = lastSeen.get(n);
@@ -127,6 +188,8 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
       }
       if (m.t === 'go' && m.attempt > attempt && (!go || m.attempt > go.attempt)) {
         go = m;
+        // Its prepare may have been lost: the go stops this run just the same (and leaves this node out when it is no member).
+        if (!preparing || preparing.attempt < m.attempt) preparing = { attempt: m.attempt, members: m.members, since: Date.now() };
         wake?.();
         return;
       }
@@ -147,15 +210,20 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
     },
   });
   const beat = setInterval(() => {
+    const tick = performance.now();
+    // Others count a node lost after `failAfterMs` of silence, which begins up to a heartbeat before its gap: a margin.
+    if (tick - lastTick > failAfterMs - 2 * heartbeatMs) resyncing = true;
+    lastTick = tick;
+    if (resyncing) void resync();
     publish({ t: 'hb', node });
     // The coordinator watches for lost nodes.
-    if (isLeader() && current && !preparing) {
+    if (isLeader() && current && !preparing && !resyncing) {
       const lost = members.filter((n) => !alive(n));
       if (lost.length > 0) void restart(`node(s) ${lost.join(', ')} stopped heartbeating`);
     }
     // A restart that stalls (its coordinator died meanwhile) is started again by the next one.
-    if (preparing && !go && Date.now() - preparing.since > 3 * failAfterMs && preparing.members.filter(alive)[0] === node) void restart('the previous restart stalled');
-    if (preparing) void maybeGo(preparing.attempt);
+    if (preparing && !go && !resyncing && Date.now() - preparing.since > 3 * failAfterMs && preparing.members.filter(alive)[0] === node) void restart('the previous restart stalled');
+    if (preparing && !resyncing) void maybeGo(preparing.attempt);
     // Control messages are core NATS (at most once): the ones others wait for are repeated until they are no longer needed.
     if (lastGo && lastGo.attempt >= attempt) publish(lastGo);
     if (finishedRun !== undefined && finishedRun === attempt) publish({ t: 'done', attempt, node });
@@ -167,6 +235,11 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === 'reconnect' && current) publish({ t: 'failed', attempt, node, reason: 'the connection to NATS was interrupted; frames sent meanwhile may be lost' });
+      // Control messages sent meanwhile (a prepare, a go) are lost too.
+      if (status.type === 'reconnect') {
+        resyncing = true;
+        void resync();
+      }
     }
   })().catch(() => {});
 
@@ -198,7 +271,23 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
       const slots = preparing?.members ?? members;
       const lost = [...new Set(slots.filter((n) => !alive(n)))];
       // Surviving slots keep their index (and so their subtasks); the lost ones move.
-      publish({ t: 'prepare', attempt: next, members: lost.length === 0 ? slots : (await replaceSlots(slots, lost)).filter(alive) });
+      const nextMembers = lost.length === 0 ? slots : (await replaceSlots(slots, lost)).filter(alive);
+      await epochsReady;
+      try {
+        // Compare-and-set: of two coordinators that each think the other lost, only one starts attempt `next`.
+        const newer = await epochs?.claim(next, nextMembers, node);
+        if (newer) {
+          failures.pop();
+          adopt(newer);
+          return;
+        }
+      } catch (error) {
+        // NATS unreachable: the next heartbeat tries again (this try did not count as a restart).
+        failures.pop();
+        console.error(`weir: job '${name}': claiming attempt ${next} failed: ${causeText(error)}`);
+        return;
+      }
+      publish({ t: 'prepare', attempt: next, members: nextMembers });
     } finally {
       restarting = false;
     }
@@ -210,6 +299,9 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
     const waiting = preparing.members.filter(alive);
     if (!waiting.every((n) => stopped.get(a)?.has(n))) return;
     announced.add(a);
+    // A newer attempt claimed meanwhile: this one never goes.
+    const record = await epochs?.read().catch(() => undefined);
+    if (record && record.attempt > a) return adopt(record);
     const meta = await latestCheckpoint(options.store, name, { verify: true });
     lastGo = { t: 'go', attempt: a, members: waiting, checkpointId: meta?.id ?? 0 };
     publish(lastGo);
@@ -285,7 +377,8 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
     for (;;) {
       const dist = natsDistribution({ nc, node, nodes: members, subjectPrefix: `${prefix}-a${attempt}` });
       dist.bind(plan, name);
-      const run = runJob(name, plan, { ...options, distribution: { ...dist, bind: () => {} }, cluster: hooks(plan, dist.isLocal), restoreFrom });
+      const fence = fenceOf(attempt);
+      const run = runJob(name, plan, { ...options, store: fencedSnapshotStore(options.store, fence), fence, distribution: { ...dist, bind: () => {} }, cluster: hooks(plan, dist.isLocal), restoreFrom });
       current = run;
       let outcome: { ok: JobResult } | { error: Error } | undefined;
       run.done.then(
@@ -315,6 +408,8 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
         if (outcome && 'ok' in outcome && members.every((m) => done.get(attempt)?.has(m))) {
           clearInterval(beat);
           sub.unsubscribe();
+          // A later run of the job (same name) starts afresh; a stalled node of this one stays fenced.
+          await epochs?.finish(attempt).catch(() => {});
           return outcome.ok;
         }
         await new Promise<void>((r) => {
@@ -341,9 +436,13 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
         });
       }
       preparing = undefined;
+      // Counted out when the go was announced (its coordinator had not heard from this node): the others run without it.
+      if (!next.members.includes(node)) throw new JobFailedError(name, new Error(`this node (${node}) was left out of the restarted job (attempt ${next.attempt})`));
       options.inspection?.emit({ type: 'job.restarted', job: name, attempt: next.attempt, checkpointId: next.checkpointId, cause: new Error('cluster restart') });
       attempt = next.attempt;
       members = next.members;
+      // A go is core NATS and may be old news: a newer attempt claimed since stops this one at once.
+      adopt(await epochs?.read().catch(() => undefined));
       restoreFrom = next.checkpointId > 0 ? await checkpointById(options, name, next.checkpointId) : options.restoreFrom;
       if (next.checkpointId > 0 && !restoreFrom) throw new JobFailedError(name, new Error(`checkpoint ${next.checkpointId} is not in ${options.store.describe()}: cluster nodes need a shared snapshot store`));
     }

@@ -63,7 +63,7 @@ export interface ClusterTiming {
 export const defaultTiming: ClusterTiming = { heartbeatMs: 500, expireMs: 3000 };
 
 /** Bucket names derived from the subject prefix, so tenants with their own prefix keep their own cluster. */
-export function bucketName(prefix: string, what: 'nodes' | 'lease' | 'jobs' | 'bundles'): string {
+export function bucketName(prefix: string, what: 'nodes' | 'lease' | 'jobs' | 'bundles' | 'attempts'): string {
   return `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_${what}`;
 }
 

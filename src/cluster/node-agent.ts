@@ -107,7 +107,7 @@ export async function startNode(o: NodeOptions): Promise<NodeAgent> {
     }
     const args = ['--import', import.meta.resolve('tsx'), jobProcess, 'run', file, '--parallelism', String(job.parallelism), '--nats', o.servers.join(','), '--node', name, '--nodes', job.slots!.join(','), '--subject-prefix', `${prefix}.${job.name}`];
     if (o.checkpointDir) args.push('--checkpoint-dir', join(o.checkpointDir, job.name));
-    const env: Record<string, string | undefined> = { ...process.env, WEIR_NATS_AUTH: JSON.stringify(o.auth ?? {}), WEIR_CLUSTER: JSON.stringify({ prefix, job: job.name }) };
+    const env: Record<string, string | undefined> = { ...process.env, WEIR_NATS_AUTH: JSON.stringify(o.auth ?? {}), WEIR_CLUSTER: JSON.stringify({ prefix, job: job.name, run: job.submittedAt }) };
     if (!o.checkpointDir) env.WEIR_SNAPSHOT_BUCKET = snapshotBucket(prefix, job.name);
     const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let tail = '';

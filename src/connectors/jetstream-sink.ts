@@ -8,6 +8,7 @@ import { packValue, unpackValue } from '../state/snapshot-codec.ts';
 import { BlobRejectedError, ConnectionError, InvalidJobError } from '../errors.ts';
 import { isSealed, openBlob, sealBlob } from '../security/blob-cipher.ts';
 import { stateKeysFromEnv, type StateKeyProvider } from '../security/state-keys.ts';
+import type { AttemptFence } from '../runtime/attempt-fence.ts';
 
 /** Options of {@link jetStreamSink}. */
 export interface JetStreamSinkOptions<T> {
@@ -68,7 +69,8 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
       let js: JetStreamClient;
       let jsm: JetStreamManager;
       let base = '';
-      const run = randomUUID().slice(0, 8);
+      let run = randomUUID().slice(0, 8);
+      let fence: AttemptFence | undefined;
       const stageSubject = (r: string, s: number, epoch: number) => `${root}.${base}.${r}.${s}.${epoch}`;
       // Staged records are sealed under their staging subject, so a message moved to another epoch fails to open.
       const keys = options.encryption ?? stateKeysFromEnv();
@@ -110,6 +112,9 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
       return {
         open: async (ctx) => {
           base = (options.sinkId ?? `${ctx.job}-${name}`).replace(/[^A-Za-z0-9_-]/g, '_');
+          // A clustered job's attempt is part of its staging subjects and message ids.
+          fence = ctx.fence;
+          if (fence) run = `a${fence.attempt}-${run}`;
           nc = await connectNats({ name: `weir ${ctx.job}/${name}/${subtask}`, ...options.connection });
           js = jetstream(nc);
           jsm = await jetstreamManager(nc);
@@ -161,6 +166,17 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
           }
         },
         close: async () => {
+          // What another run staged for this subtask after this one's recovery purged it: a stalled node's publish that left
+          // its socket only when the node resumed. Cleaned once this attempt is confirmed current (never by a stale one).
+          if (fence && jsm) {
+            try {
+              await fence.check();
+              const info = await jsm.streams.info(staging, { subjects_filter: `${root}.${base}.*.${subtask}.*` });
+              for (const subject of Object.keys(info.state.subjects ?? {})) if (subject.split('.')[3] !== run) await jsm.streams.purge(staging, { filter: subject });
+            } catch {
+              // Stale, or NATS unreachable: the next attempt's recovery purges it.
+            }
+          }
           await nc?.drain().catch(() => {});
         },
       };

@@ -122,18 +122,34 @@ class JetStreamReader<T> implements SourceReader<T> {
 
   async open(ctx: SourceContext): Promise<void> {
     this.ctx = ctx;
+    const oldConsumers: string[] = [];
     this.nc = await connectNats({ name: `weir ${ctx.job}/${this.name}/${ctx.subtask}`, ...this.options.connection });
     this.jsm = await jetstreamManager(this.nc);
     this.clientFilter = (this.options.filterOn ?? (filtersEfficiently(this.nc.info?.version) ? 'server' : 'client')) === 'client';
     try {
       const info = await this.jsm.streams.info(this.options.stream);
+      const consumers = this.ctx.fence ? await this.splitConsumers() : undefined;
       for (const s of this.splits) {
         if (this.options.bounded) s.end = info.state.last_seq;
-        const existing = await this.jsm.consumers.info(this.options.stream, this.durable(s)).catch(() => undefined);
-        s.position = existing?.ack_floor.stream_seq ?? 0;
+        if (!consumers) {
+          const existing = await this.jsm.consumers.info(this.options.stream, this.durable(s)).catch(() => undefined);
+          s.position = existing?.ack_floor.stream_seq ?? 0;
+          continue;
+        }
+        // A clustered job: the split's consumers of every attempt (of this run or an earlier one) — the furthest
+        // acknowledged one is where a job without a snapshot goes on.
+        const mine = consumers.filter((c) => c.split === this.splitName(s));
+        s.position = Math.max(0, ...mine.map((c) => c.ackFloor));
+        oldConsumers.push(...mine.filter((c) => c.name !== this.durable(s)).map((c) => c.name));
       }
     } catch (error) {
       throw new ConnectionError(`jetstream source '${this.name}': cannot read stream '${this.options.stream}' (does it exist?)`, error);
+    }
+    if (oldConsumers.length > 0) {
+      // A newer attempt takes the splits over: an older attempt's consumer (a stalled node's, whose pull would take
+      // this attempt's messages) is deleted, once the shared state confirms this attempt is the current one.
+      await this.ctx.fence!.check();
+      for (const c of oldConsumers) await this.jsm.consumers.delete(this.options.stream, c).catch(() => {});
     }
     // No pull yet: a restore usually follows, and the first read pulls from wherever that leaves the splits.
     this.rewind();
@@ -237,10 +253,31 @@ class JetStreamReader<T> implements SourceReader<T> {
     await this.nc?.drain().catch(() => {});
   }
 
-  private durable(s: Split): string {
+  /** The split's consumer name without the attempt: `<prefix>-<filter subject>`. */
+  private splitName(s: Split): string {
     const base = this.options.durablePrefix ?? `weir-${this.ctx.job}-${this.ctx.operator}`;
     const split = s.filter === '' ? 'all' : s.filter;
     return `${base}-${split}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  }
+
+  /**
+   * The split's durable consumer. A clustered job's attempts each have their own (`…-a<attempt>`): a node that
+   * resumes after a stall must not recreate, at its old position, the consumer the split's new reader pulls from.
+   */
+  private durable(s: Split): string {
+    return this.ctx.fence ? `${this.splitName(s)}-a${this.ctx.fence.attempt}` : this.splitName(s);
+  }
+
+  /** Consumers of the stream named by {@link durable} for any attempt: name, split name, acknowledged floor. */
+  private async splitConsumers(): Promise<Array<{ name: string; split: string; ackFloor: number }>> {
+    const out: Array<{ name: string; split: string; ackFloor: number }> = [];
+    const splits = new Set(this.splits.map((s) => this.splitName(s)));
+    for await (const c of this.jsm.consumers.list(this.options.stream)) {
+      const name = c.config.durable_name ?? c.name;
+      const split = /^(.*)-a\d+$/.exec(name)?.[1] ?? name;
+      if (splits.has(split)) out.push({ name, split, ackFloor: c.ack_floor.stream_seq });
+    }
+    return out;
   }
 
   /** Starts reading again after each split's position: the next pull recreates the durable consumers there. */
@@ -286,6 +323,9 @@ class JetStreamReader<T> implements SourceReader<T> {
       // Bounded: everything up to the end is in the buffer; asking for more would wait out the pull's expiry.
       if (s.fetched >= s.end) continue;
       if (!s.consumer) {
+        // A stale attempt (its node was stalled) creates no consumer: the split belongs to a newer one.
+        await this.ctx.fence?.check();
+        if (generation !== this.generation) return;
         const durable = this.durable(s);
         await this.jsm.consumers.delete(this.options.stream, durable).catch(() => {});
         if (generation !== this.generation) return;

@@ -1,3 +1,4 @@
+import type { AttemptFence } from '../runtime/attempt-fence.ts';
 import type { Clock } from '../time/clock.ts';
 
 /** What a sink writer learns about where it runs. */
@@ -7,6 +8,8 @@ export interface SinkContext {
   subtask: number;
   parallelism: number;
   clock: Clock;
+  /** A clustered job's attempt fence (absent in one process): what leaves the process asks it first. */
+  fence?: AttemptFence;
 }
 
 /**

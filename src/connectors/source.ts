@@ -1,3 +1,4 @@
+import type { AttemptFence } from '../runtime/attempt-fence.ts';
 import type { Clock } from '../time/clock.ts';
 
 /** What a source reader learns about where it runs. */
@@ -7,6 +8,8 @@ export interface SourceContext {
   subtask: number;
   parallelism: number;
   clock: Clock;
+  /** A clustered job's attempt fence (absent in one process): what leaves the process asks it first. */
+  fence?: AttemptFence;
   /** Hands a record that cannot be read (bad line, no valid timestamp) to the dead-letter output. */
   deadLetter(error: unknown, record: unknown, position?: number): void;
 }

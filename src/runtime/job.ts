@@ -1,3 +1,4 @@
+import type { AttemptFence } from './attempt-fence.ts';
 import type { PhysicalPlan, ChainPlan } from '../graph/physical-plan.ts';
 import type { Operator } from './operator.ts';
 import type { SnapshotStore } from '../checkpoint/stores/snapshot-store.ts';
@@ -58,6 +59,8 @@ export interface JobRuntimeOptions {
   distribution?: Distribution;
   /** Checkpoints across processes: set by the cluster runner together with `distribution`. */
   cluster?: ClusterHooks;
+  /** A clustered job's attempt fence (set by the cluster runner per attempt). */
+  fence?: AttemptFence;
 }
 
 /**
@@ -297,6 +300,7 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
       const sinks = operators.filter((o) => o instanceof SinkRunner || o instanceof TwoPhaseSinkRunner);
       const actor: TaskActor = new TaskActor({
         job: name,
+        fence: options.fence,
         tracer,
         name: chain.name,
         subtask: s,

@@ -1,3 +1,4 @@
+import type { AttemptFence } from './attempt-fence.ts';
 import type { Clock } from '../time/clock.ts';
 import type { InspectionBus } from './inspection.ts';
 import type { StateBackendOption } from '../state/backends/state-backend-option.ts';
@@ -47,6 +48,8 @@ export interface OperatorContext {
   stateBackend?: StateBackendOption;
   /** The sampled (traced) records of the batch being processed, as [index, W3C traceparent] in ascending index order; empty when none (for span links, e.g. a window firing). */
   tracedRecords?(): ReadonlyArray<readonly [number, string]>;
+  /** A clustered job's attempt and its fence (absent when the job runs in one process): side effects of a stale attempt are refused. */
+  fence?: AttemptFence;
 }
 
 /**

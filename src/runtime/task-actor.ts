@@ -1,3 +1,4 @@
+import type { AttemptFence } from './attempt-fence.ts';
 import type { Envelope, RecordsEnvelope } from '../transport/envelope.ts';
 import type { RecordTracer } from '../telemetry/record-tracer.ts';
 import type { InputChannel } from '../transport/channel.ts';
@@ -31,6 +32,8 @@ const CHECKPOINT_SLICE_MS = 1;
 /** Everything a task actor needs; the job builder fills it from the physical plan. */
 export interface TaskConfig {
   job: string;
+  /** A clustered job's attempt fence, handed to operators, sources and sinks. */
+  fence?: AttemptFence;
   /** Follows sampled records with spans (absent: tracing off, nothing on the hot path). */
   tracer?: RecordTracer;
   /** Name of the chain (its operators' names joined), unique within the job. */
@@ -963,6 +966,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       sideOutput: (tag) => this.chain.sideOutput(tag, this.cfg.sideOutputs.get(tag)),
       currentWatermark: () => this.chain.currentWatermark,
       tracedRecords: () => this.chain.tracedRecords(),
+      fence: this.cfg.fence,
     };
   }
 
