@@ -47,6 +47,12 @@ export interface OperatorContext {
   stateBackend?: StateBackendOption;
   /** The sampled (traced) records of the batch being processed, as [index, W3C traceparent] in ascending index order; empty when none (for span links, e.g. a window firing). */
   tracedRecords?(): ReadonlyArray<readonly [number, string]>;
+  /**
+   * True when the job takes checkpoints: then an actor that reached the end of its input still
+   * takes part in checkpoints and finishes only once a final one completed (FLIP-147), so a
+   * two-phase-commit sink commits its last epoch with that checkpoint, not at end of input.
+   */
+  checkpointing?: boolean;
 }
 
 /**
