@@ -210,6 +210,7 @@ export class CheckpointCoordinator {
     this.waiters.get(id)?.resolve(meta);
     this.waiters.delete(id);
     await this.retain().catch(() => {});
+    this.lastEndAt = this.clock.now();
     this.schedule();
   }
 
@@ -228,6 +229,7 @@ export class CheckpointCoordinator {
       this.onTooManyFailures(new WeirError('WEIR_CHECKPOINT_FAILURES', `more than ${this.config.tolerableFailures} consecutive checkpoints failed; last: ${reason}`, { job: this.job }));
       return;
     }
+    this.lastEndAt = this.clock.now();
     this.schedule();
   }
 
@@ -256,8 +258,7 @@ export class CheckpointCoordinator {
     if (this.stopped || this.finalCompleted) return;
     this.clock.clearTimeout(this.timer);
     const now = this.clock.now();
-    if (this.startedAt > 0 && this.machine.getSnapshot().value === 'idle') this.lastEndAt = now;
-    const at = this.endSeen ? now : Math.max((this.startedAt || now) + this.config.intervalMs, this.lastEndAt + this.config.minPauseMs);
+    const at = Math.max(this.endSeen ? now : (this.startedAt || now) + this.config.intervalMs, this.lastEndAt + this.config.minPauseMs);
     this.timer = this.clock.setTimeout(() => {
       if (this.stopped || this.finalCompleted || this.machine.getSnapshot().value !== 'idle') return;
       this.trigger(false).catch(() => {});
