@@ -35,6 +35,8 @@ type Control =
   | { t: 'trigger'; attempt: number; id: number; savepoint: boolean }
   | { t: 'complete'; attempt: number; id: number; final?: boolean }
   | { t: 'ack'; attempt: number; name: string; id: number; key: string; bytes: number; shared?: string[]; ended?: boolean }
+  // Final checkpoints: an ack says whether its part was taken after end of input, a `complete` whether every part
+  // was (ended actors finish then), and `ended` asks the coordinator for the next checkpoint at once.
   | { t: 'ended'; attempt: number; name: string }
   | { t: 'decline'; attempt: number; name: string; id: number; reason: string }
   | { t: 'finished'; attempt: number; name: string }

@@ -89,7 +89,7 @@ export interface RestoreInstruction {
 /** Where an actor reports the snapshot it took for a checkpoint. */
 export interface CheckpointListener {
   /** `shared`: blobs under `job/shared/` the snapshot references (incremental checkpoints), kept while a retained checkpoint references them. */
-  /** `ended`: the snapshot was taken after the actor's end of input (a checkpoint all of whose parts are is final). */
+  /** `ended`: the snapshot was taken after the actor's end of input (when every part of a checkpoint was, the checkpoint is final). */
   acknowledge(actor: TaskActor, checkpointId: number, key: string, bytes: number, shared?: string[], ended?: boolean): void;
   decline(actor: TaskActor, checkpointId: number, error: unknown): void;
 }
