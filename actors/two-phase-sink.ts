@@ -7,6 +7,8 @@ interface TwoPhaseState {
   epoch: number;
   /** Pre-committed transactions waiting for their checkpoint to complete: [checkpoint id, handle]. */
   committable: Array<[number, unknown]>;
+  /** Taken after end of input (absent in snapshots of earlier versions). */
+  ended?: boolean;
 }
 
 /**
@@ -34,10 +36,15 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
   private subtask = 0;
   /** A clustered job's attempt fence: a stalled node's stale attempt neither stages nor commits. */
   private fence: AttemptFence | undefined;
+  /** The job checkpoints: the last epoch commits with the final checkpoint, not at end of input. */
+  private checkpointing = false;
+  /** End of input reached: no more records, so later barriers need no new (empty) transaction. */
+  private ended = false;
 
   async open(ctx: OperatorContext): Promise<void> {
     this.subtask = ctx.subtask;
     this.fence = ctx.fence;
+    this.checkpointing = ctx.checkpointing === true;
     await this.writer.open({ job: ctx.job, operator: ctx.operator, subtask: ctx.subtask, parallelism: ctx.parallelism, clock: ctx.clock, fence: ctx.fence });
   }
 
@@ -50,6 +57,7 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
   }
 
   async onBarrier(checkpointId: number): Promise<unknown> {
+    if (this.txn === undefined && this.ended) return null;
     const suspect = checkIfSuspect(this.fence);
     if (suspect) await suspect;
     if (this.txn === undefined) this.txn = await this.writer.beginTransaction(this.epoch);
@@ -69,13 +77,14 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
   }
 
   snapshotState(): TwoPhaseState {
-    return { epoch: this.epoch, committable: this.committable };
+    return { epoch: this.epoch, committable: this.committable, ended: this.ended };
   }
 
   async restoreState(state: unknown): Promise<void> {
     const s = state as TwoPhaseState | null;
     if (this.txn !== undefined) await this.writer.abort(this.txn);
     this.txn = undefined;
+    this.ended = s?.ended === true;
     this.epoch = s?.epoch ?? 1;
     this.committable = s?.committable.slice() ?? [];
     // Recovery commits, and aborts what others left staged: only the current attempt may.
@@ -92,8 +101,12 @@ export class TwoPhaseSinkRunner<T, Txn> implements Operator<T, never>, SinkOpera
   }
 
   async onEnd(): Promise<void> {
-    // Bounded input: the last epoch has no checkpoint after it, and checkpoints still in flight may
-    // never complete (they stop once input ends), so everything pre-committed commits now, in order.
+    this.ended = true;
+    // With checkpoints the last epoch is pre-committed at the next barrier and committed when that
+    // checkpoint completes (the actor finishes only after a final one): committing here, outside any
+    // checkpoint, would commit it again after a rollback to an earlier checkpoint.
+    if (this.checkpointing) return;
+    // Without checkpoints there is no rollback: everything commits now, in order.
     if (this.txn !== undefined) {
       this.committable.push([Infinity, await this.writer.preCommit(this.txn)]);
       this.txn = undefined;

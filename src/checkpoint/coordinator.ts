@@ -3,7 +3,8 @@ export interface CheckpointParticipant {
   readonly checkpointName: string;
   readonly id: string;
   state(): string;
-  notifyCheckpointComplete(checkpointId: number): Promise<void>;
+  /** `final`: every part of the checkpoint was taken after its actor's end of input; ended actors finish then. */
+  notifyCheckpointComplete(checkpointId: number, final?: boolean): Promise<void>;
 }
 
 /** A source actor: checkpoints start there. */
@@ -51,7 +52,12 @@ export interface CheckpointMetadata {
  * Runs a job's checkpoints: injects barriers at the sources, collects one acknowledgement per
  * actor, writes the metadata that marks the checkpoint complete (last, so an incomplete one is
  * never restored), tells every actor (2PC sinks commit then) and keeps the newest N.
- * Checkpoints stop once an actor finished (bounded input), as in Flink before 1.14.
+ *
+ * Final checkpoints (Flink's FLIP-147): actors that reached the end of their input keep taking
+ * part (their snapshots say so), and a checkpoint all of whose parts were taken after end of
+ * input is final: when it completes, the actors commit and finish, and no checkpoint follows. An
+ * actor's end of input ({@link CheckpointCoordinator.endOfInput}) brings the next checkpoint forward,
+ * so a bounded job does not wait an interval for its final one.
  */
 export class CheckpointCoordinator {
   private readonly machine: CheckpointMachineActor;
@@ -70,6 +76,12 @@ export class CheckpointCoordinator {
   private stopped = false;
   private waiters = new Map<number, { resolve: (m: CheckpointMetadata) => void; reject: (e: Error) => void }>();
   private completedIds: number[] = [];
+  /** Every part acknowledged so far for the current checkpoint was taken after end of input. */
+  private allEnded = true;
+  /** An actor ended since the current (or last) checkpoint was triggered: take the next one at once. */
+  private endSeen = false;
+  /** A final checkpoint completed: the job is ending, no more checkpoints. */
+  private finalCompleted = false;
 
   constructor(
     private readonly job: string,
@@ -87,6 +99,8 @@ export class CheckpointCoordinator {
     this.machine = startCheckpointMachine();
   }
 
+  private started = false;
+
   /** Starts the periodic schedule. */
   start(): void {
     // Ids continue after every checkpoint already in the store (an earlier attempt or run of this
@@ -100,16 +114,21 @@ export class CheckpointCoordinator {
         }
       })
       .catch(() => {})
-      .finally(() => this.schedule());
+      .finally(() => {
+        this.started = true;
+        this.schedule();
+      });
   }
 
   /** Takes a checkpoint now (a savepoint when `savepoint`); resolves with its metadata when complete. */
   trigger(savepoint = false): Promise<CheckpointMetadata> {
-    if (this.stopped || this.actors.some((a) => a.state() === 'finished')) return Promise.reject(new WeirError('WEIR_CHECKPOINT_DECLINED', 'the job is finishing or stopped: no more checkpoints', { job: this.job }));
+    if (this.stopped || this.finalCompleted) return Promise.reject(new WeirError('WEIR_CHECKPOINT_DECLINED', 'the job is finishing or stopped: no more checkpoints', { job: this.job }));
     if (this.machine.getSnapshot().value !== 'idle') return Promise.reject(new WeirError('WEIR_CHECKPOINT_BUSY', `checkpoint ${this.lastId} is still in progress`, { job: this.job }));
     const id = ++this.lastId;
     this.machine.send({ type: 'TRIGGER', id });
     this.pending = new Set(this.actors);
+    this.allEnded = true;
+    this.endSeen = false;
     this.keys = {};
     this.bytes = 0;
     this.shared = [];
@@ -123,10 +142,12 @@ export class CheckpointCoordinator {
     return done;
   }
 
-  acknowledge(actor: CheckpointParticipant, checkpointId: number, key: string, bytes: number, shared?: string[]): void {
+  /** `ended`: the actor took its part after its end of input. */
+  acknowledge(actor: CheckpointParticipant, checkpointId: number, key: string, bytes: number, shared?: string[], ended = false): void {
     // A stopped job's late acknowledgements must not complete a checkpoint: its successor may already run.
     if (this.stopped || checkpointId !== this.current() || !this.pending.has(actor)) return;
     this.pending.delete(actor);
+    if (!ended) this.allEnded = false;
     if (key) this.keys[actor.checkpointName] = key;
     this.bytes += bytes;
     if (shared) for (const k of shared) this.shared.push(k);
@@ -139,6 +160,13 @@ export class CheckpointCoordinator {
   decline(actor: CheckpointParticipant, checkpointId: number, error: unknown): void {
     if (checkpointId !== this.current()) return;
     this.abort(checkpointId, `${actor.id} declined: ${causeText(error)}`);
+  }
+
+  /** An actor reached the end of its input (or was restored there): the next checkpoint, perhaps the final one, comes at once. */
+  endOfInput(): void {
+    if (this.stopped || this.finalCompleted) return;
+    this.endSeen = true;
+    if (this.started && this.machine.getSnapshot().value === 'idle') this.schedule();
   }
 
   /** Stops scheduling; an in-progress checkpoint is abandoned. */
@@ -172,14 +200,17 @@ export class CheckpointCoordinator {
     // Stopped meanwhile (the job failed): the checkpoint is complete on disk, but committing now could
     // race with the next attempt, which commits it itself if it restores from it.
     if (this.stopped) return;
+    const final = this.allEnded;
+    if (final) this.finalCompleted = true;
     this.machine.send({ type: 'COMPLETED' });
     this.completedIds.push(id);
     this.sharedOf.set(id, meta.shared ?? []);
     this.inspection.emit({ type: 'checkpoint.completed', job: this.job, checkpointId: id, durationMs: this.clock.now() - this.startedAt, bytes: this.bytes });
-    for (const a of this.actors) await a.notifyCheckpointComplete(id);
+    for (const a of this.actors) await a.notifyCheckpointComplete(id, final);
     this.waiters.get(id)?.resolve(meta);
     this.waiters.delete(id);
     await this.retain().catch(() => {});
+    this.lastEndAt = this.clock.now();
     this.schedule();
   }
 
@@ -198,6 +229,7 @@ export class CheckpointCoordinator {
       this.onTooManyFailures(new WeirError('WEIR_CHECKPOINT_FAILURES', `more than ${this.config.tolerableFailures} consecutive checkpoints failed; last: ${reason}`, { job: this.job }));
       return;
     }
+    this.lastEndAt = this.clock.now();
     this.schedule();
   }
 
@@ -223,13 +255,12 @@ export class CheckpointCoordinator {
 
   /** The next periodic checkpoint: an interval after the last one started, and at least the minimum pause after it ended. */
   private schedule(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.finalCompleted) return;
     this.clock.clearTimeout(this.timer);
     const now = this.clock.now();
-    if (this.startedAt > 0) this.lastEndAt = now;
-    const at = Math.max((this.startedAt || now) + this.config.intervalMs, this.lastEndAt + this.config.minPauseMs);
+    const at = Math.max(this.endSeen ? now : (this.startedAt || now) + this.config.intervalMs, this.lastEndAt + this.config.minPauseMs);
     this.timer = this.clock.setTimeout(() => {
-      if (this.stopped || this.actors.some((a) => a.state() === 'finished')) return;
+      if (this.stopped || this.finalCompleted || this.machine.getSnapshot().value !== 'idle') return;
       this.trigger(false).catch(() => {});
     }, Math.max(0, at - now));
   }

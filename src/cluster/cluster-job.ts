@@ -38,8 +38,11 @@ export interface ClusterOptions {
 type Control =
   | { t: 'hb'; node: string }
   | { t: 'trigger'; attempt: number; id: number; savepoint: boolean }
-  | { t: 'complete'; attempt: number; id: number }
-  | { t: 'ack'; attempt: number; name: string; id: number; key: string; bytes: number; shared?: string[] }
+  | { t: 'complete'; attempt: number; id: number; final?: boolean }
+  | { t: 'ack'; attempt: number; name: string; id: number; key: string; bytes: number; shared?: string[]; ended?: boolean }
+  // Final checkpoints: an ack says whether its part was taken after end of input, a `complete` whether every part
+  // was (ended actors finish then), and `ended` asks the coordinator for the next checkpoint at once.
+  | { t: 'ended'; attempt: number; name: string }
   | { t: 'decline'; attempt: number; name: string; id: number; reason: string }
   | { t: 'finished'; attempt: number; name: string }
   | { t: 'failed'; attempt: number; node: string; reason: string }
@@ -333,7 +336,7 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
           checkpointName,
           id: `${checkpointName}@remote`,
           state: () => (finished.has(checkpointName) ? 'finished' : 'running'),
-          notifyCheckpointComplete: async (id) => once({ t: 'complete', attempt, id }),
+          notifyCheckpointComplete: async (id, final) => once({ t: 'complete', attempt, id, final }),
           triggerCheckpoint: (id, savepoint) => once({ t: 'trigger', attempt, id, savepoint }),
         };
         remoteActors.push(proxy);
@@ -346,16 +349,18 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
       remoteActors,
       remoteSources,
       report: {
-        acknowledge: (n, id, key, bytes, shared) => publish({ t: 'ack', attempt, name: n, id, key, bytes, shared }),
+        acknowledge: (n, id, key, bytes, shared, ended) => publish({ t: 'ack', attempt, name: n, id, key, bytes, shared, ended }),
         decline: (n, id, reason) => publish({ t: 'decline', attempt, name: n, id, reason }),
         finished: (n) => publish({ t: 'finished', attempt, name: n }),
+        ended: (n) => publish({ t: 'ended', attempt, name: n }),
       },
       attach: ({ actors, sources, coordinator }) => {
         const handled = new Set<string>();
         onControl = (m) => {
           if (m.t === 'finished') finished.add(m.name);
           if (coordinator) {
-            if (m.t === 'ack') byName.get(m.name) && coordinator.acknowledge(byName.get(m.name)!, m.id, m.key, m.bytes, m.shared);
+            if (m.t === 'ack') byName.get(m.name) && coordinator.acknowledge(byName.get(m.name)!, m.id, m.key, m.bytes, m.shared, m.ended === true);
+            if (m.t === 'ended') coordinator.endOfInput();
             if (m.t === 'decline') byName.get(m.name) && coordinator.decline(byName.get(m.name)!, m.id, new Error(m.reason));
             return;
           }
@@ -363,7 +368,7 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
           if (handled.has(k)) return;
           handled.add(k);
           if (m.t === 'trigger') for (const s of sources as TaskActor[]) s.triggerCheckpoint(m.id, m.savepoint);
-          if (m.t === 'complete') for (const a of actors) void a.notifyCheckpointComplete(m.id);
+          if (m.t === 'complete') for (const a of actors) void a.notifyCheckpointComplete(m.id, m.final === true);
         };
         return () => {
           onControl = undefined;

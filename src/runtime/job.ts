@@ -73,9 +73,11 @@ export interface ClusterHooks {
   remoteSources: CheckpointSource[];
   /** Non-leaders: where local acknowledgements and declines go; every node: finished actors. */
   report: {
-    acknowledge(name: string, checkpointId: number, key: string, bytes: number, shared?: string[]): void;
+    acknowledge(name: string, checkpointId: number, key: string, bytes: number, shared?: string[], ended?: boolean): void;
     decline(name: string, checkpointId: number, reason: string): void;
     finished(name: string): void;
+    /** Non-leaders: a local actor reached its end of input (the coordinator takes the final checkpoint sooner). */
+    ended?(name: string): void;
   };
   /** Connects this node's actors (and the leader's coordinator) to the control plane; returns a detach function. */
   attach(local: { actors: TaskActor[]; sources: TaskActor[]; coordinator: CheckpointCoordinator | undefined }): () => void;
@@ -332,10 +334,11 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
         checkpoints: !options.checkpoint
           ? undefined
           : cluster && !cluster.leader
-            ? { acknowledge: (a, id, key, bytes, shared) => cluster.report.acknowledge(a.checkpointName, id, key, bytes, shared), decline: (a, id, e) => cluster.report.decline(a.checkpointName, id, causeText(e)) }
-            : { acknowledge: (a, id, key, bytes, shared) => coordinator?.acknowledge(a, id, key, bytes, shared), decline: (a, id, e) => coordinator?.decline(a, id, e) },
+            ? { acknowledge: (a, id, key, bytes, shared, ended) => cluster.report.acknowledge(a.checkpointName, id, key, bytes, shared, ended), decline: (a, id, e) => cluster.report.decline(a.checkpointName, id, causeText(e)) }
+            : { acknowledge: (a, id, key, bytes, shared, ended) => coordinator?.acknowledge(a, id, key, bytes, shared, ended), decline: (a, id, e) => coordinator?.decline(a, id, e) },
         uids: layouts.get(chain)!.uids,
         sourceUid: layouts.get(chain)!.sourceUid,
+        ended: (a) => (cluster && !cluster.leader ? cluster.report.ended?.(a.checkpointName) : coordinator?.endOfInput()),
         finished: (a) => {
           cluster?.report.finished(a.checkpointName);
           system.notifyFinished();

@@ -50,6 +50,12 @@ export interface OperatorContext {
   tracedRecords?(): ReadonlyArray<readonly [number, string]>;
   /** A clustered job's attempt and its fence (absent when the job runs in one process): side effects of a stale attempt are refused. */
   fence?: AttemptFence;
+  /**
+   * True when the job takes checkpoints: then an actor that reached the end of its input still
+   * takes part in checkpoints and finishes only once a final one completed (FLIP-147), so a
+   * two-phase-commit sink commits its last epoch with that checkpoint, not at end of input.
+   */
+  checkpointing?: boolean;
 }
 
 /**

@@ -70,6 +70,8 @@ export interface TaskConfig {
   /** The actor cannot go on and no restart can help (e.g. unreadable snapshot): fail the job. */
   fatal(error: Error): void;
   finished(actor: TaskActor): void;
+  /** With checkpoints: the actor reached the end of its input (or was restored there) and waits for a final checkpoint. */
+  ended?(actor: TaskActor): void;
   /** Checkpoint acks go here (absent: the job takes no checkpoints). */
   checkpoints?: CheckpointListener;
   /** The uid of each operator (see `operatorIds`), written into snapshots so restores can match state by operator. */
@@ -90,7 +92,8 @@ export interface RestoreInstruction {
 /** Where an actor reports the snapshot it took for a checkpoint. */
 export interface CheckpointListener {
   /** `shared`: blobs under `job/shared/` the snapshot references (incremental checkpoints), kept while a retained checkpoint references them. */
-  acknowledge(actor: TaskActor, checkpointId: number, key: string, bytes: number, shared?: string[]): void;
+  /** `ended`: the snapshot was taken after the actor's end of input (when every part of a checkpoint was, the checkpoint is final). */
+  acknowledge(actor: TaskActor, checkpointId: number, key: string, bytes: number, shared?: string[], ended?: boolean): void;
   decline(actor: TaskActor, checkpointId: number, error: unknown): void;
 }
 
@@ -109,6 +112,8 @@ export interface TaskSnapshot {
   /** Operator uids aligned with `operators` (absent in snapshots of earlier versions). */
   uids?: string[];
   sourceUid?: string;
+  /** Taken after the actor's end of input: a restored actor only waits for a final checkpoint (absent in earlier versions). */
+  ended?: boolean;
 }
 
 /**
@@ -148,6 +153,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private stopped = false;
   private busy = false;
   private ended = false;
+  /** A final checkpoint (every actor past its end of input) completed after this actor ended: it may finish. */
+  private finalCheckpointDone = false;
   private sourceExhausted = false;
   private readCount = 0;
   private batchesSinceSnapshot = 0;
@@ -203,6 +210,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.takeSnapshot();
     this.running = true;
     this.lifecycle.send({ type: 'STARTED' });
+    this.resumeEnded();
     this.cfg.inspection.emit({ type: 'actor.started', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, restored: r.restoreFrom !== undefined || r.rescaleFrom !== undefined || r.assigned !== undefined });
     this.cfg.scheduler.schedule(this);
   }
@@ -222,7 +230,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
   ready(): boolean {
     if (!this.running || this.busy) return false;
     if (this.blocked()) return this.canFlush();
-    if (this.ended) return false;
+    if (this.ended) return this.finalCheckpointDone || this.barrierWaits();
     if (this.log.replaying()) return true;
     if (this.log.full()) return !this.snapshotInFlight;
     if (this.processingTimeDue) return true;
@@ -231,17 +239,16 @@ export class TaskActor implements Schedulable, SupervisedChild {
 
   /** The coordinator starts checkpoint `id` at this source: the barrier goes out at its next turn. */
   triggerCheckpoint(id: number, savepoint: boolean): void {
-    if (this.ended) {
-      // Checkpoints stop once input is exhausted (a restore could not resume a finished source).
-      this.cfg.checkpoints?.decline(this, id, new Error('source finished'));
-      return;
-    }
+    // An exhausted source takes part too (FLIP-147): its snapshot is taken after its end of input.
     this.pendingBarriers.push({ id, savepoint });
     this.cfg.scheduler.schedule(this);
   }
 
-  /** Checkpoint `id` completed everywhere: commit what waited for it (2PC sinks, source offsets). */
-  async notifyCheckpointComplete(id: number): Promise<void> {
+  /**
+   * Checkpoint `id` completed everywhere: commit what waited for it (2PC sinks, source offsets).
+   * `final`: every actor's part was taken after its end of input; an actor that ended finishes now.
+   */
+  async notifyCheckpointComplete(id: number, final = false): Promise<void> {
     const incarnation = this.incarnation;
     const written = this.writtenParts.get(id);
     if (written) this.committedParts = written;
@@ -249,6 +256,10 @@ export class TaskActor implements Schedulable, SupervisedChild {
     try {
       for (const op of this.cfg.operators) await op.notifyCheckpointComplete?.(id);
       await this.cfg.source?.notifyCheckpointComplete?.(id);
+      if (final && this.ended && incarnation === this.incarnation && this.running) {
+        this.finalCheckpointDone = true;
+        this.cfg.scheduler.schedule(this);
+      }
     } catch (error) {
       // A failed commit fails the actor: its restore commits the checkpoint's transactions again (commits are idempotent).
       if (incarnation !== this.incarnation || !this.running) return;
@@ -264,7 +275,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       this.backpressuredMs += performance.now() - this.blockedSince;
       this.blockedSince = undefined;
     }
-    if (this.ended) {
+    if (this.ended && !this.barrierWaits()) {
       this.afterTurn();
       return;
     }
@@ -403,14 +414,18 @@ export class TaskActor implements Schedulable, SupervisedChild {
         return;
       }
       case 'end': {
-        const done = this.aligner.onEnd(_input, this.inputs);
-        if (done !== undefined) {
-          const r = this.checkpoint(done.id, done.savepoint);
-          if (r instanceof Promise) return r.then(() => this.processControl(_input, envelope));
-        }
+        const aligned = this.aligner.onEnd(_input, this.inputs);
         const wm = this.inputs.combinedWatermarkAdvance();
         const r = wm !== undefined ? this.chain.watermark(wm) : undefined;
-        const then = () => (this.inputs.allEnded() ? this.finishInput() : undefined);
+        // The end's effects come before the checkpoint it aligns (the ended input's records all precede
+        // its barrier): once every input ended, that snapshot is taken after end of input, so a restore
+        // from it does not end (and flush) a second time.
+        const then = () => {
+          const f = this.inputs.allEnded() ? this.finishInput() : undefined;
+          if (aligned === undefined) return f;
+          if (f instanceof Promise) return f.then(() => this.checkpoint(aligned.id, aligned.savepoint));
+          return this.checkpoint(aligned.id, aligned.savepoint);
+        };
         if (r instanceof Promise) return r.then(then);
         return then();
       }
@@ -440,6 +455,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     const done = () => {
       for (const gate of [this.cfg.gate, ...this.cfg.sideOutputs.values()]) gate.emitControl((seq) => ({ kind: 'end', seq }));
       this.ended = true;
+      if (this.cfg.checkpoints) this.cfg.ended?.(this);
     };
     if (r instanceof Promise) return r.then(done);
     done();
@@ -450,7 +466,9 @@ export class TaskActor implements Schedulable, SupervisedChild {
     // Output waiting for credit: the actor is back-pressured until a credit lets it go on.
     if (!this.flushAll() && this.blockedSince === undefined) this.blockedSince = performance.now();
     this.armProcessingTime();
-    if (this.ended && !this.blocked()) {
+    // With checkpoints an ended actor finishes only after a final checkpoint (FLIP-147): until then a
+    // rollback could still need it, and its 2PC sinks commit their last epoch with that checkpoint.
+    if (this.ended && !this.blocked() && (this.finalCheckpointDone || !this.cfg.checkpoints)) {
       this.running = false;
       this.lifecycle.send({ type: 'FINISHED' });
       this.cfg.inspection.emit({ type: 'actor.stopped', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask });
@@ -458,6 +476,18 @@ export class TaskActor implements Schedulable, SupervisedChild {
       return;
     }
     if (this.snapshotDue()) this.takeSnapshot();
+  }
+
+  /** An ended actor still has a checkpoint barrier to pass on (an exhausted source's, or one on its inputs). */
+  private barrierWaits(): boolean {
+    return this.cfg.source ? this.pendingBarriers.length > 0 : this.inputs.hasInput() || this.log.replaying();
+  }
+
+  /** A restored actor whose snapshot was taken after its end of input waits for a final checkpoint again (it does not end twice). */
+  private resumeEnded(): void {
+    if (!this.ended) return;
+    this.lifecycle.send({ type: 'FINISH' });
+    this.cfg.ended?.(this);
   }
 
   private sourceIdle = false;
@@ -702,6 +732,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       readCount: this.readCount,
       sinkCount: this.sinkGuard.snapshot(),
       deadLetterCount: this.deadLetterGuard.snapshot(),
+      ended: this.ended,
     };
   }
 
@@ -729,7 +760,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       for (const g of this.cfg.sideOutputs.values()) g.emitControl((seq) => ({ kind: 'barrier', seq, checkpointId: id, savepoint }));
       const key = checkpointKey(this.cfg.job, id, this.checkpointName);
       this.writeCheckpoint(id, key, payload, parts, savepoint).then(
-        ({ bytes, shared }) => this.cfg.checkpoints?.acknowledge(this, id, key, bytes, shared),
+        ({ bytes, shared }) => this.cfg.checkpoints?.acknowledge(this, id, key, bytes, shared, payload.ended === true),
         (error: unknown) => this.cfg.checkpoints?.decline(this, id, error),
       );
     };
@@ -837,6 +868,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
         this.busy = false;
         this.running = true;
         this.lifecycle.send({ type: 'RESTORED' });
+        if (this.ended) this.lifecycle.send({ type: 'FINISH' });
         this.armProcessingTime();
         this.cfg.inspection.emit({ type: 'actor.restarted', job: this.cfg.job, actor: this.cfg.name, subtask: this.cfg.subtask, attempt, replayed, backoffMs });
         this.cfg.scheduler.schedule(this);
@@ -881,8 +913,9 @@ export class TaskActor implements Schedulable, SupervisedChild {
     this.readCount = s.readCount;
     this.sinkGuard.restore(s.sinkCount);
     this.deadLetterGuard.restore(s.deadLetterCount);
-    this.sourceExhausted = false;
-    this.ended = false;
+    this.ended = s.ended === true;
+    this.sourceExhausted = this.ended && this.cfg.source !== undefined;
+    this.finalCheckpointDone = false;
     this.batchesSinceSnapshot = 0;
     this.aligner.reset(this.inputs);
   }
@@ -967,6 +1000,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       currentWatermark: () => this.chain.currentWatermark,
       tracedRecords: () => this.chain.tracedRecords(),
       fence: this.cfg.fence,
+      checkpointing: this.cfg.checkpoints !== undefined,
     };
   }
 

@@ -22,7 +22,7 @@ test('the multiset checker counts lost, duplicated and unexpected rows', () => {
 });
 
 // A fixed subset of the full run (`npm run chaos`): one seed per scenario, faults that strike early in the job (a node
-// lost late, after another node's part already committed its last epoch, duplicates output: see bench/results/chaos.md).
+// lost late, after another node's part ended, duplicated output before final checkpoints: see bench/results/chaos.md).
 // 15: keyed windows, three exceptions (window function, key selector, aggregate), one-actor restarts.
 // 31: window join, a failed commit and an exception in the map, job rollbacks, a slow sink.
 // 7: file 2PC on two nodes, node b SIGKILLed once the first checkpoint completed, a stalled sink.
