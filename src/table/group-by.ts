@@ -6,6 +6,7 @@ import { AggregateCompiler } from './aggregates.ts';
 import { TIMESTAMP, type Column } from './schema.ts';
 import { rowRelation, type Relation } from './relation.ts';
 import type { Change } from './changelog.ts';
+import { planBoundedJoinAggregate } from './bounded-join.ts';
 
 /** What a planned SELECT item needs: its output name and expression. */
 export interface SelectItem {
@@ -21,6 +22,10 @@ type RowBuilder = (key: unknown, a: unknown, w: { start: number; end: number } |
  * (+I on a key's first row, then -U/+U per update; -D when HAVING stops holding).
  */
 export function planGroupBy(input: Relation, groupBy: any[], items: SelectItem[], having: any, scope: Scope, name: string): Relation {
+  if (input.boundedJoin) {
+    const fused = planBoundedJoinAggregate(input, input.boundedJoin, groupBy, items, having, scope, name);
+    if (fused) return fused;
+  }
   const k = new Constants();
   if (input.changelog && input.window) scope.fail('a window aggregation needs an append-only input', 'GROUP');
   const inScope: Scope = { entries: input.entries, fail: scope.fail };

@@ -5,6 +5,8 @@ import { intervalMs } from './sql-text.ts';
 import { filter, type PlanContext } from './planner.ts';
 import type { Relation } from './relation.ts';
 import { temporalJoin } from './temporal-join.ts';
+import type { BoundedJoinSpec } from './bounded-join.ts';
+import type { DataStream } from '../api/data-stream.ts';
 
 class NotThisSide extends Error {}
 
@@ -50,6 +52,29 @@ function intervalBounds(cond: any, left: Relation, right: Relation, l: ScopeEntr
 }
 
 /**
+ * `p.t BETWEEN b.t [± a] AND b.col [± c]`, where t are the rowtimes and col another column of the base
+ * row b (Nexmark q4: a bid within its auction's lifetime): a bounded join. Undefined otherwise.
+ */
+function boundedBounds(cond: any, rels: Relation[], es: ScopeEntry[]): { base: 0 | 1; lower: number; upper: any; cond: any } | undefined {
+  if (cond.type !== 'binary_expr' || String(cond.operator).toUpperCase() !== 'BETWEEN') return undefined;
+  const isTime = (n: any, i: number) => n?.type === 'column_ref' && columnName(n) === rels[i]!.rowtime && (!n.table || n.table === es[i]!.alias);
+  for (const probe of [0, 1] as const) {
+    const base = (1 - probe) as 0 | 1;
+    if (!isTime(cond.left, probe)) continue;
+    const [lo, hi] = cond.right.value;
+    let lower: number | undefined;
+    if (isTime(lo, base)) lower = 0;
+    else if (lo?.type === 'binary_expr' && (lo.operator === '+' || lo.operator === '-') && isTime(lo.left, base) && lo.right?.type === 'interval') {
+      const ms = intervalMs(lo.right.expr.value, lo.right.unit);
+      if (ms !== undefined) lower = lo.operator === '+' ? ms : -ms;
+    }
+    if (lower === undefined || sideOf(hi, es[0]!, es[1]!) !== (base === 0 ? 'left' : 'right')) continue;
+    return { base, lower, upper: hi, cond };
+  }
+  return undefined;
+}
+
+/**
  * Plans `a JOIN b ON …` (or `FROM a, b WHERE …`): conditions on one side become filters below
  * the join, equalities between the sides its key. With a BETWEEN on the two time attributes it
  * is an interval join (the existing operator, state dropped as the watermark passes); otherwise a
@@ -69,6 +94,7 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
   const keys: { l: any; r: any }[] = [];
   const residual: any[] = [];
   let interval: { lower: number; upper: number } | undefined;
+  let bounded: ReturnType<typeof boundedBounds>;
   for (const c of [...conjuncts(from[1].on), ...where]) {
     const side = sideOf(c, l, r);
     if (side === 'left') left = filter(left, c, scopeOf(l), ctx.name);
@@ -76,7 +102,10 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
     else if (c.type === 'binary_expr' && c.operator === '=' && sideOf(c.left, l, r) !== 'both' && sideOf(c.right, l, r) !== 'both' && sideOf(c.left, l, r) !== sideOf(c.right, l, r)) {
       keys.push(sideOf(c.left, l, r) === 'left' ? { l: c.left, r: c.right } : { l: c.right, r: c.left });
     } else if (!interval && (interval = intervalBounds(c, left, right, l, r))) continue;
-    else residual.push(c);
+    else {
+      if (!bounded) bounded = boundedBounds(c, [left, right], [l, r]);
+      residual.push(c);
+    }
   }
   if (keys.length === 0) ctx.fail('a join needs an equality between the two inputs (a cross join is not supported)', 'JOIN');
   const k = new Constants();
@@ -108,6 +137,39 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
       if (!check || check(t)) out.collect(t);
     }, `${ctx.name}:interval-join[${lower}, ${upper}]ms`);
     return { relation: { stream, entries, columns, changelog: false }, rest: [] };
+  }
+  if (bounded && !interval && !left.window && !right.window) {
+    const baseRel = bounded.base === 0 ? left : right;
+    const baseE = { ...(bounded.base === 0 ? l : r), access: 'r' };
+    const probeRel = bounded.base === 0 ? right : left;
+    const probeE = { ...(bounded.base === 0 ? r : l), access: 'r' };
+    const timeOf = (rel: Relation, e: ScopeEntry) => toFunction<(v: unknown) => number>('r', compile({ type: 'column_ref', table: null, column: rel.rowtime }, scopeOf(e), k).code, k);
+    const side = bounded.base === 0 ? 'l' : 'r';
+    const baseJoinColumns = keys.every((x) => x[side].type === 'column_ref') ? keys.map((x) => columnName(x[side])) : undefined;
+    const others = residual.filter((c) => c !== bounded!.cond);
+    const spec: BoundedJoinSpec = {
+      left: left.stream,
+      right: right.stream,
+      leftKey: lk,
+      rightKey: rk,
+      entries,
+      base: bounded.base,
+      lower: bounded.lower,
+      baseTime: timeOf(baseRel, baseE),
+      upper: toFunction<(v: unknown) => number>('r', compile(bounded.upper, scopeOf(baseE), k).code, k),
+      probeTime: timeOf(probeRel, probeE),
+      baseJoinColumns,
+      check: others.length ? toFunction<(t: unknown[]) => boolean>('r', others.map((c) => `(${compile(c, { entries, fail: ctx.fail }, k).code})`).join(' && '), k) : undefined,
+      name: ctx.name,
+    };
+    // The stream is built only if no GROUP BY takes the join as one operator.
+    let built: DataStream<unknown[]> | undefined;
+    const relation = { entries, columns, changelog: false, windowEnd: undefined, boundedJoin: spec } as Relation;
+    Object.defineProperty(relation, 'stream', {
+      enumerable: true,
+      get: () => (built ??= left.stream.connect(right.stream).keyBy(lk, rk).process(regularJoin(check, false), `${ctx.name}:join`)),
+    });
+    return { relation, rest: [] };
   }
   // Two window aggregations joined on their window ends: every row of a key is final, so the key's state goes when its window closes.
   const windowJoin = left.windowEnd !== undefined && right.windowEnd !== undefined && keys.some((x) => x.l.type === 'column_ref' && columnName(x.l) === left.windowEnd && x.r.type === 'column_ref' && columnName(x.r) === right.windowEnd);

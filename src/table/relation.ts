@@ -1,6 +1,7 @@
 import type { DataStream } from '../api/data-stream.ts';
 import type { Column } from './schema.ts';
 import type { ScopeEntry } from './expressions.ts';
+import type { BoundedJoinSpec } from './bounded-join.ts';
 import type { WindowAssigner } from '../windows/assigners/window-assigner.ts';
 
 /** A window TVF not yet aggregated: the rows of `input` plus virtual window columns. */
@@ -38,6 +39,8 @@ export interface Relation {
    * aggregation's output, timestamped window end − 1): Top-N and joins on it can close windows.
    */
   windowEnd?: string;
+  /** Set on a bounded join's output (its stream is then built on first read): a GROUP BY may fuse with it. */
+  boundedJoin?: BoundedJoinSpec;
 }
 
 /** A relation whose records are plain rows with these columns. */

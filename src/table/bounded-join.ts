@@ -1,0 +1,188 @@
+import { ListStateDescriptor, ValueStateDescriptor } from '../state/state-descriptor.ts';
+import type { KeyedCoProcessFunction, KeyedProcessContext, OnTimerContext, ProcessCollector } from '../api/process-function.ts';
+import type { AggregateFunction } from '../windows/window-function.ts';
+import { compile, columnName, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
+import { AggregateCompiler } from './aggregates.ts';
+import { rowRelation, type Relation } from './relation.ts';
+import type { SelectItem } from './group-by.ts';
+import type { Change } from './changelog.ts';
+import type { DataStream } from '../api/data-stream.ts';
+
+/**
+ * A join whose probe side's time lies between the base side's time and another column of the base
+ * row (`B.dateTime BETWEEN A.dateTime AND A.expires`): every base row's matches are known once the
+ * watermark passes its upper bound. Kept here so that a GROUP BY over it can run as one operator.
+ */
+export interface BoundedJoinSpec {
+  left: DataStream<unknown>;
+  right: DataStream<unknown>;
+  leftKey: (r: unknown) => unknown;
+  rightKey: (r: unknown) => unknown;
+  /** The scope entries of the two inputs (access `r[0]`, `r[1]`). */
+  entries: ScopeEntry[];
+  /** Which input is the base side (whose row carries the bounds). */
+  base: 0 | 1;
+  /** Probe time ≥ base time + lower. */
+  lower: number;
+  baseTime: (row: unknown) => number;
+  upper: (row: unknown) => number;
+  probeTime: (row: unknown) => number;
+  /** The base side's join key columns (undefined when a key is an expression). */
+  baseJoinColumns: string[] | undefined;
+  /** Residual join conditions over the tuple `[left, right]`. */
+  check?: (t: unknown[]) => boolean;
+  name: string;
+}
+
+interface Group {
+  g: Record<string, unknown>;
+  acc: unknown;
+  /** The row last emitted (undefined: none, or deleted by HAVING). */
+  out?: Record<string, unknown>;
+  dirty: boolean;
+}
+interface BaseRow {
+  row: unknown;
+  t: number;
+  close: number;
+  group: number;
+}
+interface KeyState {
+  bases: BaseRow[];
+  groups: Group[];
+}
+
+/**
+ * Plans `GROUP BY <base-side columns, including the join key>` over a bounded join as one keyed
+ * operator (the join key partitions both): each probe row updates its group's accumulator in
+ * place of a joined row, and a group's change (+I, or -U/+U) is emitted when the watermark passes
+ * the upper bound of a base row that fed it — once per base row, as the DataStream version does,
+ * rather than once per probe row. The result is the same changelog compacted: every emitted row is
+ * the group's value over all its matches. Returns undefined when the GROUP BY does not fit.
+ */
+export function planBoundedJoinAggregate(input: Relation, spec: BoundedJoinSpec, groupBy: any[], items: SelectItem[], having: any, scope: Scope, name: string): Relation | undefined {
+  const baseEntry = spec.entries[spec.base]!;
+  const keyCols: string[] = [];
+  for (const g of groupBy) {
+    if (g.type !== 'column_ref') return undefined;
+    const n = columnName(g);
+    if (g.table && g.table !== baseEntry.alias) return undefined;
+    if (!baseEntry.columns.some((c) => c.name === n)) return undefined;
+    if (!g.table && spec.entries[1 - spec.base]!.columns.some((c) => c.name === n)) return undefined;
+    keyCols.push(n);
+  }
+  if (spec.baseJoinColumns === undefined || spec.baseJoinColumns.some((c) => !keyCols.includes(c))) return undefined;
+  const k = new Constants();
+  const inScope: Scope = { entries: spec.entries, fail: scope.fail };
+  const aggs = new AggregateCompiler(inScope, k);
+  const columns = keyCols.map((n) => baseEntry.columns.find((c) => c.name === n)!);
+  const outScope: Scope = {
+    entries: [{ alias: baseEntry.alias, columns, access: 'g' }],
+    fail: (m, w) => scope.fail(m.startsWith('column') ? `${m}; in a GROUP BY query a column must be grouped or aggregated` : m, w),
+    aggregate: (node) => aggs.ref(node),
+  };
+  const compiled = items.map((it) => ({ name: it.name, c: compile(it.expr, outScope, k) }));
+  const havingCode = having ? compile(having, outScope, k).code : 'true';
+  const fn = aggs.build();
+  const build = toFunction<(g: unknown, a: unknown) => Record<string, unknown> | undefined>('g, a', aggs.resolve(`{ if (!(${havingCode})) return undefined; return { ${compiled.map((x) => `${JSON.stringify(x.name)}: ${x.c.code}`).join(', ')} }; }`), k);
+  const prop = (n: string) => `[${JSON.stringify(n)}]`;
+  const baseScope: Scope = { entries: [{ ...baseEntry, access: 'r' }], fail: scope.fail };
+  const groupOf = toFunction<(r: unknown) => Record<string, unknown>>('r', `({ ${keyCols.map((n) => `${JSON.stringify(n)}: ${compile({ type: 'column_ref', table: null, column: n }, baseScope, k).code}`).join(', ')} })`, k);
+  const sameGroup = toFunction<(x: any, y: any) => boolean>('x, y', keyCols.map((n) => `x${prop(n)} === y${prop(n)}`).join(' && ') || 'true', k);
+  const rowEqual = toFunction<(x: any, y: any) => boolean>('x, y', compiled.map((x) => `x${prop(x.name)} === y${prop(x.name)}`).join(' && ') || 'true', k);
+  const stream = spec.left
+    .connect(spec.right)
+    .keyBy(spec.leftKey, spec.rightKey)
+    .process(boundedJoinAggregate(spec, fn, groupOf, sameGroup, build, rowEqual), `${name}:join-aggregate(bounded, emit on close)`);
+  const outColumns = compiled.map((x) => ({ name: x.name, type: x.c.type }));
+  const plainOut = (col: string) => items.find((it) => it.expr.type === 'column_ref' && columnName(it.expr) === col)?.name;
+  const upsertKey = keyCols.map(plainOut).filter((x): x is string => x !== undefined);
+  void input;
+  return { ...rowRelation(stream, outColumns, undefined), changelog: true, upsertKey: upsertKey.length === keyCols.length ? upsertKey : undefined };
+}
+
+/** Cleanup times of stored probe rows are rounded up to this, so a key has few cleanup timers. */
+const CLEANUP_STEP_MS = 1000;
+
+function boundedJoinAggregate(
+  spec: BoundedJoinSpec,
+  fn: AggregateFunction<unknown, unknown, unknown>,
+  groupOf: (r: unknown) => Record<string, unknown>,
+  sameGroup: (x: unknown, y: unknown) => boolean,
+  build: (g: unknown, a: unknown) => Record<string, unknown> | undefined,
+  rowEqual: (x: unknown, y: unknown) => boolean,
+): KeyedCoProcessFunction<unknown, unknown, unknown, Change> {
+  const stateOf = new ValueStateDescriptor<KeyState>('bounded-join-groups');
+  // Probe rows wait for base rows that may still come, until the watermark passes time − lower.
+  const probes = new ListStateDescriptor<[number, unknown]>('bounded-join-probes');
+  const { base, lower, check } = spec;
+  const tuple: unknown[] = [undefined, undefined];
+  /** Adds a match to group `i` (copy on write: a snapshot may still hold the old state). */
+  const meet = (s: KeyState, b: BaseRow, probe: unknown): KeyState => {
+    tuple[base] = b.row;
+    tuple[1 - base] = probe;
+    if (check && !check(tuple)) return s;
+    const groups = s.groups.slice();
+    const g = groups[b.group]!;
+    groups[b.group] = { g: g.g, acc: fn.add(tuple, AggregateCompiler.copy(g.acc)), out: g.out, dirty: true };
+    return { bases: s.bases, groups };
+  };
+  const onBase = (row: unknown, ctx: KeyedProcessContext<unknown>) => {
+    const state = ctx.getState(stateOf);
+    let s = state.value() ?? { bases: [], groups: [] };
+    const g = groupOf(row);
+    let gi = s.groups.findIndex((x) => sameGroup(x.g, g));
+    if (gi < 0) s = { bases: s.bases, groups: [...s.groups, { g, acc: fn.createAccumulator(), out: undefined, dirty: false }] };
+    if (gi < 0) gi = s.groups.length - 1;
+    const b: BaseRow = { row, t: spec.baseTime(row), close: spec.upper(row), group: gi };
+    s = { bases: [...s.bases, b], groups: s.groups };
+    for (const [t, p] of ctx.getListState(probes).get()) if (t >= b.t + lower && t <= b.close) s = meet(s, b, p);
+    state.update(s);
+    ctx.timerService().registerEventTimeTimer(b.close);
+  };
+  const onProbe = (row: unknown, ctx: KeyedProcessContext<unknown>) => {
+    const t = spec.probeTime(row);
+    const state = ctx.getState(stateOf);
+    const s0 = state.value();
+    if (s0) {
+      let s = s0;
+      for (const b of s0.bases) if (t >= b.t + lower && t <= b.close) s = meet(s, b, row);
+      if (s !== s0) state.update(s);
+    }
+    // A base row that is not late (time > watermark) can still match it while watermark < t − lower.
+    if (t - lower > ctx.timerService().currentWatermark()) {
+      ctx.getListState(probes).add([t, row]);
+      ctx.timerService().registerEventTimeTimer(Math.ceil((t - lower) / CLEANUP_STEP_MS) * CLEANUP_STEP_MS);
+    }
+  };
+  return {
+    processElement1: (r, ctx) => (base === 0 ? onBase(r, ctx) : onProbe(r, ctx)),
+    processElement2: (r, ctx) => (base === 1 ? onBase(r, ctx) : onProbe(r, ctx)),
+    onTimer(now: number, ctx: OnTimerContext<unknown>, out: ProcessCollector<Change>) {
+      const waiting = ctx.getListState(probes);
+      const list = waiting.get();
+      if (list.length > 0) {
+        const kept = list.filter(([t]) => t - lower > now);
+        if (kept.length === 0) waiting.clear();
+        else if (kept.length < list.length) waiting.update(kept);
+      }
+      const state = ctx.getState(stateOf);
+      const s = state.value();
+      if (!s || !s.bases.some((b) => b.close <= now)) return;
+      const closing = new Set(s.bases.filter((b) => b.close <= now).map((b) => b.group));
+      const groups = s.groups.map((g, i) => {
+        if (!closing.has(i) || !g.dirty) return g;
+        const row = build(g.g, g.acc);
+        if (g.out && row) {
+          if (!rowEqual(g.out, row)) {
+            out.collect({ kind: '-U', row: g.out });
+            out.collect({ kind: '+U', row });
+          }
+        } else if (g.out) out.collect({ kind: '-D', row: g.out });
+        else if (row) out.collect({ kind: '+I', row });
+        return { g: g.g, acc: g.acc, out: row, dirty: false };
+      });
+      state.update({ bases: s.bases.filter((b) => b.close > now), groups });
+    },
+  };
+}
