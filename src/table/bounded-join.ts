@@ -37,9 +37,11 @@ export interface BoundedJoinSpec {
 interface Group {
   g: Record<string, unknown>;
   acc: unknown;
-  /** The row last emitted (undefined: none, or deleted by HAVING). */
-  out?: Record<string, unknown>;
-  dirty: boolean;
+  /** Set once the group has been through an emission: its last emitted row is then `build(g, acc)` while clean. */
+  e?: 1;
+  /** Dirty: changed since the last emission, which emitted `prev`. */
+  d?: 1;
+  prev?: Record<string, unknown>;
 }
 interface BaseRow {
   row: unknown;
@@ -102,7 +104,7 @@ export function planBoundedJoinAggregate(input: Relation, spec: BoundedJoinSpec,
 }
 
 /** Cleanup times of stored probe rows are rounded up to this, so a key has few cleanup timers. */
-const CLEANUP_STEP_MS = 1000;
+const CLEANUP_STEP_MS = 100;
 
 function boundedJoinAggregate(
   spec: BoundedJoinSpec,
@@ -117,26 +119,31 @@ function boundedJoinAggregate(
   const probes = new ListStateDescriptor<[number, unknown]>('bounded-join-probes');
   const { base, lower, check } = spec;
   const tuple: unknown[] = [undefined, undefined];
-  /** Adds a match to group `i` (copy on write: a snapshot may still hold the old state). */
-  const meet = (s: KeyState, b: BaseRow, probe: unknown): KeyState => {
+  /**
+   * Adds a match to base row b's group, in place: local snapshots and checkpoints encode the state
+   * synchronously when taken, so no snapshot holds these objects afterwards (and `update` marks the key).
+   */
+  const meet = (s: KeyState, b: BaseRow, probe: unknown): boolean => {
     tuple[base] = b.row;
     tuple[1 - base] = probe;
-    if (check && !check(tuple)) return s;
-    const groups = s.groups.slice();
-    const g = groups[b.group]!;
-    groups[b.group] = { g: g.g, acc: fn.add(tuple, AggregateCompiler.copy(g.acc)), out: g.out, dirty: true };
-    return { bases: s.bases, groups };
+    if (check && !check(tuple)) return false;
+    const g = s.groups[b.group]!;
+    if (!g.d) {
+      if (g.e) g.prev = build(g.g, g.acc);
+      g.d = 1;
+    }
+    g.acc = fn.add(tuple, g.acc);
+    return true;
   };
   const onBase = (row: unknown, ctx: KeyedProcessContext<unknown>) => {
     const state = ctx.getState(stateOf);
-    let s = state.value() ?? { bases: [], groups: [] };
+    const s = state.value() ?? { bases: [], groups: [] };
     const g = groupOf(row);
     let gi = s.groups.findIndex((x) => sameGroup(x.g, g));
-    if (gi < 0) s = { bases: s.bases, groups: [...s.groups, { g, acc: fn.createAccumulator(), out: undefined, dirty: false }] };
-    if (gi < 0) gi = s.groups.length - 1;
+    if (gi < 0) gi = s.groups.push({ g, acc: fn.createAccumulator() }) - 1;
     const b: BaseRow = { row, t: spec.baseTime(row), close: spec.upper(row), group: gi };
-    s = { bases: [...s.bases, b], groups: s.groups };
-    for (const [t, p] of ctx.getListState(probes).get()) if (t >= b.t + lower && t <= b.close) s = meet(s, b, p);
+    s.bases.push(b);
+    for (const [t, p] of ctx.getListState(probes).get()) if (t >= b.t + lower && t <= b.close) meet(s, b, p);
     state.update(s);
     ctx.timerService().registerEventTimeTimer(b.close);
   };
@@ -145,9 +152,9 @@ function boundedJoinAggregate(
     const state = ctx.getState(stateOf);
     const s0 = state.value();
     if (s0) {
-      let s = s0;
-      for (const b of s0.bases) if (t >= b.t + lower && t <= b.close) s = meet(s, b, row);
-      if (s !== s0) state.update(s);
+      let met = false;
+      for (const b of s0.bases) if (t >= b.t + lower && t <= b.close && meet(s0, b, row)) met = true;
+      if (met) state.update(s0);
     }
     // A base row that is not late (time > watermark) can still match it while watermark < t − lower.
     if (t - lower > ctx.timerService().currentWatermark()) {
@@ -170,19 +177,22 @@ function boundedJoinAggregate(
       const s = state.value();
       if (!s || !s.bases.some((b) => b.close <= now)) return;
       const closing = new Set(s.bases.filter((b) => b.close <= now).map((b) => b.group));
-      const groups = s.groups.map((g, i) => {
-        if (!closing.has(i) || !g.dirty) return g;
+      for (const i of closing) {
+        const g = s.groups[i]!;
+        if (!g.d) continue;
         const row = build(g.g, g.acc);
-        if (g.out && row) {
-          if (!rowEqual(g.out, row)) {
-            out.collect({ kind: '-U', row: g.out });
+        if (g.prev && row) {
+          if (!rowEqual(g.prev, row)) {
+            out.collect({ kind: '-U', row: g.prev });
             out.collect({ kind: '+U', row });
           }
-        } else if (g.out) out.collect({ kind: '-D', row: g.out });
+        } else if (g.prev) out.collect({ kind: '-D', row: g.prev });
         else if (row) out.collect({ kind: '+I', row });
-        return { g: g.g, acc: g.acc, out: row, dirty: false };
-      });
-      state.update({ bases: s.bases.filter((b) => b.close > now), groups });
+        g.e = 1;
+        g.d = undefined;
+        g.prev = undefined;
+      }
+      state.update({ bases: s.bases.filter((b) => b.close > now), groups: s.groups });
     },
   };
 }
