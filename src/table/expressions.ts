@@ -76,6 +76,7 @@ export function resolveColumn(node: any, scope: Scope, k: Constants = new Consta
 
 /** A column's value: the field, or a computed column's expression inlined over the same row. */
 function read(entry: ScopeEntry, col: Column, scope: Scope, k: Constants): Compiled {
+  if (col.inline !== undefined) return { code: `(${col.inline})`, type: col.type };
   if (col.computed === undefined) return { code: prop(entry.access, col.name), type: col.type };
   const c = compile(col.computed, { entries: [{ ...entry, columns: entry.columns.filter((x) => x !== col) }], fail: scope.fail }, k);
   return { code: `(${c.code})`, type: col.type };

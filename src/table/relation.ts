@@ -41,6 +41,36 @@ export interface Relation {
   windowEnd?: string;
   /** Set on a bounded join's output (its stream is then built on first read): a GROUP BY may fuse with it. */
   boundedJoin?: BoundedJoinSpec;
+  /**
+   * Set on a projection (with its filters) not yet run: a further projection or filter fuses into
+   * it, compiling over `input`'s records, so a chain of them is one map (no row copied per step).
+   * The relation's `stream` runs the projection when read.
+   */
+  fusable?: FusableProjection;
+}
+
+/** Stands for the input record in the code of {@link FusableProjection} columns. */
+export const RECORD = '\u0001';
+
+/** A projection over `input`'s records: `entries` columns carry `inline` code over {@link RECORD}. */
+export interface FusableProjection {
+  input: Relation;
+  entries: ScopeEntry[];
+}
+
+/** A relation whose `stream` is built on first read (`{ ...rel }` reads it: use {@link copyRelation}). */
+export function lazyRelation(rel: Omit<Relation, 'stream'>, build: () => DataStream<any>): Relation {
+  let built: DataStream<any> | undefined;
+  const out = { ...rel } as Relation;
+  Object.defineProperty(out, 'stream', { enumerable: true, configurable: true, get: () => (built ??= build()) });
+  return out;
+}
+
+/** `{ ...rel, ...changes }` that leaves a lazy `stream` unbuilt. */
+export function copyRelation(rel: Relation, changes: Partial<Relation>): Relation {
+  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(rel)) as Relation;
+  for (const [k, v] of Object.entries(changes)) Object.defineProperty(out, k, { value: v, enumerable: true, configurable: true, writable: true });
+  return out;
 }
 
 /** A relation whose records are plain rows with these columns. */
