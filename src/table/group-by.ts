@@ -4,7 +4,8 @@ import type { Collector } from '../runtime/collector.ts';
 import { compile, columnName, Constants, resolveColumn, toFunction, type Scope } from './expressions.ts';
 import { AggregateCompiler } from './aggregates.ts';
 import { TIMESTAMP, type Column } from './schema.ts';
-import { rowRelation, type Relation } from './relation.ts';
+import { rowRelation, lazyRelation, type Relation } from './relation.ts';
+import type { WindowAggregateSpec } from './window-join.ts';
 import type { Change } from './changelog.ts';
 import { planBoundedJoinAggregate } from './bounded-join.ts';
 
@@ -75,18 +76,32 @@ export function planGroupBy(input: Relation, groupBy: any[], items: SelectItem[]
     const upsertKey = keys.map((x) => plainOut(x.name)).filter((x): x is string => x !== undefined);
     return { ...rowRelation(stream, columns, undefined), changelog: true, upsertKey: upsertKey.length === keys.length ? upsertKey : undefined };
   }
-  const keyed = input.stream.keyBy(keyFn);
   if (input.window) {
-    const stream = keyed.window(input.window.assigner).aggregate<unknown, unknown, Record<string, unknown>>(
-      aggregate,
-      (key, [a], ctx, out) => {
-        const row = build(key, a, ctx.window);
-        if (row !== undefined) out.emit(row, ctx.window.end - 1);
-      },
-      `${name}:${input.window.describe}`,
-    );
-    return rowRelation(stream, columns, undefined, { windowEnd: plainOut('window_end') });
+    const window = input.window;
+    const windowed = () =>
+      input.stream.keyBy(keyFn).window(window.assigner).aggregate<unknown, unknown, Record<string, unknown>>(
+        aggregate,
+        (key, [a], ctx, out) => {
+          const row = build(key, a, ctx.window);
+          if (row !== undefined) out.emit(row, ctx.window.end - 1);
+        },
+        `${name}:${window.describe}`,
+      );
+    if (!window.tumble) return rowRelation(windowed(), columns, undefined, { windowEnd: plainOut('window_end') });
+    // Built when read: a window join of two such aggregations may run them as one operator instead.
+    const groupCode = new Map<string, string>();
+    const windowColumns = new Map<string, 'window_start' | 'window_end'>();
+    for (const it of items) {
+      if (it.expr.type !== 'column_ref') continue;
+      const n = columnName(it.expr);
+      const key = keys.find((x) => x.name === n);
+      if (key) groupCode.set(it.name, key.code);
+      else if (n === 'window_start' || n === 'window_end') windowColumns.set(it.name, n);
+    }
+    const windowAggregate: WindowAggregateSpec = { input: input.stream, ...window.tumble, key: keyFn, aggregate, build, groupCode, windowColumns, describe: window.describe };
+    return lazyRelation({ ...rowRelation(undefined as never, columns, undefined, { windowEnd: plainOut('window_end') }), windowAggregate }, windowed);
   }
+  const keyed = input.stream.keyBy(keyFn);
   const stream = keyed.process(unboundedAggregate(aggregate, build), `${name}:group-aggregate`);
   const upsertKey = keys.map((x) => plainOut(x.name)).filter((x): x is string => x !== undefined);
   return { ...rowRelation(stream, columns, undefined), changelog: true, upsertKey: upsertKey.length === keys.length ? upsertKey : undefined };

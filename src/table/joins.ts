@@ -6,6 +6,7 @@ import { filter, type PlanContext } from './planner.ts';
 import type { Relation } from './relation.ts';
 import { temporalJoin } from './temporal-join.ts';
 import type { BoundedJoinSpec } from './bounded-join.ts';
+import { planFusedWindowJoin } from './window-join.ts';
 import type { DataStream } from '../api/data-stream.ts';
 
 class NotThisSide extends Error {}
@@ -171,6 +172,8 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
     });
     return { relation, rest: [] };
   }
+  const fused = !interval && !bounded ? planFusedWindowJoin(left, right, keys, entries, check, ctx.name) : undefined;
+  if (fused) return { relation: fused, rest: [] };
   // Two window aggregations joined on their window ends: every row of a key is final, so the key's state goes when its window closes.
   const windowJoin = left.windowEnd !== undefined && right.windowEnd !== undefined && keys.some((x) => x.l.type === 'column_ref' && columnName(x.l) === left.windowEnd && x.r.type === 'column_ref' && columnName(x.r) === right.windowEnd);
   const stream = left.stream.connect(right.stream).keyBy(lk, rk).process(regularJoin(check, windowJoin), `${ctx.name}:${windowJoin ? 'window-join' : 'join'}`);

@@ -117,7 +117,8 @@ export function filter(rel: Relation, cond: any, scope: Scope, name: string): Re
   const c = compile(cond, scope, k);
   const fn = toFunction<(r: unknown) => boolean>('r', `!!(${c.code})`, k);
   const stream = rel.changelog ? rel.stream.filter((ch: Change) => fn(ch.row), `${name}:where`) : rel.stream.filter(fn, `${name}:where`);
-  return { ...rel, stream };
+  // Filtered: no longer the unbuilt operator a join or GROUP BY could fuse with.
+  return { ...rel, stream, windowAggregate: undefined, boundedJoin: undefined };
 }
 
 /** A projection of `input`'s records whose stream (one generated map) is built only if read. */

@@ -2,6 +2,7 @@ import type { DataStream } from '../api/data-stream.ts';
 import type { Column } from './schema.ts';
 import type { ScopeEntry } from './expressions.ts';
 import type { BoundedJoinSpec } from './bounded-join.ts';
+import type { WindowAggregateSpec } from './window-join.ts';
 import type { WindowAssigner } from '../windows/assigners/window-assigner.ts';
 
 /** A window TVF not yet aggregated: the rows of `input` plus virtual window columns. */
@@ -11,6 +12,8 @@ export interface WindowTvf {
   /** Text for EXPLAIN, e.g. `HOP(size=10000ms, slide=2000ms)`. */
   describe: string;
   sessionPartition?: string[];
+  /** TUMBLE's size and offset. */
+  tumble?: { size: number; offset: number };
 }
 
 /**
@@ -47,6 +50,8 @@ export interface Relation {
    * The relation's `stream` runs the projection when read.
    */
   fusable?: FusableProjection;
+  /** Set on a TUMBLE aggregation's output (its stream is then built on first read): a window join may fuse two. */
+  windowAggregate?: WindowAggregateSpec;
 }
 
 /** Stands for the input record in the code of {@link FusableProjection} columns. */
