@@ -1,7 +1,7 @@
 import { ListStateDescriptor, ValueStateDescriptor } from '../state/state-descriptor.ts';
 import type { KeyedCoProcessFunction, KeyedProcessContext, OnTimerContext, ProcessCollector } from '../api/process-function.ts';
 import type { AggregateFunction } from '../windows/window-function.ts';
-import { compile, columnName, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
+import { compile, predicate, columnName, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
 import { AggregateCompiler } from './aggregates.ts';
 import { rowRelation, type Relation } from './relation.ts';
 import type { SelectItem } from './group-by.ts';
@@ -84,7 +84,7 @@ export function planBoundedJoinAggregate(input: Relation, spec: BoundedJoinSpec,
     aggregate: (node) => aggs.ref(node),
   };
   const compiled = items.map((it) => ({ name: it.name, c: compile(it.expr, outScope, k) }));
-  const havingCode = having ? compile(having, outScope, k).code : 'true';
+  const havingCode = having ? predicate(having, outScope, k) : 'true';
   const fn = aggs.build();
   const build = toFunction<(g: unknown, a: unknown) => Record<string, unknown> | undefined>('g, a', aggs.resolve(`{ if (!(${havingCode})) return undefined; return { ${compiled.map((x) => `${JSON.stringify(x.name)}: ${x.c.code}`).join(', ')} }; }`), k);
   const prop = (n: string) => `[${JSON.stringify(n)}]`;

@@ -1,12 +1,13 @@
 import { ListStateDescriptor } from '../state/state-descriptor.ts';
 import type { KeyedCoProcessFunction, KeyedProcessContext, ProcessCollector } from '../api/process-function.ts';
-import { compile, columnName, conjuncts, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
+import { compile, predicate, columnName, conjuncts, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
 import { intervalMs } from './sql-text.ts';
 import { filter, type PlanContext } from './planner.ts';
 import type { Relation } from './relation.ts';
 import { temporalJoin } from './temporal-join.ts';
 import type { BoundedJoinSpec } from './bounded-join.ts';
 import { planFusedWindowJoin } from './window-join.ts';
+import { outerJoin, nullRow } from './outer-join.ts';
 import type { DataStream } from '../api/data-stream.ts';
 
 class NotThisSide extends Error {}
@@ -84,7 +85,9 @@ function boundedBounds(cond: any, rels: Relation[], es: ScopeEntry[]): { base: 0
  */
 export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: (item: any) => Relation): { relation: Relation; rest: any[] } {
   const joinKind = from[1].join;
-  if (joinKind && joinKind !== 'INNER JOIN' && joinKind !== 'JOIN') ctx.fail(`${joinKind} is not supported (INNER JOIN is)`, joinKind.split(' ')[0]);
+  const outer = joinKind === 'LEFT JOIN' ? { left: true, right: false } : joinKind === 'RIGHT JOIN' ? { left: false, right: true } : joinKind === 'FULL JOIN' ? { left: true, right: true } : undefined;
+  if (joinKind && !outer && joinKind !== 'INNER JOIN' && joinKind !== 'JOIN') ctx.fail(`${joinKind} is not supported (INNER, LEFT, RIGHT and FULL OUTER JOIN are)`, joinKind.split(' ')[0]);
+  if (outer && ctx.temporal.some((t) => t.table === from[1].table)) ctx.fail(`${joinKind} with FOR SYSTEM_TIME AS OF is not supported (the temporal join is an inner join)`, joinKind.split(' ')[0]);
   let left = planItem({ ...from[0], join: undefined });
   let right = planItem({ ...from[1], join: undefined });
   if (left.changelog || right.changelog) ctx.fail('joining an updating (changelog) input is not supported', 'JOIN');
@@ -96,15 +99,20 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
   const residual: any[] = [];
   let interval: { lower: number; upper: number } | undefined;
   let bounded: ReturnType<typeof boundedBounds>;
-  for (const c of [...conjuncts(from[1].on), ...where]) {
+  // An outer join's WHERE filters its result (a NULL-padded row may fail it); in its ON, a
+  // condition on a preserved side only decides whether rows match.
+  const after = outer ? where : [];
+  const on = outer ? conjuncts(from[1].on) : [...conjuncts(from[1].on), ...where];
+  for (const c of on) {
     const side = sideOf(c, l, r);
-    if (side === 'left') left = filter(left, c, scopeOf(l), ctx.name);
+    if (outer && (side === 'left' ? outer.left : side === 'right' ? outer.right : false)) residual.push(c);
+    else if (side === 'left') left = filter(left, c, scopeOf(l), ctx.name);
     else if (side === 'right') right = filter(right, c, scopeOf(r), ctx.name);
     else if (c.type === 'binary_expr' && c.operator === '=' && sideOf(c.left, l, r) !== 'both' && sideOf(c.right, l, r) !== 'both' && sideOf(c.left, l, r) !== sideOf(c.right, l, r)) {
       keys.push(sideOf(c.left, l, r) === 'left' ? { l: c.left, r: c.right } : { l: c.right, r: c.left });
-    } else if (!interval && (interval = intervalBounds(c, left, right, l, r))) continue;
+    } else if (!outer && !interval && (interval = intervalBounds(c, left, right, l, r))) continue;
     else {
-      if (!bounded) bounded = boundedBounds(c, [left, right], [l, r]);
+      if (!bounded && !outer) bounded = boundedBounds(c, [left, right], [l, r]);
       residual.push(c);
     }
   }
@@ -115,10 +123,14 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
     return toFunction<(v: unknown) => unknown>('r', codes.length === 1 ? codes[0]! : `JSON.stringify([${codes.join(', ')}])`, k);
   };
   const entries = [{ ...l, access: 'r[0]' }, { ...r, access: 'r[1]' }];
-  const check = residual.length ? toFunction<(t: unknown[]) => boolean>('r', residual.map((c) => `(${compile(c, { entries, fail: ctx.fail }, k).code})`).join(' && '), k) : undefined;
+  const check = residual.length ? toFunction<(t: unknown[]) => boolean>('r', residual.map((c) => `(${predicate(c, { entries, fail: ctx.fail }, k)})`).join(' && '), k) : undefined;
   const columns = [...left.columns, ...right.columns];
   const lk = keyFn('l', l);
   const rk = keyFn('r', r);
+  if (outer) {
+    const stream = left.stream.connect(right.stream).keyBy(lk, rk).process(outerJoin(outer, check, nullRow(left.columns), nullRow(right.columns)), `${ctx.name}:${joinKind!.split(' ')[0]!.toLowerCase()}-outer-join`);
+    return { relation: { stream, entries, columns, changelog: true }, rest: after };
+  }
   const temporal = ctx.temporal.find((t) => t.table === from[1].table);
   if (temporal) {
     const key = right.primaryKey;
@@ -160,7 +172,7 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
       upper: toFunction<(v: unknown) => number>('r', compile(bounded.upper, scopeOf(baseE), k).code, k),
       probeTime: timeOf(probeRel, probeE),
       baseJoinColumns,
-      check: others.length ? toFunction<(t: unknown[]) => boolean>('r', others.map((c) => `(${compile(c, { entries, fail: ctx.fail }, k).code})`).join(' && '), k) : undefined,
+      check: others.length ? toFunction<(t: unknown[]) => boolean>('r', others.map((c) => `(${predicate(c, { entries, fail: ctx.fail }, k)})`).join(' && '), k) : undefined,
       name: ctx.name,
     };
     // The stream is built only if no GROUP BY takes the join as one operator.

@@ -1,4 +1,4 @@
-import { compile, columnName, conjuncts, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
+import { compile, columnName, conjuncts, Constants, predicate, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
 import { hasAggregate } from './aggregates.ts';
 import { planGroupBy, type SelectItem } from './group-by.ts';
 import { isWindowTvf, planWindowTvf, materializeWindow } from './window-tvf.ts';
@@ -98,7 +98,7 @@ export function selectItems(columns: any[], rel: Relation, ctx: PlanContext): Se
 /** The relation seen under another alias (a fusable projection stays unbuilt). */
 export function withAlias(rel: Relation, alias: string | undefined): Relation {
   const aliased = (es: ScopeEntry[]) => es.map((e) => ({ ...e, alias }));
-  return copyRelation(rel, { entries: aliased(rel.entries), ...(rel.fusable ? { fusable: { input: rel.fusable.input, entries: aliased(rel.fusable.entries) } } : {}) });
+  return copyRelation(rel, { entries: aliased(rel.entries), ...(rel.fusable ? { fusable: { input: rel.fusable.input, entries: aliased(rel.fusable.entries), k: rel.fusable.k } } : {}) });
 }
 
 /** Generated code over {@link RECORD} as code over the parameter `r`. */
@@ -106,36 +106,35 @@ const overR = (code: string) => code.split(RECORD).join('r');
 
 /** A WHERE conjunct as a filter over the relation's records (changes: over their rows). */
 export function filter(rel: Relation, cond: any, scope: Scope, name: string): Relation {
-  const k = new Constants();
   if (rel.fusable) {
     // Below the projection: the condition reads the projected columns' code over the input record.
-    const { input, entries } = rel.fusable;
-    const fn = toFunction<(r: unknown) => boolean>('r', `!!(${overR(compile(cond, { entries, fail: scope.fail }, k).code)})`, k);
+    const { input, entries, k } = rel.fusable;
+    const fn = toFunction<(r: unknown) => boolean>('r', `!!(${overR(predicate(cond, { entries, fail: scope.fail }, k))})`, k);
     const filtered = { ...input, stream: input.stream.filter(fn, `${name}:where`) };
-    return fusableProjection(rel, filtered, entries, name);
+    return fusableProjection(rel, filtered, entries, k, name);
   }
-  const c = compile(cond, scope, k);
-  const fn = toFunction<(r: unknown) => boolean>('r', `!!(${c.code})`, k);
+  const k = new Constants();
+  const fn = toFunction<(r: unknown) => boolean>('r', `!!(${predicate(cond, scope, k)})`, k);
   const stream = rel.changelog ? rel.stream.filter((ch: Change) => fn(ch.row), `${name}:where`) : rel.stream.filter(fn, `${name}:where`);
   // Filtered: no longer the unbuilt operator a join or GROUP BY could fuse with.
   return { ...rel, stream, windowAggregate: undefined, boundedJoin: undefined };
 }
 
 /** A projection of `input`'s records whose stream (one generated map) is built only if read. */
-function fusableProjection(meta: Omit<Relation, 'stream'>, input: Relation, entries: ScopeEntry[], name: string): Relation {
+function fusableProjection(meta: Omit<Relation, 'stream'>, input: Relation, entries: ScopeEntry[], k: Constants, name: string): Relation {
   const build = () => {
-    const k = new Constants();
     const cols = entries[0]!.columns;
     const fn = toFunction<(r: unknown) => unknown>('r', `({ ${cols.map((c) => `${JSON.stringify(c.name)}: ${overR(c.inline!)}`).join(', ')} })`, k);
     return input.stream.map(fn, `${name}:select`);
   };
   const { fusable: _f, boundedJoin: _b, ...rest } = Object.fromEntries(Object.entries(Object.getOwnPropertyDescriptors(meta)).filter(([key]) => key !== 'stream').map(([key, d]) => [key, d.value])) as Relation;
-  return lazyRelation({ ...rest, fusable: { input, entries } }, build);
+  return lazyRelation({ ...rest, fusable: { input, entries, k } }, build);
 }
 
 /** The SELECT list as one generated map (or nothing, when it selects every column unchanged). */
 export function project(rel: Relation, items: SelectItem[], scope: Scope, name: string): Relation {
-  const k = new Constants();
+  // Over a fusable projection, its constants are shared: the columns' code refers to them.
+  const k = rel.fusable?.k ?? new Constants();
   // Over a projection not yet run, or over plain rows: compile over the input record so that a
   // further projection or filter fuses into the same map.
   const fusing = !rel.changelog && !rel.window && (rel.fusable !== undefined || (rel.entries.length === 1 && rel.entries[0]!.access === 'r'));
@@ -153,8 +152,7 @@ export function project(rel: Relation, items: SelectItem[], scope: Scope, name: 
   if (fusing) {
     const input = rel.fusable ? rel.fusable.input : rel;
     const inlineEntries = [{ alias: undefined, columns: compiled.map((x) => ({ name: x.name, type: x.c.type, inline: x.c.code })), access: RECORD }];
-    // Constants (regexes) are inlined as literals only where code needs none: else run the map here.
-    if (k.values.length === 0) return fusableProjection({ entries, columns, changelog: false, ...extra }, input, inlineEntries, name);
+    return fusableProjection({ entries, columns, changelog: false, ...extra }, input, inlineEntries, k, name);
   }
   const fn = toFunction<(r: unknown) => unknown>('r', `({ ${compiled.map((x) => `${JSON.stringify(x.name)}: ${fusing ? overR(x.c.code) : x.c.code}`).join(', ')} })`, k);
   const source = fusing && rel.fusable ? rel.fusable.input.stream : rel.stream;

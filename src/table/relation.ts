@@ -1,6 +1,6 @@
 import type { DataStream } from '../api/data-stream.ts';
 import type { Column } from './schema.ts';
-import type { ScopeEntry } from './expressions.ts';
+import type { ScopeEntry, Constants } from './expressions.ts';
 import type { BoundedJoinSpec } from './bounded-join.ts';
 import type { WindowAggregateSpec } from './window-join.ts';
 import type { WindowAssigner } from '../windows/assigners/window-assigner.ts';
@@ -61,6 +61,8 @@ export const RECORD = '\u0001';
 export interface FusableProjection {
   input: Relation;
   entries: ScopeEntry[];
+  /** The constants the columns' code refers to (shared by whatever fuses into it). */
+  k: Constants;
 }
 
 /** A relation whose `stream` is built on first read (`{ ...rel }` reads it: use {@link copyRelation}). */
