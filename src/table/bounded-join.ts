@@ -1,4 +1,4 @@
-import { ListStateDescriptor, ValueStateDescriptor } from '../state/state-descriptor.ts';
+import { ValueStateDescriptor } from '../state/state-descriptor.ts';
 import type { KeyedCoProcessFunction, KeyedProcessContext, OnTimerContext, ProcessCollector } from '../api/process-function.ts';
 import type { AggregateFunction } from '../windows/window-function.ts';
 import { compile, predicate, columnName, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
@@ -49,9 +49,13 @@ interface BaseRow {
   close: number;
   group: number;
 }
+/** A probe row kept for base rows still to come: its time and the row. */
+type Probe = [number, unknown];
 interface KeyState {
   bases: BaseRow[];
   groups: Group[];
+  /** Probe rows a base row that is not late may still meet (time − lower > watermark), about in time order. */
+  probes?: Probe[];
 }
 
 /**
@@ -104,7 +108,7 @@ export function planBoundedJoinAggregate(input: Relation, spec: BoundedJoinSpec,
 }
 
 /** Cleanup times of stored probe rows are rounded up to this, so a key has few cleanup timers. */
-const CLEANUP_STEP_MS = 100;
+const CLEANUP_STEP_MS = 1000;
 
 function boundedJoinAggregate(
   spec: BoundedJoinSpec,
@@ -114,10 +118,17 @@ function boundedJoinAggregate(
   build: (g: unknown, a: unknown) => Record<string, unknown> | undefined,
   rowEqual: (x: unknown, y: unknown) => boolean,
 ): KeyedCoProcessFunction<unknown, unknown, unknown, Change> {
-  const stateOf = new ValueStateDescriptor<KeyState>('bounded-join-groups');
-  // Probe rows wait for base rows that may still come, until the watermark passes time − lower.
-  const probes = new ListStateDescriptor<[number, unknown]>('bounded-join-probes');
+  const stateOf = new ValueStateDescriptor<KeyState>('bounded-join');
   const { base, lower, check } = spec;
+  /** Drops the probe rows no base row can meet any more (in place); true if some remain. */
+  const expire = (s: KeyState, wm: number): boolean => {
+    const p = s.probes;
+    if (!p) return false;
+    if (p.length > 0 && p[0]![0] - lower > wm) return true; // the oldest (about) is still live
+    const kept = p.filter((x) => x[0] - lower > wm);
+    s.probes = kept.length ? kept : undefined;
+    return kept.length > 0;
+  };
   const tuple: unknown[] = [undefined, undefined];
   /**
    * Adds a match to base row b's group, in place: local snapshots and checkpoints encode the state
@@ -143,7 +154,8 @@ function boundedJoinAggregate(
     if (gi < 0) gi = s.groups.push({ g, acc: fn.createAccumulator() }) - 1;
     const b: BaseRow = { row, t: spec.baseTime(row), close: spec.upper(row), group: gi };
     s.bases.push(b);
-    for (const [t, p] of ctx.getListState(probes).get()) if (t >= b.t + lower && t <= b.close) meet(s, b, p);
+    expire(s, ctx.timerService().currentWatermark());
+    for (const [t, p] of s.probes ?? []) if (t >= b.t + lower && t <= b.close) meet(s, b, p);
     state.update(s);
     ctx.timerService().registerEventTimeTimer(b.close);
   };
@@ -151,31 +163,35 @@ function boundedJoinAggregate(
     const t = spec.probeTime(row);
     const state = ctx.getState(stateOf);
     const s0 = state.value();
-    if (s0) {
-      let met = false;
-      for (const b of s0.bases) if (t >= b.t + lower && t <= b.close && meet(s0, b, row)) met = true;
-      if (met) state.update(s0);
+    const s = s0 ?? { bases: [], groups: [] };
+    let changed = false;
+    for (const b of s.bases) if (t >= b.t + lower && t <= b.close && meet(s, b, row)) changed = true;
+    // A base row that is not late (time > watermark) can still meet it while watermark < t − lower.
+    const wm = ctx.timerService().currentWatermark();
+    if (s.probes) changed = expire(s, wm) || changed || s.probes === undefined;
+    if (t - lower > wm) {
+      if (s.probes) s.probes.push([t, row]);
+      else s.probes = [[t, row]];
+      changed = true;
+      // An open base row's close timer cleans up after this key; else one of its own (rounded: few per key).
+      if (s.bases.length === 0) ctx.timerService().registerEventTimeTimer(Math.ceil((t - lower + 1) / CLEANUP_STEP_MS) * CLEANUP_STEP_MS);
     }
-    // A base row that is not late (time > watermark) can still match it while watermark < t − lower.
-    if (t - lower > ctx.timerService().currentWatermark()) {
-      ctx.getListState(probes).add([t, row]);
-      ctx.timerService().registerEventTimeTimer(Math.ceil((t - lower) / CLEANUP_STEP_MS) * CLEANUP_STEP_MS);
-    }
+    if (changed || (s0 && s0.probes !== s.probes)) state.update(s);
   };
   return {
     processElement1: (r, ctx) => (base === 0 ? onBase(r, ctx) : onProbe(r, ctx)),
     processElement2: (r, ctx) => (base === 1 ? onBase(r, ctx) : onProbe(r, ctx)),
     onTimer(now: number, ctx: OnTimerContext<unknown>, out: ProcessCollector<Change>) {
-      const waiting = ctx.getListState(probes);
-      const list = waiting.get();
-      if (list.length > 0) {
-        const kept = list.filter(([t]) => t - lower > now);
-        if (kept.length === 0) waiting.clear();
-        else if (kept.length < list.length) waiting.update(kept);
-      }
       const state = ctx.getState(stateOf);
       const s = state.value();
-      if (!s || !s.bases.some((b) => b.close <= now)) return;
+      if (!s) return;
+      const hadProbes = s.probes !== undefined;
+      const live = expire(s, now);
+      if (live && !s.bases.some((b) => b.close > now)) ctx.timerService().registerEventTimeTimer(Math.ceil((now + 1) / CLEANUP_STEP_MS) * CLEANUP_STEP_MS);
+      if (!s.bases.some((b) => b.close <= now)) {
+        if (hadProbes) state.update(s);
+        return;
+      }
       const closing = new Set(s.bases.filter((b) => b.close <= now).map((b) => b.group));
       for (const i of closing) {
         const g = s.groups[i]!;
@@ -192,7 +208,8 @@ function boundedJoinAggregate(
         g.d = undefined;
         g.prev = undefined;
       }
-      state.update({ bases: s.bases.filter((b) => b.close > now), groups: s.groups });
+      s.bases = s.bases.filter((b) => b.close > now);
+      state.update(s);
     },
   };
 }
