@@ -66,7 +66,7 @@ interface KeyState {
  * rather than once per probe row. The result is the same changelog compacted: every emitted row is
  * the group's value over all its matches. Returns undefined when the GROUP BY does not fit.
  */
-export function planBoundedJoinAggregate(input: Relation, spec: BoundedJoinSpec, groupBy: any[], items: SelectItem[], having: any, scope: Scope, name: string): Relation | undefined {
+export function planBoundedJoinAggregate(spec: BoundedJoinSpec, groupBy: any[], items: SelectItem[], having: any, scope: Scope, name: string): Relation | undefined {
   const baseEntry = spec.entries[spec.base]!;
   const keyCols: string[] = [];
   for (const g of groupBy) {
@@ -103,7 +103,6 @@ export function planBoundedJoinAggregate(input: Relation, spec: BoundedJoinSpec,
   const outColumns = compiled.map((x) => ({ name: x.name, type: x.c.type }));
   const plainOut = (col: string) => items.find((it) => it.expr.type === 'column_ref' && columnName(it.expr) === col)?.name;
   const upsertKey = keyCols.map(plainOut).filter((x): x is string => x !== undefined);
-  void input;
   return { ...rowRelation(stream, outColumns, undefined), changelog: true, upsertKey: upsertKey.length === keyCols.length ? upsertKey : undefined };
 }
 

@@ -24,7 +24,7 @@ type RowBuilder = (key: unknown, a: unknown, w: { start: number; end: number } |
  */
 export function planGroupBy(input: Relation, groupBy: any[], items: SelectItem[], having: any, scope: Scope, name: string): Relation {
   if (input.boundedJoin) {
-    const fused = planBoundedJoinAggregate(input, input.boundedJoin, groupBy, items, having, scope, name);
+    const fused = planBoundedJoinAggregate(input.boundedJoin, groupBy, items, having, scope, name);
     if (fused) return fused;
   }
   const k = new Constants();
