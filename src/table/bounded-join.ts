@@ -208,6 +208,14 @@ function boundedJoinAggregate(
         g.prev = undefined;
       }
       s.bases = s.bases.filter((b) => b.close > now);
+      if (s.bases.length === 0 && !s.probes) {
+        // Nothing open: a group that never emitted (its base rows met nothing) holds nothing to retract.
+        s.groups = s.groups.filter((g) => g.e);
+        if (s.groups.length === 0) {
+          state.clear();
+          return;
+        }
+      }
       state.update(s);
     },
   };
