@@ -49,8 +49,8 @@ interface BaseRow {
   close: number;
   group: number;
 }
-/** A probe row kept for base rows still to come: its time and the row. */
-type Probe = [number, unknown];
+/** A probe row kept for base rows still to come (its time is read from it again: one object less per row). */
+type Probe = unknown;
 interface KeyState {
   bases: BaseRow[];
   groups: Group[];
@@ -123,8 +123,8 @@ function boundedJoinAggregate(
   const expire = (s: KeyState, wm: number): boolean => {
     const p = s.probes;
     if (!p) return false;
-    if (p.length > 0 && p[0]![0] - lower > wm) return true; // the oldest (about) is still live
-    const kept = p.filter((x) => x[0] - lower > wm);
+    if (p.length > 0 && spec.probeTime(p[0]) - lower > wm) return true; // the oldest (about) is still live
+    const kept = p.filter((x) => spec.probeTime(x) - lower > wm);
     s.probes = kept.length ? kept : undefined;
     return kept.length > 0;
   };
@@ -154,7 +154,10 @@ function boundedJoinAggregate(
     const b: BaseRow = { row, t: spec.baseTime(row), close: spec.upper(row), group: gi };
     s.bases.push(b);
     expire(s, ctx.timerService().currentWatermark());
-    for (const [t, p] of s.probes ?? []) if (t >= b.t + lower && t <= b.close) meet(s, b, p);
+    for (const p of s.probes ?? []) {
+      const t = spec.probeTime(p);
+      if (t >= b.t + lower && t <= b.close) meet(s, b, p);
+    }
     state.update(s);
     ctx.timerService().registerEventTimeTimer(b.close);
   };
@@ -169,8 +172,8 @@ function boundedJoinAggregate(
     const wm = ctx.timerService().currentWatermark();
     if (s.probes) changed = expire(s, wm) || changed || s.probes === undefined;
     if (t - lower > wm) {
-      if (s.probes) s.probes.push([t, row]);
-      else s.probes = [[t, row]];
+      if (s.probes) s.probes.push(row);
+      else s.probes = [row];
       changed = true;
       // An open base row's close timer cleans up after this key; else one of its own (rounded: few per key).
       if (s.bases.length === 0) ctx.timerService().registerEventTimeTimer(Math.ceil((t - lower + 1) / CLEANUP_STEP_MS) * CLEANUP_STEP_MS);
