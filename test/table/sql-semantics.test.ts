@@ -212,4 +212,40 @@ test('a GROUP BY over a join bounded by the base row (bid time between auction s
   assert.ok(sink.values.some((c) => c.kind === '-U'), 'the second auction of an id updates the row its first one emitted');
 });
 
+test('a join of two TUMBLE aggregations on their window runs as one operator; several groups of one join key per window all meet', async () => {
+  type Ev = { side: string; id: number; name: string; n: number; t: number };
+  const rnd = new SeededRandom(8);
+  const evs: Ev[] = Array.from({ length: 500 }, (_x, i) => ({ side: rnd.int(2) === 0 ? 'p' : 'a', id: rnd.int(15), name: `n${rnd.int(3)}`, n: 1 + rnd.int(9), t: i * 40 }));
+  const env = StreamEnvironment.create({ parallelism: 2, batchSize: 16 });
+  const tEnv = TableEnvironment.create(env);
+  tEnv.createTemporaryView('ev', env.fromCollection(evs), { schema: { side: 'STRING', id: 'BIGINT', name: 'STRING', n: 'BIGINT', t: 'TIMESTAMP' }, rowtime: 't', watermarkDelayMs: 0 });
+  tEnv.sql(`CREATE VIEW p AS SELECT id, name, n, t FROM ev WHERE side = 'p'; CREATE VIEW a AS SELECT id, n, t FROM ev WHERE side = 'a'`);
+  const table = tEnv.sqlQuery(`SELECT L.id AS id, L.name AS name, L.total AS lt, R.total AS rt, L.ws AS ws FROM
+      (SELECT id, name, SUM(n) AS total, window_start AS ws, window_end AS we FROM TABLE(TUMBLE(TABLE p, DESCRIPTOR(t), INTERVAL '2' SECOND)) GROUP BY id, name, window_start, window_end) L
+    JOIN
+      (SELECT id, SUM(n) AS total, window_start AS ws, window_end AS we FROM TABLE(TUMBLE(TABLE a, DESCRIPTOR(t), INTERVAL '2' SECOND)) GROUP BY id, window_start, window_end HAVING SUM(n) > 3) R
+    ON L.id = R.id AND L.ws = R.ws AND L.we = R.we WHERE L.total < R.total + 5`);
+  assert.match(table.explain(), /window-join\(TUMBLE\(size=2000ms\), both aggregations in one operator\)/);
+  const sink = new CollectSink<Record<string, unknown>>();
+  tEnv.toDataStream(table).sinkTo(sink);
+  await env.execute();
+  const sums = (side: string, key: (e: Ev) => string) => {
+    const m = new Map<string, { e: Ev; ws: number; total: number }>();
+    for (const e of evs.filter((x) => x.side === side)) {
+      const ws = e.t - (e.t % 2000);
+      const k = `${key(e)}|${ws}`;
+      const g = m.get(k) ?? { e, ws, total: 0 };
+      g.total += e.n;
+      m.set(k, g);
+    }
+    return [...m.values()];
+  };
+  const rights = sums('a', (e) => String(e.id)).filter((g) => g.total > 3);
+  const expected = sums('p', (e) => `${e.id}|${e.name}`).flatMap((l) => rights.filter((r) => r.e.id === l.e.id && r.ws === l.ws && l.total < r.total + 5).map((r) => JSON.stringify({ id: l.e.id, name: l.e.name, lt: l.total, rt: r.total, ws: l.ws })));
+  assert.equal(sink.values.map((r) => JSON.stringify(r)).sort(), expected.sort());
+  assert.ok(expected.length > 20);
+  const twoNames = sums('p', (e) => `${e.id}|${e.name}`).some((x, _i, all) => all.some((y) => y !== x && y.e.id === x.e.id && y.ws === x.ws));
+  assert.ok(twoNames, 'a join key with two left groups in one window');
+});
+
 test.run();
