@@ -20,6 +20,13 @@ interface AggCall {
 export class AggregateCompiler {
   private readonly calls: AggCall[] = [];
   private slots = 0;
+  /** Over a changelog: MIN and MAX keep the multiset of their values, so that a retraction can take one back. */
+  private retracting = false;
+
+  /** Call before `build` when the input is a changelog (see `retractor`). */
+  overChangelog(): void {
+    this.retracting = true;
+  }
 
   constructor(
     private readonly input: Scope,
@@ -58,7 +65,9 @@ export class AggregateCompiler {
 
   private read(c: AggCall): string {
     const s = (i: number) => (this.scalar() ? 'a' : `a[${i}]`);
-    return c.fn === 'AVG' ? `(${s(c.slot)} / ${s(c.slot + 1)})` : s(c.slot);
+    if (c.fn === 'AVG') return `(${s(c.slot + 1)} === 0 ? null : ${s(c.slot)} / ${s(c.slot + 1)})`;
+    if (this.retracting && (c.fn === 'MIN' || c.fn === 'MAX')) return c.fn === 'MIN' ? `(${s(c.slot)}.length ? ${s(c.slot)}[0][0] : null)` : `(${s(c.slot)}.length ? ${s(c.slot)}[${s(c.slot)}.length - 1][0] : null)`;
+    return s(c.slot);
   }
 
   /** The aggregate function over input rows (`r`) computing every registered call. */
@@ -82,12 +91,19 @@ export class AggregateCompiler {
           merge.push(`${s('x')} + ${s('y')}`);
           break;
         case 'SUM':
-          init.push('0');
-          add.push(`{ const ${v} = ${c.arg}; if (${v} != null) ${s('a')} += ${v}; }`);
-          merge.push(`${s('x')} + ${s('y')}`);
+          // NULL until a non-NULL value comes (SUM of no values is NULL).
+          init.push('null');
+          add.push(`{ const ${v} = ${c.arg}; if (${v} != null) ${s('a')} = ${s('a')} === null ? ${v} : ${s('a')} + ${v}; }`);
+          merge.push(`${s('x')} === null ? ${s('y')} : ${s('y')} === null ? ${s('x')} : ${s('x')} + ${s('y')}`);
           break;
         case 'MIN':
         case 'MAX': {
+          if (this.retracting) {
+            init.push('[]');
+            add.push(`{ const ${v} = ${c.arg}; if (${v} != null) ${s('a')} = ${this.k.ref(multisetAdd)}(${s('a')}, ${v}); }`);
+            merge.push('[]'); // window aggregations never run over a changelog
+            break;
+          }
           const better = c.fn === 'MIN' ? '<' : '>';
           init.push('null');
           add.push(`{ const ${v} = ${c.arg}; if (${v} != null && (${s('a')} === null || ${v} ${better} ${s('a')})) ${s('a')} = ${v}; }`);
@@ -121,7 +137,7 @@ export class AggregateCompiler {
 
   /**
    * Takes a row back out of an accumulator (the input is a changelog: -U and -D retract). COUNT,
-   * SUM and AVG retract by subtracting; MIN and MAX would need every value kept, so they refuse.
+   * SUM and AVG retract by subtracting; MIN and MAX take the value out of their multiset.
    */
   retractor(): (r: unknown, a: unknown) => unknown {
     const scalar = this.scalar();
@@ -129,8 +145,8 @@ export class AggregateCompiler {
     for (const c of this.calls) {
       const s = (d: string, i = c.slot) => (scalar ? d : `${d}[${i}]`);
       const v = `v${c.slot}`;
-      if (c.fn === 'MIN' || c.fn === 'MAX') this.input.fail(`${c.fn} over an updating (changelog) input is not supported (COUNT, SUM and AVG are)`, c.fn);
-      if (c.fn === 'COUNT') code.push(c.arg ? `if ((${c.arg}) != null) ${s('a')} -= 1;` : `${s('a')} -= 1;`);
+      if (c.fn === 'MIN' || c.fn === 'MAX') code.push(`{ const ${v} = ${c.arg}; if (${v} != null) ${s('a')} = ${this.k.ref(multisetRemove)}(${s('a')}, ${v}); }`);
+      else if (c.fn === 'COUNT') code.push(c.arg ? `if ((${c.arg}) != null) ${s('a')} -= 1;` : `${s('a')} -= 1;`);
       else if (c.fn === 'SUM') code.push(`{ const ${v} = ${c.arg}; if (${v} != null) ${s('a')} -= ${v}; }`);
       else code.push(`{ const ${v} = ${c.arg}; if (${v} != null) { a[${c.slot}] -= ${v}; a[${c.slot + 1}] -= 1; } }`);
     }
@@ -146,6 +162,34 @@ export class AggregateCompiler {
   static copy(a: unknown): unknown {
     return Array.isArray(a) ? a.slice() : a;
   }
+}
+
+/**
+ * A multiset of values as a sorted array of [value, count] pairs (a new array: the previous
+ * accumulator is kept to retract the previous row). Its size is the number of distinct values of
+ * the group's current rows.
+ */
+function multisetAdd(m: [unknown, number][], v: any): [unknown, number][] {
+  let lo = 0;
+  let hi = m.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((m[mid]![0] as any) < v) lo = mid + 1;
+    else hi = mid;
+  }
+  const out = m.slice();
+  if (lo < m.length && m[lo]![0] === v) out[lo] = [v, m[lo]![1] + 1];
+  else out.splice(lo, 0, [v, 1]);
+  return out;
+}
+
+function multisetRemove(m: [unknown, number][], v: unknown): [unknown, number][] {
+  const i = m.findIndex((e) => e[0] === v);
+  if (i < 0) return m;
+  const out = m.slice();
+  if (m[i]![1] > 1) out[i] = [v, m[i]![1] - 1];
+  else out.splice(i, 1);
+  return out;
 }
 
 /** Whether a SELECT list or HAVING uses an aggregate call. */

@@ -76,6 +76,7 @@ export function resolveColumn(node: any, scope: Scope, k: Constants = new Consta
 
 /** A column's value: the field, or a computed column's expression inlined over the same row. */
 function read(entry: ScopeEntry, col: Column, scope: Scope, k: Constants): Compiled {
+  if (col.inline !== undefined) return { code: isSimple(col.inline) ? col.inline : `(${col.inline})`, type: col.type };
   if (col.computed === undefined) return { code: prop(entry.access, col.name), type: col.type };
   const c = compile(col.computed, { entries: [{ ...entry, columns: entry.columns.filter((x) => x !== col) }], fail: scope.fail }, k);
   return { code: `(${c.code})`, type: col.type };
@@ -109,8 +110,13 @@ export function functionName(node: any): string {
   return (typeof n === 'string' ? n : n?.name?.map((p: any) => p.value).join('.') ?? '').toUpperCase();
 }
 
-/** Compiles an expression AST to JavaScript over the scope's rows. */
-export function compile(node: any, scope: Scope, k: Constants): Compiled {
+/**
+ * Compiles an expression AST to JavaScript over the scope's rows, with SQL's NULL semantics: an
+ * operator or function with a NULL operand gives NULL, and boolean logic is three-valued (TRUE,
+ * FALSE, NULL for unknown). As a `truth` test (WHERE, HAVING, ON, CASE WHEN) the code may give a
+ * falsy value for unknown, which is cheaper, since unknown counts as false there.
+ */
+export function compile(node: any, scope: Scope, k: Constants, truth = false): Compiled {
   const c = (n: any) => compile(n, scope, k);
   switch (node.type) {
     case 'column_ref':
@@ -131,14 +137,12 @@ export function compile(node: any, scope: Scope, k: Constants): Compiled {
       return { code: String(ms), type: NUMBER };
     }
     case 'unary_expr':
-      if (node.operator === 'NOT') return { code: `!(${c(node.expr).code})`, type: BOOLEAN };
-      if (node.operator === '-') {
-        const e = c(node.expr);
-        return { code: `(-${e.code})`, type: e.type };
-      }
+      // NOT unknown is unknown: as a predicate only a FALSE operand makes it hold.
+      if (node.operator === 'NOT') return truth ? { code: `(${c(node.expr).code} === false)`, type: BOOLEAN } : nullIn([c(node.expr)], ([e]) => ({ code: `!${e!.code}`, type: BOOLEAN }), k);
+      if (node.operator === '-') return nullIn([c(node.expr)], ([e]) => ({ code: `(-${e!.code})`, type: e!.type }), k);
       return scope.fail(`unary operator '${node.operator}' is not supported`, node.operator);
     case 'binary_expr':
-      return binary(node, scope, k);
+      return binary(node, scope, k, truth);
     case 'case': {
       const subject = node.expr ? c(node.expr).code : undefined;
       let code = 'null';
@@ -147,7 +151,7 @@ export function compile(node: any, scope: Scope, k: Constants): Compiled {
       const otherwise = node.args.find((a: any) => a.type === 'else');
       if (otherwise) ({ code, type } = c(otherwise.result));
       for (let i = whens.length - 1; i >= 0; i--) {
-        const cond = subject === undefined ? c(whens[i].cond).code : `(${subject}) === (${c(whens[i].cond).code})`;
+        const cond = subject === undefined ? compile(whens[i].cond, scope, k, true).code : `(${subject}) === (${c(whens[i].cond).code})`;
         const r = c(whens[i].result);
         code = `((${cond}) ? ${r.code} : ${code})`;
         if (type === ANY) type = r.type;
@@ -157,18 +161,23 @@ export function compile(node: any, scope: Scope, k: Constants): Compiled {
     case 'cast': {
       const target = String(node.target?.[0]?.dataType ?? '');
       const t = sqlType(target);
-      const e = c(node.expr);
       if (!t) scope.fail(`CAST to '${target}' is not supported`, target);
-      if (t!.kind === 'string') return { code: `String(${e.code})`, type: t! };
-      if (t!.kind === 'boolean') return { code: `Boolean(${e.code})`, type: t! };
-      if (integral(t!)) return { code: `Math.trunc(Number(${e.code}))`, type: t! };
-      return { code: `Number(${e.code})`, type: t! };
+      return nullIn([c(node.expr)], ([e]) => {
+        if (t!.kind === 'string') return { code: `String(${e!.code})`, type: t! };
+        if (t!.kind === 'boolean') return { code: `Boolean(${e!.code})`, type: t! };
+        if (integral(t!)) return { code: `Math.trunc(Number(${e!.code}))`, type: t! };
+        return { code: `Number(${e!.code})`, type: t! };
+      }, k);
     }
     case 'function': {
       const name = functionName(node);
+      // `NOT (x)` reaches here as a call of NOT.
+      if (name === 'NOT' && node.args?.value?.length === 1) return compile({ type: 'unary_expr', operator: 'NOT', expr: node.args.value[0] }, scope, k, truth);
       const fn = FUNCTIONS[name];
       if (!fn) scope.fail(`unknown function ${name} (scalar functions: ${scalarFunctionNames.join(', ')})`, name);
-      return fn!((node.args?.value ?? []).map(c));
+      const args: Compiled[] = (node.args?.value ?? []).map(c);
+      if (name === 'COALESCE') return fn!(args);
+      return nullIn(args, (a) => fn!(a), k);
     }
     case 'aggr_func':
       if (!scope.aggregate) scope.fail(`aggregate ${node.name} is only allowed in SELECT or HAVING of a query with GROUP BY or aggregates`, node.name);
@@ -180,61 +189,108 @@ export function compile(node: any, scope: Scope, k: Constants): Compiled {
   }
 }
 
-function binary(node: any, scope: Scope, k: Constants): Compiled {
+function binary(node: any, scope: Scope, k: Constants, truth: boolean): Compiled {
   const c = (n: any) => compile(n, scope, k);
   const op = String(node.operator).toUpperCase();
+  const bool = (code: string): Compiled => ({ code, type: BOOLEAN });
   if (op === 'BETWEEN' || op === 'NOT BETWEEN') {
-    const x = c(node.left);
     const [lo, hi] = node.right.value.map(c);
-    const code = `((${x.code}) >= (${lo.code}) && (${x.code}) <= (${hi.code}))`;
-    return { code: op === 'BETWEEN' ? code : `!${code}`, type: BOOLEAN };
+    return nullIn([c(node.left), lo, hi], ([x, a, b]) => {
+      const code = `(${x!.code} >= ${a!.code} && ${x!.code} <= ${b!.code})`;
+      return bool(op === 'BETWEEN' ? code : `!${code}`);
+    }, k, truth);
   }
   if (op === 'IN' || op === 'NOT IN') {
-    const x = c(node.left);
     const list = node.right.value.map((v: any) => c(v).code);
-    const code = `(${list.map((v: string) => `(${x.code}) === ${v}`).join(' || ')})`;
-    return { code: op === 'IN' ? code : `!${code}`, type: BOOLEAN };
+    return nullIn([c(node.left)], ([x]) => {
+      const code = `(${list.map((v: string) => `${x!.code} === ${v}`).join(' || ')})`;
+      return bool(op === 'IN' ? code : `!${code}`);
+    }, k, truth);
   }
   if (op === 'IS' || op === 'IS NOT') {
     const x = c(node.left);
-    const code = `((${x.code}) == null)`;
-    return { code: op === 'IS' ? code : `!${code}`, type: BOOLEAN };
+    const code = `(${x.code} == null)`;
+    return bool(op === 'IS' ? code : `!${code}`);
   }
   if (op === 'LIKE' || op === 'NOT LIKE') {
     if (node.right.type !== 'single_quote_string') scope.fail('LIKE needs a string literal pattern', 'LIKE');
     const re = new RegExp(`^${String(node.right.value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 's');
-    const code = `${k.ref(re)}.test(${c(node.left).code})`;
-    return { code: op === 'LIKE' ? code : `!${code}`, type: BOOLEAN };
+    const ref = k.ref(re);
+    return nullIn([c(node.left)], ([x]) => bool(op === 'LIKE' ? `${ref}.test(${x!.code})` : `!${ref}.test(${x!.code})`), k, truth);
+  }
+  if (op === 'AND' || op === 'OR') {
+    const l = compile(node.left, scope, k, truth);
+    const r = compile(node.right, scope, k, truth);
+    // As a truth test unknown may be falsy: plain && and || then agree with SQL.
+    if (truth) return bool(`(${l.code} ${op === 'AND' ? '&&' : '||'} ${r.code})`);
+    return bool(`${k.ref(op === 'AND' ? and3 : or3)}(${l.code}, ${r.code})`);
   }
   const l = c(node.left);
   const r = c(node.right);
+  const cmp = (js: string) => {
+    // x = 'literal' is false (not unknown) for a NULL x: as a truth test, that is the same.
+    if (truth && js === '===' && (neverNull(l.code) || neverNull(r.code))) return bool(`(${l.code} === ${r.code})`);
+    return nullIn([l, r], ([a, b]) => bool(`(${a!.code} ${js} ${b!.code})`), k, truth);
+  };
   switch (op) {
-    case 'AND':
-      return { code: `(${l.code} && ${r.code})`, type: BOOLEAN };
-    case 'OR':
-      return { code: `(${l.code} || ${r.code})`, type: BOOLEAN };
     case '=':
-      return { code: `(${l.code} === ${r.code})`, type: BOOLEAN };
+      return cmp('===');
     case '<>':
     case '!=':
-      return { code: `(${l.code} !== ${r.code})`, type: BOOLEAN };
+      return cmp('!==');
     case '<':
     case '<=':
     case '>':
     case '>=':
-      return { code: `(${l.code} ${op} ${r.code})`, type: BOOLEAN };
+      return cmp(op);
     case '||':
-      return { code: `(String(${l.code}) + String(${r.code}))`, type: STRING };
+      return nullIn([l, r], ([a, b]) => ({ code: `(String(${a!.code}) + String(${b!.code}))`, type: STRING }), k);
     case '+':
     case '-':
     case '*':
-    case '%':
-      return { code: `(${l.code} ${op} ${r.code})`, type: l.type.kind === 'timestamp' && (op === '+' || op === '-') ? l.type : integral(l.type) && integral(r.type) ? NUMBER : DOUBLE };
+    case '%': {
+      const type = l.type.kind === 'timestamp' && (op === '+' || op === '-') ? l.type : integral(l.type) && integral(r.type) ? NUMBER : DOUBLE;
+      return nullIn([l, r], ([a, b]) => ({ code: `(${a!.code} ${op} ${b!.code})`, type }), k);
+    }
     case '/':
-      return integral(l.type) && integral(r.type) ? { code: `Math.trunc(${l.code} / ${r.code})`, type: NUMBER } : { code: `(${l.code} / ${r.code})`, type: DOUBLE };
+      return nullIn([l, r], ([a, b]) => (integral(l.type) && integral(r.type) ? { code: `Math.trunc(${a!.code} / ${b!.code})`, type: NUMBER } : { code: `(${a!.code} / ${b!.code})`, type: DOUBLE }), k);
     default:
       return scope.fail(`operator '${node.operator}' is not supported`, node.operator);
   }
+}
+
+/** SQL's three-valued AND and OR (null is unknown). */
+const and3 = (a: unknown, b: unknown) => (a === false || b === false ? false : a == null || b == null ? null : true);
+const or3 = (a: unknown, b: unknown) => (a === true || b === true ? true : a == null || b == null ? null : false);
+
+/** Code that is a literal, never NULL. */
+const neverNull = (code: string) => /^(-?\d[\d.e+-]*|"(?:[^"\\]|\\.)*"|true|false)$/.test(code);
+/** Code that reads a field (cheap to evaluate twice, no side effects). */
+export const isSimple = (code: string) => /^[A-Za-z_$\u0001][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\]|\["[^"]*"\])*$/.test(code) || neverNull(code);
+
+/**
+ * `body` over the operands, NULL when one of them is NULL. Operands that read a field are checked
+ * in line; others are evaluated once, through a generated function of the operands. As a truth
+ * test, NULL may be given as false.
+ */
+function nullIn(args: Compiled[], body: (a: Compiled[]) => Compiled, k: Constants, truth = false): Compiled {
+  const nullable = args.filter((a) => !neverNull(a.code));
+  if (nullable.length === 0) return body(args);
+  if (args.every((a) => isSimple(a.code))) {
+    const out = body(args);
+    const test = nullable.map((a) => `${a.code} == null`).join(' || ');
+    return { code: truth ? `(!(${test}) && ${out.code})` : `(${test} ? null : ${out.code})`, type: out.type };
+  }
+  const params = args.map((_a, i) => `a${i}`);
+  const inner = body(args.map((a, i) => ({ code: params[i]!, type: a.type })));
+  const test = args.map((a, i) => (neverNull(a.code) ? undefined : `${params[i]} == null`)).filter(Boolean).join(' || ');
+  const fn = toFunction<(...a: unknown[]) => unknown>(params.join(', '), `(${test} ? null : ${inner.code})`, k);
+  return { code: `${k.ref(fn)}(${args.map((a) => a.code).join(', ')})`, type: inner.type };
+}
+
+/** A WHERE / HAVING / ON condition: true when it holds (unknown counts as false). */
+export function predicate(node: any, scope: Scope, k: Constants): string {
+  return compile(node, scope, k, true).code;
 }
 
 /** Builds a function from generated code: `(r) => <code>` with constants `k`. */

@@ -1,10 +1,14 @@
 import { ListStateDescriptor } from '../state/state-descriptor.ts';
 import type { KeyedCoProcessFunction, KeyedProcessContext, ProcessCollector } from '../api/process-function.ts';
-import { compile, columnName, conjuncts, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
+import { compile, predicate, columnName, conjuncts, Constants, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
 import { intervalMs } from './sql-text.ts';
 import { filter, type PlanContext } from './planner.ts';
 import type { Relation } from './relation.ts';
 import { temporalJoin } from './temporal-join.ts';
+import type { BoundedJoinSpec } from './bounded-join.ts';
+import { planFusedWindowJoin } from './window-join.ts';
+import { outerJoin, nullRow } from './outer-join.ts';
+import type { DataStream } from '../api/data-stream.ts';
 
 class NotThisSide extends Error {}
 
@@ -50,6 +54,29 @@ function intervalBounds(cond: any, left: Relation, right: Relation, l: ScopeEntr
 }
 
 /**
+ * `p.t BETWEEN b.t [± a] AND b.col [± c]`, where t are the rowtimes and col another column of the base
+ * row b (Nexmark q4: a bid within its auction's lifetime): a bounded join. Undefined otherwise.
+ */
+function boundedBounds(cond: any, rels: Relation[], es: ScopeEntry[]): { base: 0 | 1; lower: number; upper: any; cond: any } | undefined {
+  if (cond.type !== 'binary_expr' || String(cond.operator).toUpperCase() !== 'BETWEEN') return undefined;
+  const isTime = (n: any, i: number) => n?.type === 'column_ref' && columnName(n) === rels[i]!.rowtime && (!n.table || n.table === es[i]!.alias);
+  for (const probe of [0, 1] as const) {
+    const base = (1 - probe) as 0 | 1;
+    if (!isTime(cond.left, probe)) continue;
+    const [lo, hi] = cond.right.value;
+    let lower: number | undefined;
+    if (isTime(lo, base)) lower = 0;
+    else if (lo?.type === 'binary_expr' && (lo.operator === '+' || lo.operator === '-') && isTime(lo.left, base) && lo.right?.type === 'interval') {
+      const ms = intervalMs(lo.right.expr.value, lo.right.unit);
+      if (ms !== undefined) lower = lo.operator === '+' ? ms : -ms;
+    }
+    if (lower === undefined || sideOf(hi, es[0]!, es[1]!) !== (base === 0 ? 'left' : 'right')) continue;
+    return { base, lower, upper: hi, cond };
+  }
+  return undefined;
+}
+
+/**
  * Plans `a JOIN b ON …` (or `FROM a, b WHERE …`): conditions on one side become filters below
  * the join, equalities between the sides its key. With a BETWEEN on the two time attributes it
  * is an interval join (the existing operator, state dropped as the watermark passes); otherwise a
@@ -58,7 +85,9 @@ function intervalBounds(cond: any, left: Relation, right: Relation, l: ScopeEntr
  */
 export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: (item: any) => Relation): { relation: Relation; rest: any[] } {
   const joinKind = from[1].join;
-  if (joinKind && joinKind !== 'INNER JOIN' && joinKind !== 'JOIN') ctx.fail(`${joinKind} is not supported (INNER JOIN is)`, joinKind.split(' ')[0]);
+  const outer = joinKind === 'LEFT JOIN' ? { left: true, right: false } : joinKind === 'RIGHT JOIN' ? { left: false, right: true } : joinKind === 'FULL JOIN' ? { left: true, right: true } : undefined;
+  if (joinKind && !outer && joinKind !== 'INNER JOIN' && joinKind !== 'JOIN') ctx.fail(`${joinKind} is not supported (INNER, LEFT, RIGHT and FULL OUTER JOIN are)`, joinKind.split(' ')[0]);
+  if (outer && ctx.temporal.some((t) => t.table === from[1].table)) ctx.fail(`${joinKind} with FOR SYSTEM_TIME AS OF is not supported (the temporal join is an inner join)`, joinKind.split(' ')[0]);
   let left = planItem({ ...from[0], join: undefined });
   let right = planItem({ ...from[1], join: undefined });
   if (left.changelog || right.changelog) ctx.fail('joining an updating (changelog) input is not supported', 'JOIN');
@@ -69,14 +98,23 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
   const keys: { l: any; r: any }[] = [];
   const residual: any[] = [];
   let interval: { lower: number; upper: number } | undefined;
-  for (const c of [...conjuncts(from[1].on), ...where]) {
+  let bounded: ReturnType<typeof boundedBounds>;
+  // An outer join's WHERE filters its result (a NULL-padded row may fail it); in its ON, a
+  // condition on a preserved side only decides whether rows match.
+  const after = outer ? where : [];
+  const on = outer ? conjuncts(from[1].on) : [...conjuncts(from[1].on), ...where];
+  for (const c of on) {
     const side = sideOf(c, l, r);
-    if (side === 'left') left = filter(left, c, scopeOf(l), ctx.name);
+    if (outer && (side === 'left' ? outer.left : side === 'right' ? outer.right : false)) residual.push(c);
+    else if (side === 'left') left = filter(left, c, scopeOf(l), ctx.name);
     else if (side === 'right') right = filter(right, c, scopeOf(r), ctx.name);
     else if (c.type === 'binary_expr' && c.operator === '=' && sideOf(c.left, l, r) !== 'both' && sideOf(c.right, l, r) !== 'both' && sideOf(c.left, l, r) !== sideOf(c.right, l, r)) {
       keys.push(sideOf(c.left, l, r) === 'left' ? { l: c.left, r: c.right } : { l: c.right, r: c.left });
-    } else if (!interval && (interval = intervalBounds(c, left, right, l, r))) continue;
-    else residual.push(c);
+    } else if (!outer && !interval && (interval = intervalBounds(c, left, right, l, r))) continue;
+    else {
+      if (!bounded && !outer) bounded = boundedBounds(c, [left, right], [l, r]);
+      residual.push(c);
+    }
   }
   if (keys.length === 0) ctx.fail('a join needs an equality between the two inputs (a cross join is not supported)', 'JOIN');
   const k = new Constants();
@@ -85,10 +123,14 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
     return toFunction<(v: unknown) => unknown>('r', codes.length === 1 ? codes[0]! : `JSON.stringify([${codes.join(', ')}])`, k);
   };
   const entries = [{ ...l, access: 'r[0]' }, { ...r, access: 'r[1]' }];
-  const check = residual.length ? toFunction<(t: unknown[]) => boolean>('r', residual.map((c) => `(${compile(c, { entries, fail: ctx.fail }, k).code})`).join(' && '), k) : undefined;
+  const check = residual.length ? toFunction<(t: unknown[]) => boolean>('r', residual.map((c) => `(${predicate(c, { entries, fail: ctx.fail }, k)})`).join(' && '), k) : undefined;
   const columns = [...left.columns, ...right.columns];
   const lk = keyFn('l', l);
   const rk = keyFn('r', r);
+  if (outer) {
+    const stream = left.stream.connect(right.stream).keyBy(lk, rk).process(outerJoin(outer, check, nullRow(left.columns), nullRow(right.columns)), `${ctx.name}:${joinKind!.split(' ')[0]!.toLowerCase()}-outer-join`);
+    return { relation: { stream, entries, columns, changelog: true }, rest: after };
+  }
   const temporal = ctx.temporal.find((t) => t.table === from[1].table);
   if (temporal) {
     const key = right.primaryKey;
@@ -109,6 +151,41 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
     }, `${ctx.name}:interval-join[${lower}, ${upper}]ms`);
     return { relation: { stream, entries, columns, changelog: false }, rest: [] };
   }
+  if (bounded && !interval && !left.window && !right.window) {
+    const baseRel = bounded.base === 0 ? left : right;
+    const baseE = { ...(bounded.base === 0 ? l : r), access: 'r' };
+    const probeRel = bounded.base === 0 ? right : left;
+    const probeE = { ...(bounded.base === 0 ? r : l), access: 'r' };
+    const timeOf = (rel: Relation, e: ScopeEntry) => toFunction<(v: unknown) => number>('r', compile({ type: 'column_ref', table: null, column: rel.rowtime }, scopeOf(e), k).code, k);
+    const side = bounded.base === 0 ? 'l' : 'r';
+    const baseJoinColumns = keys.every((x) => x[side].type === 'column_ref') ? keys.map((x) => columnName(x[side])) : undefined;
+    const others = residual.filter((c) => c !== bounded!.cond);
+    const spec: BoundedJoinSpec = {
+      left: left.stream,
+      right: right.stream,
+      leftKey: lk,
+      rightKey: rk,
+      entries,
+      base: bounded.base,
+      lower: bounded.lower,
+      baseTime: timeOf(baseRel, baseE),
+      upper: toFunction<(v: unknown) => number>('r', compile(bounded.upper, scopeOf(baseE), k).code, k),
+      probeTime: timeOf(probeRel, probeE),
+      baseJoinColumns,
+      check: others.length ? toFunction<(t: unknown[]) => boolean>('r', others.map((c) => `(${predicate(c, { entries, fail: ctx.fail }, k)})`).join(' && '), k) : undefined,
+      name: ctx.name,
+    };
+    // The stream is built only if no GROUP BY takes the join as one operator.
+    let built: DataStream<unknown[]> | undefined;
+    const relation = { entries, columns, changelog: false, windowEnd: undefined, boundedJoin: spec } as Relation;
+    Object.defineProperty(relation, 'stream', {
+      enumerable: true,
+      get: () => (built ??= left.stream.connect(right.stream).keyBy(lk, rk).process(regularJoin(check, false), `${ctx.name}:join`)),
+    });
+    return { relation, rest: [] };
+  }
+  const fused = !interval && !bounded ? planFusedWindowJoin(left, right, keys, entries, check, ctx.name) : undefined;
+  if (fused) return { relation: fused, rest: [] };
   // Two window aggregations joined on their window ends: every row of a key is final, so the key's state goes when its window closes.
   const windowJoin = left.windowEnd !== undefined && right.windowEnd !== undefined && keys.some((x) => x.l.type === 'column_ref' && columnName(x.l) === left.windowEnd && x.r.type === 'column_ref' && columnName(x.r) === right.windowEnd);
   const stream = left.stream.connect(right.stream).keyBy(lk, rk).process(regularJoin(check, windowJoin), `${ctx.name}:${windowJoin ? 'window-join' : 'join'}`);

@@ -1,11 +1,11 @@
-import { compile, columnName, conjuncts, Constants, toFunction, type Scope } from './expressions.ts';
+import { compile, columnName, conjuncts, Constants, predicate, toFunction, type Scope, type ScopeEntry } from './expressions.ts';
 import { hasAggregate } from './aggregates.ts';
 import { planGroupBy, type SelectItem } from './group-by.ts';
 import { isWindowTvf, planWindowTvf, materializeWindow } from './window-tvf.ts';
 import { planJoin } from './joins.ts';
 import { planTopN, rankFilter, type TopNSpec } from './top-n.ts';
 import { planOverAggregate, hasOverAggregate } from './over-aggregate.ts';
-import type { Relation } from './relation.ts';
+import { RECORD, copyRelation, lazyRelation, type Relation } from './relation.ts';
 import type { TemporalClause } from './sql-text.ts';
 import type { Change } from './changelog.ts';
 
@@ -69,9 +69,7 @@ function planItem(item: any, ctx: PlanContext, topN: TopNSpec | undefined): Rela
   if (item.table) return ctx.table(item.table, item.as ?? item.table);
   if (isWindowTvf(item)) return planWindowTvf(item, ctx.table, { entries: [], fail: ctx.fail }, ctx.sessionPartitions);
   if (item.expr?.ast) {
-    const rel = planSelect(item.expr.ast, ctx, topN);
-    const alias = item.as ?? undefined;
-    return { ...rel, entries: rel.entries.map((e) => ({ ...e, alias })) };
+    return withAlias(planSelect(item.expr.ast, ctx, topN), item.as ?? undefined);
   }
   return ctx.fail('unsupported FROM item: use a table, a view, a subquery or TABLE(TUMBLE|HOP|SESSION(…))', 'FROM');
 }
@@ -97,28 +95,67 @@ export function selectItems(columns: any[], rel: Relation, ctx: PlanContext): Se
   return items;
 }
 
+/** The relation seen under another alias (a fusable projection stays unbuilt). */
+export function withAlias(rel: Relation, alias: string | undefined): Relation {
+  const aliased = (es: ScopeEntry[]) => es.map((e) => ({ ...e, alias }));
+  return copyRelation(rel, { entries: aliased(rel.entries), ...(rel.fusable ? { fusable: { input: rel.fusable.input, entries: aliased(rel.fusable.entries), k: rel.fusable.k } } : {}) });
+}
+
+/** Generated code over {@link RECORD} as code over the parameter `r`. */
+const overR = (code: string) => code.split(RECORD).join('r');
+
 /** A WHERE conjunct as a filter over the relation's records (changes: over their rows). */
 export function filter(rel: Relation, cond: any, scope: Scope, name: string): Relation {
+  if (rel.fusable) {
+    // Below the projection: the condition reads the projected columns' code over the input record.
+    const { input, entries, k } = rel.fusable;
+    const fn = toFunction<(r: unknown) => boolean>('r', `!!(${overR(predicate(cond, { entries, fail: scope.fail }, k))})`, k);
+    const filtered = { ...input, stream: input.stream.filter(fn, `${name}:where`) };
+    return fusableProjection(rel, filtered, entries, k, name);
+  }
   const k = new Constants();
-  const c = compile(cond, scope, k);
-  const fn = toFunction<(r: unknown) => boolean>('r', `!!(${c.code})`, k);
+  const fn = toFunction<(r: unknown) => boolean>('r', `!!(${predicate(cond, scope, k)})`, k);
   const stream = rel.changelog ? rel.stream.filter((ch: Change) => fn(ch.row), `${name}:where`) : rel.stream.filter(fn, `${name}:where`);
-  return { ...rel, stream };
+  // Filtered: no longer the unbuilt operator a join or GROUP BY could fuse with.
+  return { ...rel, stream, windowAggregate: undefined, boundedJoin: undefined };
+}
+
+/** A projection of `input`'s records whose stream (one generated map) is built only if read. */
+function fusableProjection(meta: Omit<Relation, 'stream'>, input: Relation, entries: ScopeEntry[], k: Constants, name: string): Relation {
+  const build = () => {
+    const cols = entries[0]!.columns;
+    const fn = toFunction<(r: unknown) => unknown>('r', `({ ${cols.map((c) => `${JSON.stringify(c.name)}: ${overR(c.inline!)}`).join(', ')} })`, k);
+    return input.stream.map(fn, `${name}:select`);
+  };
+  const { fusable: _f, boundedJoin: _b, ...rest } = Object.fromEntries(Object.entries(Object.getOwnPropertyDescriptors(meta)).filter(([key]) => key !== 'stream').map(([key, d]) => [key, d.value])) as Relation;
+  return lazyRelation({ ...rest, fusable: { input, entries, k } }, build);
 }
 
 /** The SELECT list as one generated map (or nothing, when it selects every column unchanged). */
 export function project(rel: Relation, items: SelectItem[], scope: Scope, name: string): Relation {
-  const k = new Constants();
-  const compiled = items.map((it) => ({ name: it.name, c: compile(it.expr, scope, k), plain: it.expr.type === 'column_ref' ? columnName(it.expr) : undefined }));
+  // Over a fusable projection, its constants are shared: the columns' code refers to them.
+  const k = rel.fusable?.k ?? new Constants();
+  // Over a projection not yet run, or over plain rows: compile over the input record so that a
+  // further projection or filter fuses into the same map.
+  const fusing = !rel.changelog && !rel.window && (rel.fusable !== undefined || (rel.entries.length === 1 && rel.entries[0]!.access === 'r'));
+  const fuseEntries = rel.fusable ? rel.fusable.entries : rel.entries.map((e) => ({ ...e, access: RECORD }));
+  const compileScope: Scope = fusing ? { entries: fuseEntries, fail: scope.fail } : scope;
+  const compiled = items.map((it) => ({ name: it.name, c: compile(it.expr, compileScope, k), plain: it.expr.type === 'column_ref' ? columnName(it.expr) : undefined }));
   const columns = compiled.map((x) => ({ name: x.name, type: x.c.type }));
   const renamed = (col: string | undefined) => (col === undefined ? undefined : compiled.find((x) => x.plain === col)?.name);
   const extra = { rowtime: renamed(rel.rowtime), windowEnd: renamed(rel.windowEnd), upsertKey: rel.upsertKey?.every((u) => renamed(u) !== undefined) ? rel.upsertKey.map((u) => renamed(u)!) : undefined };
   // Selecting every stored column unchanged (computed columns are not stored) passes the records on as they are.
   const stored = rel.columns.filter((c) => c.computed === undefined);
-  const identity = rel.entries.length === 1 && rel.entries[0]!.access === 'r' && compiled.length === stored.length && compiled.every((x, i) => x.plain === stored[i]!.name && x.name === x.plain);
+  const identity = !rel.fusable && rel.entries.length === 1 && rel.entries[0]!.access === 'r' && compiled.length === stored.length && compiled.every((x, i) => x.plain === stored[i]!.name && x.name === x.plain);
   const entries = [{ alias: undefined, columns, access: 'r' }];
   if (identity) return { ...rel, ...extra, entries: [{ alias: undefined, columns: stored, access: 'r' }], columns: stored, window: undefined };
-  const fn = toFunction<(r: unknown) => unknown>('r', `({ ${compiled.map((x) => `${JSON.stringify(x.name)}: ${x.c.code}`).join(', ')} })`, k);
-  const stream = rel.changelog ? rel.stream.map((ch: Change) => ({ kind: ch.kind, row: fn(ch.row) }), `${name}:select`) : rel.stream.map(fn, `${name}:select`);
+  if (fusing) {
+    const input = rel.fusable ? rel.fusable.input : rel;
+    const inlineEntries = [{ alias: undefined, columns: compiled.map((x) => ({ name: x.name, type: x.c.type, inline: x.c.code })), access: RECORD }];
+    return fusableProjection({ entries, columns, changelog: false, ...extra }, input, inlineEntries, k, name);
+  }
+  const fn = toFunction<(r: unknown) => unknown>('r', `({ ${compiled.map((x) => `${JSON.stringify(x.name)}: ${fusing ? overR(x.c.code) : x.c.code}`).join(', ')} })`, k);
+  const source = fusing && rel.fusable ? rel.fusable.input.stream : rel.stream;
+  const stream = rel.changelog ? source.map((ch: Change) => ({ kind: ch.kind, row: fn(ch.row) }), `${name}:select`) : source.map(fn, `${name}:select`);
   return { stream, entries, columns, changelog: rel.changelog, ...extra };
 }

@@ -16,6 +16,8 @@ export interface Column {
   type: SqlType;
   /** A computed column: its SQL expression (AST) over the other columns, evaluated where it is read. */
   computed?: any;
+  /** In a fusable projection's scope: the column's generated code over the input record (see `RECORD`). */
+  inline?: string;
 }
 
 /** The columns of a table, which of them is its event-time attribute, and its primary key. */

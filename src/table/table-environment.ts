@@ -13,6 +13,7 @@ import { sqlType, describeColumns, type Column, type SqlType, type Schema } from
 import { columnName } from './expressions.ts';
 import { tableSource, tableSink, changeText } from './connectors.ts';
 import { explainPlan } from './explain.ts';
+import { withAlias } from './planner.ts';
 import type { Change } from './changelog.ts';
 
 /** A query's result as a value: plan more SQL on it, explain it, or turn it into a DataStream. */
@@ -275,7 +276,7 @@ export class TableEnvironment {
       else rel = entry.relation;
       this.planned.set(name, rel);
     }
-    return { ...rel, entries: rel.entries.map((e) => ({ ...e, alias: alias ?? name })) };
+    return withAlias(rel, alias ?? name);
   }
 
   private scan(def: TableDefinition, fail: (m: string, w?: string) => never): Relation {

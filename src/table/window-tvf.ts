@@ -39,7 +39,7 @@ export function planWindowTvf(item: any, table: (name: string, alias?: string) =
   let window: WindowTvf;
   if (kind === 'TUMBLE') {
     if (ms.length < 1 || ms.length > 2) scope.fail('TUMBLE(TABLE t, DESCRIPTOR(ts), size [, offset])', kind);
-    window = { kind, assigner: TumblingEventTimeWindows.of(ms[0]!, ms[1] ?? 0), describe: `TUMBLE(size=${ms[0]}ms)` };
+    window = { kind, assigner: TumblingEventTimeWindows.of(ms[0]!, ms[1] ?? 0), describe: `TUMBLE(size=${ms[0]}ms)`, tumble: { size: ms[0]!, offset: ms[1] ?? 0 } };
   } else if (kind === 'HOP') {
     if (ms.length < 2 || ms.length > 3) scope.fail('HOP(TABLE t, DESCRIPTOR(ts), slide, size [, offset])', kind);
     window = { kind, assigner: SlidingEventTimeWindows.of(ms[1]!, ms[0]!, ms[2] ?? 0), describe: `HOP(size=${ms[1]}ms, slide=${ms[0]}ms, shared slices)` };

@@ -31,7 +31,7 @@ const cases: [string, string, number, number, RegExp][] = [
   ['a column neither grouped nor aggregated', 'SELECT auction,\n price FROM bids GROUP BY auction', 2, 2, /in a GROUP BY query a column must be grouped or aggregated/],
   ['a temporal join with the alias before FOR SYSTEM_TIME', 'SELECT * FROM bids b\n  JOIN bids c FOR SYSTEM_TIME AS OF b.ts ON b.auction = c.auction', 2, 15, /FOR SYSTEM_TIME AS OF must follow a table name/],
   ['a temporal join on a table without a primary key', 'SELECT * FROM bids AS b\n  JOIN bids FOR SYSTEM_TIME AS OF b.ts AS c ON b.auction = c.auction', 2, 17, /must be a versioned table: declare its PRIMARY KEY/],
-  ['an outer join', 'SELECT a.auction FROM bids a LEFT JOIN bids b ON a.auction = b.auction', 1, 30, /LEFT JOIN is not supported/],
+  ['a cross join', 'SELECT a.auction FROM bids a CROSS JOIN bids b', 1, 30, /CROSS JOIN is not supported \(INNER, LEFT, RIGHT and FULL OUTER JOIN are\)/],
   ['an OVER aggregation not ordered by the time attribute', 'SELECT auction, SUM(price) OVER (PARTITION BY auction ORDER BY price ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s FROM bids', 1, 55, /must order by the time attribute 'ts' ascending/],
   ['a Top-N without its bound', 'SELECT * FROM (SELECT auction, ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price) AS rn FROM bids)', 1, 91, /WHERE rn <= N/],
 ];
