@@ -1,6 +1,6 @@
 import type { Collector } from '../../src/runtime/collector.ts';
 import type { WindowEmitter } from './window-emitter.ts';
-import { MinHeap } from '../../src/time/min-heap.ts';
+import { DueQueue, type DueEntry } from './due-queue.ts';
 
 interface Session<ACC> {
   start: number;
@@ -9,32 +9,59 @@ interface Session<ACC> {
   fired: boolean;
 }
 
-/** A key's sessions in start order, and the time its one live timer is set for (Infinity: none). */
-interface KeySessions<K, ACC> {
-  key: K;
-  list: Session<ACC>[];
-  timer: number;
+/** A key's sessions in start order, queued at the earliest time one of them is due. */
+class KeySessions<K, ACC> implements DueEntry {
+  due = Infinity;
+  seq = 0;
+  queued: 0 | 1 | 2 = 0;
+  prev: this | null = null;
+  next: this | null = null;
+  list: Session<ACC>[] = [];
   /** The sweep count when the list last became empty. */
-  emptiedIn: number;
+  emptiedIn = 0;
+  constructor(readonly key: K) {}
 }
+
+/** A checkpoint's sessions: per key its sessions, and the keys' due times in firing order. */
+interface StoredSessions<K, ACC> {
+  sessions: Array<[K, Session<ACC>[]]>;
+  timers: Array<[K, number]>;
+}
+
+/** A local snapshot's sessions as columns, keys in firing order: key i has counts[i] sessions, in start order. */
+interface SessionColumns<K, ACC> {
+  columns: 1;
+  keys: K[];
+  dues: number[];
+  counts: number[];
+  starts: number[];
+  ends: number[];
+  accs: ACC[];
+  fired: number[];
+}
+
+/** Records added before a local snapshot may keep primitive accumulators by reference (the kind of accumulator shows by then). */
+const BY_REFERENCE_PROBATION = 1024;
 
 /**
  * Event-time session windows: per key, a record opens [ts, ts + gap) and merges with every
  * session it overlaps (accumulators merge). A session fires when the watermark passes its end;
  * within the allowed lateness a late record merges in and the session fires again.
  *
- * Each key has at most one live timer (the earliest time one of its sessions is due), kept on
- * the key's own entry so a record costs one Map lookup; a record that only extends a session
- * updates it in place, so the common in-order case allocates nothing.
+ * Each key's entry sits in a {@link DueQueue} at the exact time its earliest session is due, so a
+ * watermark takes the due keys off the queue's front (no timer per record or per session, no
+ * stale timers): a record that extends a session moves its key to the queue's tail, a few pointer
+ * writes. A record costs one Map lookup, and the common in-order case allocates only a new session.
  */
 export class SessionWindows<T, K, ACC, OUT> {
   private keys = new Map<K, KeySessions<K, ACC>>();
-  /** Key entries by the time the watermark must reach for them to be looked at (no Map lookup to find them); an entry whose time is not its `timer` is stale. */
-  private timers = new MinHeap<KeySessions<K, ACC>>();
+  private queue = new DueQueue<KeySessions<K, ACC>>();
   /** Keys emptied since the last sweep of idle entries (an upper bound: some have sessions again). */
   private emptied = 0;
   /** Sweeps of idle entries so far. */
   private sweeps = 0;
+  private adds = 0;
+  private objectAccumulators = false;
   firings = 0;
 
   constructor(
@@ -48,10 +75,11 @@ export class SessionWindows<T, K, ACC, OUT> {
     if (!(gap > 0)) throw new RangeError(`session gap must be a positive number of ms, got ${gap}`);
     const start = ts;
     const end = ts + gap;
-    if (end - 1 + this.lateness <= watermark) return false;
+    const lateness = this.lateness;
+    if (end - 1 + lateness <= watermark) return false;
     const agg = this.emitter.aggregate;
     let entry = this.keys.get(key);
-    if (entry === undefined) this.keys.set(key, (entry = { key, list: [], timer: Infinity, emptiedIn: 0 }));
+    if (entry === undefined) this.keys.set(key, (entry = new KeySessions<K, ACC>(key)));
     const list = entry.list;
     let first = -1;
     let overlaps = 0;
@@ -83,36 +111,29 @@ export class SessionWindows<T, K, ACC, OUT> {
       }
       if (overlaps > 1) list.splice(first + 1, overlaps - 1);
     }
+    const acc = session.acc;
+    if ((typeof acc === 'object' && acc !== null) || typeof acc === 'function') this.objectAccumulators = true;
+    this.adds++;
     if (session.end - 1 <= watermark) {
       // The session already closed: a late firing with the updated result.
-      this.emitter.emit(key, session.acc, { start: session.start, end: session.end }, watermark, out);
+      this.emitter.emit(key, acc, { start: session.start, end: session.end }, watermark, out);
       session.fired = true;
       this.firings++;
     }
-    this.schedule(entry, session.fired ? session.end - 1 + this.lateness : session.end - 1);
+    let due = session.fired ? session.end - 1 + lateness : session.end - 1;
+    if (list.length > 1) for (const s of list) due = Math.min(due, s.fired ? s.end - 1 + lateness : s.end - 1);
+    if (entry.queued === 0 || entry.due !== due) this.queue.schedule(entry, due);
     return true;
   }
 
-  private schedule(entry: KeySessions<K, ACC>, time: number): void {
-    if (entry.timer <= time) return;
-    entry.timer = time;
-    this.timers.push(time, entry);
-  }
-
   advance(watermark: number, out: Collector<OUT>): void {
-    while (this.timers.size > 0 && this.timers.peekTime() <= watermark) {
-      const time = this.timers.peekTime();
-      const entry = this.timers.pop()!;
-      // Stale: rescheduled earlier since, or emptied (and perhaps swept and replaced by a new entry).
-      if (entry.timer !== time) continue;
-      entry.timer = Infinity;
-      this.visit(entry, watermark, out);
-    }
+    for (let entry = this.queue.takeDue(watermark); entry !== null; entry = this.queue.takeDue(watermark)) this.visit(entry, watermark, out);
   }
 
-  /** Fires the key's sessions the watermark closed, drops those past their lateness, and schedules the next look. */
+  /** Fires the key's sessions the watermark closed, drops those past their lateness, and queues the key again for the next. */
   private visit(entry: KeySessions<K, ACC>, watermark: number, out: Collector<OUT>): void {
     const { key, list } = entry;
+    const lateness = this.lateness;
     let next = Infinity;
     let kept = 0;
     for (let i = 0; i < list.length; i++) {
@@ -122,14 +143,14 @@ export class SessionWindows<T, K, ACC, OUT> {
         s.fired = true;
         this.firings++;
       }
-      if (s.end - 1 + this.lateness > watermark) {
+      if (s.end - 1 + lateness > watermark) {
         list[kept++] = s;
-        const due = s.fired ? s.end - 1 + this.lateness : s.end - 1;
+        const due = s.fired ? s.end - 1 + lateness : s.end - 1;
         if (due < next) next = due;
       }
     }
     while (list.length > kept) list.pop(); // pops keep a small backing store; setting the length freed it (a runtime call), and the next push allocated one
-    if (kept > 0) this.schedule(entry, next);
+    if (kept > 0) this.queue.schedule(entry, next);
     else {
       entry.emptiedIn = this.sweeps;
       if (++this.emptied > 4096 && this.emptied > 4 * this.keys.size) this.dropIdleKeys();
@@ -152,35 +173,92 @@ export class SessionWindows<T, K, ACC, OUT> {
 
   /** The time of the next session timer, or undefined. */
   nextFiring(): number | undefined {
-    while (this.timers.size > 0 && this.timers.peekItem()!.timer !== this.timers.peekTime()) this.timers.pop();
-    return this.timers.size > 0 ? this.timers.peekTime() : undefined;
+    return this.queue.peekDue();
   }
 
-  snapshot(): unknown {
+  /** For checkpoints: each key's sessions (copies) and due time, keys in firing order. */
+  snapshot(): StoredSessions<K, ACC> {
     const sessions: Array<[K, Session<ACC>[]]> = [];
     const timers: Array<[K, number]> = [];
-    for (const [k, e] of this.keys) {
-      if (e.list.length === 0) continue;
-      sessions.push([k, e.list]);
-      if (e.timer !== Infinity) timers.push([k, e.timer]);
+    for (const e of this.queue.inOrder()) {
+      sessions.push([e.key, e.list.map((s) => ({ start: s.start, end: s.end, acc: s.acc, fired: s.fired }))]);
+      timers.push([e.key, e.due]);
     }
     return { sessions, timers };
   }
 
+  /**
+   * Local snapshots may keep these columns by reference (see `Operator.snapshotByReference`) when
+   * every accumulator is a primitive: the columns are copies, and nothing changes a primitive in place.
+   */
+  snapshotByReference(): boolean {
+    return !this.objectAccumulators && !this.emitter.mutatesOnFire && this.adds >= BY_REFERENCE_PROBATION;
+  }
+
+  /** The whole state as columns (a local snapshot; sessions are few, so there is no delta to track). */
+  snapshotDelta(): SessionColumns<K, ACC> {
+    const c: SessionColumns<K, ACC> = { columns: 1, keys: [], dues: [], counts: [], starts: [], ends: [], accs: [], fired: [] };
+    for (let e = this.queue.inOrder(), i = 0; i < e.length; i++) {
+      const { key, list, due } = e[i]!;
+      c.keys.push(key);
+      c.dues.push(due);
+      c.counts.push(list.length);
+      for (let j = 0; j < list.length; j++) {
+        const s = list[j]!;
+        c.starts.push(s.start);
+        c.ends.push(s.end);
+        c.accs.push(s.acc);
+        c.fired.push(s.fired ? 1 : 0);
+      }
+    }
+    return c;
+  }
+
+  restoreDelta(delta: unknown): void {
+    const c = delta as SessionColumns<K, ACC> | StoredSessions<K, ACC> | null;
+    if (c === null || !('columns' in c)) {
+      this.restore(c);
+      return;
+    }
+    this.reset();
+    let at = 0;
+    for (let i = 0; i < c.keys.length; i++) {
+      const entry = new KeySessions<K, ACC>(c.keys[i]!);
+      for (let n = c.counts[i]!; n > 0; n--, at++) entry.list.push({ start: c.starts[at]!, end: c.ends[at]!, acc: c.accs[at]!, fired: c.fired[at] === 1 });
+      this.keys.set(entry.key, entry);
+      this.queue.schedule(entry, c.dues[i]!);
+    }
+  }
+
+  clearDelta(): void {}
+
   /** Restores from several old subtasks' snapshots (rescaling), keeping the keys this subtask owns. */
   restoreFiltered(states: unknown[], owns: (key: K) => boolean): void {
-    const parts = states as Array<{ sessions: Array<[K, Session<ACC>[]]>; timers: Array<[K, number]> } | null>;
+    const parts = states as Array<StoredSessions<K, ACC> | null>;
     this.restore({ sessions: parts.flatMap((p) => p?.sessions.filter(([k]) => owns(k)) ?? []), timers: parts.flatMap((p) => p?.timers.filter(([k]) => owns(k)) ?? []) });
   }
 
   restore(state: unknown): void {
-    const s = state as { sessions: Array<[K, Session<ACC>[]]>; timers: Array<[K, number]> } | null;
-    this.keys = new Map((s?.sessions ?? []).map(([k, list]) => [k, { key: k, list, timer: Infinity, emptiedIn: 0 }]));
-    this.timers = new MinHeap<KeySessions<K, ACC>>();
+    const s = state as StoredSessions<K, ACC> | null;
+    this.reset();
+    for (const [k, list] of s?.sessions ?? []) {
+      const entry = new KeySessions<K, ACC>(k);
+      entry.list = list.map((x) => ({ start: x.start, end: x.end, acc: x.acc, fired: x.fired }));
+      this.keys.set(k, entry);
+    }
+    // Snapshots of earlier versions may hold a key's timer earlier than its sessions are due: the visit then only queues it again.
     for (const [k, t] of s?.timers ?? []) {
       const entry = this.keys.get(k);
-      if (entry) this.schedule(entry, t);
+      if (entry && entry.list.length > 0 && (entry.queued === 0 || t < entry.due)) this.queue.schedule(entry, t);
     }
+    // A key with sessions and no timer would never fire: look at it at its first session's end.
+    for (const entry of this.keys.values()) if (entry.queued === 0 && entry.list.length > 0) this.queue.schedule(entry, Math.min(...entry.list.map((x) => x.end - 1)));
+  }
+
+  private reset(): void {
+    this.keys = new Map();
+    this.queue = new DueQueue<KeySessions<K, ACC>>();
+    this.emptied = 0;
   }
 }
 
