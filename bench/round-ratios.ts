@@ -33,18 +33,20 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
  * seconds (every thread) and the main thread's CPU seconds; each as the median over the rounds
  * and the spread (lowest, highest round). On a machine others load, wall time mostly measures
  * waiting for a core; CPU seconds measure the work (a worker thread's share shows as the
- * difference between the process and main-thread ratios).
+ * difference between the process and main-thread ratios). `wallOnly`: for systems that run in
+ * processes of their own (the bench process's CPU is not theirs).
  */
-export function roundRatios(scenario: string, system: string, baseline: string, runs: Map<string, BenchRow[]>): RoundRatio[] {
+export function roundRatios(scenario: string, system: string, baseline: string, runs: Map<string, BenchRow[]>, wallOnly = false): RoundRatio[] {
   const a = runs.get(system) ?? [];
   const b = runs.get(baseline) ?? [];
   const n = Math.min(a.length, b.length);
   if (n === 0) return [];
-  const measures: Array<[string, (r: BenchRow) => number | undefined]> = [
+  const all: Array<[string, (r: BenchRow) => number | undefined]> = [
     ['wall', (r) => r.seconds],
     ['cpu', (r) => num(r.extra?.cpuSeconds)],
     ['main-thread cpu', (r) => num(r.extra?.mainCpuSeconds)],
   ];
+  const measures = wallOnly ? all.slice(0, 1) : all;
   const out: RoundRatio[] = [];
   for (const [by, seconds] of measures) {
     const values: number[] = [];

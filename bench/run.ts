@@ -70,7 +70,7 @@ for (const s of selected) {
     console.error(`\n!!! ${s.name}: THE SYSTEMS' RESULTS DIFFER, its ratios are not written:\n${differ.map((d) => `  ${d}`).join('\n')}\n`);
   }
   for (const [, all] of runs) rows.push(medianRun(all));
-  if (!differ.length) roundRatiosOf.push(...weirAgainstBaselines(s.name, Object.keys(s.systems), runs));
+  if (!differ.length) roundRatiosOf.push(...weirAgainstBaselines(s.name, Object.keys(s.systems), runs, (s.coldSystems ?? []).length > 0));
 }
 
 /** The run of median throughput, with every run's seconds in `extra.runSeconds` (space-separated, in run order). */
@@ -155,10 +155,10 @@ if (selected.some((s) => s.name === 'state-scale')) console.log(`wrote ${writeSt
 if (selected.some((s) => s.name.startsWith('nexmark-q'))) for (const written of writeNexmarkReport(result.rows, result.machine)) console.log(`wrote ${written}`);
 
 /** Every Weir variant against every baseline of the scenario, round by round (see `roundRatios`). */
-function weirAgainstBaselines(scenario: string, systems: string[], runs: Map<string, BenchRow[]>): RoundRatio[] {
+function weirAgainstBaselines(scenario: string, systems: string[], runs: Map<string, BenchRow[]>, wallOnly: boolean): RoundRatio[] {
   const weirs = systems.filter((x) => x.startsWith('weir') && runs.has(x));
   const bases = systems.filter((x) => runs.has(x) && (!x.startsWith('weir') || x === 'weir-none' || x === 'weir-off' || (x === 'weir' && runs.has('weir-sql'))));
-  return weirs.flatMap((w) => bases.filter((b) => b !== w).flatMap((b) => roundRatios(scenario, w, b, runs)));
+  return weirs.flatMap((w) => bases.filter((b) => b !== w).flatMap((b) => roundRatios(scenario, w, b, runs, wallOnly)));
 }
 
 function gitCommit(): string {
