@@ -32,7 +32,7 @@ async function run(keys: number) {
     .window(TumblingEventTimeWindows.of(100_000))
     .aggregate(highest, undefined, 'highest')
     // An actor of its own, which logs its input (behind this generator it would join the source's chain).
-    .disableChaining()
+    .startNewChain()
     .sinkTo(sink);
   const job = env.executeAsync('snapshot-cadence');
   await job.done;
