@@ -15,7 +15,7 @@ export function checkResults(s: Pick<Scenario, 'systems' | 'resultGroups'>, runs
   for (const group of groups) {
     const seen = group.flatMap((system) => (runs.get(system) ?? []).map((r, k) => ({ system, run: k + 1, result: String(r.extra?.result) })));
     if (new Set(seen.map((x) => x.result)).size > 1) differ.push(seen.map((x) => `${x.system} (run ${x.run}): ${x.result}`).join('; '));
-    else if (seen.length) equal.push(`results equal (${group.join(', ')}): ${seen[0]!.result} (rows:hash:hash)`);
+    else if (seen.length) equal.push(`results equal (${group.filter((x) => runs.has(x)).join(', ')}): ${seen[0]!.result} (rows:hash:hash)`);
   }
   return { equal, differ };
 }

@@ -1,5 +1,6 @@
 import { scenarios } from './scenarios/index.ts';
 import { warmupEvents, type BenchRow } from './scenario.ts';
+import { mainThreadCpuSeconds } from './round-ratios.ts';
 
 /**
  * Runs one system of one scenario in this process and prints its row as JSON on the last line.
@@ -24,6 +25,7 @@ const sampler = setInterval(() => {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 }, 20);
 const cpuStart = process.cpuUsage();
+const mainStart = mainThreadCpuSeconds();
 const started = performance.now();
 const result = await scenario.systems[system!]!(events);
 const handled = typeof result === 'number' ? result : result.handled;
@@ -33,6 +35,7 @@ if (typeof result === 'number' || typeof result.digest !== 'string') {
 }
 const seconds = typeof result === 'object' && result.seconds !== undefined ? result.seconds : (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuStart);
+const mainEnd = mainThreadCpuSeconds();
 clearInterval(sampler);
 rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 const processed = typeof result === 'object' && result.events !== undefined ? result.events : events;
@@ -45,7 +48,8 @@ const row: BenchRow = {
   rssPeakMb: round(rssPeak / 1e6, 1),
   rssStartMb: round(rssStart / 1e6, 1),
   // CPU seconds of this process (all threads) for the measured run: steadier than wall time on a busy machine.
-  extra: { handled, cpuSeconds: round((cpu.user + cpu.system) / 1e6, 3), ...result.extra, result: result.digest },
+  // Its main thread's share (no worker threads, no waiting for a core): see `mainThreadCpuSeconds`.
+  extra: { handled, cpuSeconds: round((cpu.user + cpu.system) / 1e6, 3), ...(mainStart !== undefined && mainEnd !== undefined ? { mainCpuSeconds: round(mainEnd - mainStart, 3) } : {}), ...result.extra, result: result.digest },
 };
 console.log(JSON.stringify(row));
 process.exit(0);

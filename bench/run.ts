@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { scenarios } from './scenarios/index.ts';
 import type { BenchRow } from './scenario.ts';
 import { checkResults } from './result-check.ts';
+import { roundRatios, type RoundRatio } from './round-ratios.ts';
 
 /**
  * `npm run bench [-- <scenario>...] [--quick]`: runs each system of each scenario in its own
@@ -21,9 +22,11 @@ const program = new Command()
   .option('--repeat <n>', 'runs per system, interleaved; each row is the median run (default 3, 1 with --quick)')
   .option('--queries <list>', 'with `nexmark`: only these queries, e.g. q1,q5')
   .option('--sql', 'with `nexmark`: only the queries written in SQL, as weir-sql against weir (the DataStream version)')
+  .option('--systems <list>', 'only these systems of each scenario, e.g. weir,hand-loop (what the others cost is not waited for)')
   .parse();
 const names = program.args;
-const opts = program.opts<{ quick?: boolean; events?: string; queries?: string; repeat?: string; sql?: boolean }>();
+const opts = program.opts<{ quick?: boolean; events?: string; queries?: string; repeat?: string; sql?: boolean; systems?: string }>();
+const wantedSystems = opts.systems?.split(',').map((x) => x.trim());
 // One run per system is at the mercy of whatever else the machine does in those seconds; the
 // median of interleaved runs is not (each system gets the same share of good and bad moments).
 const repeat = Math.max(1, Math.floor(Number(opts.repeat ?? (opts.quick ? 1 : 3))) || 1);
@@ -38,8 +41,10 @@ const selected = scenarios.filter((s) => {
   if (opts.sql && !s.systems['weir-sql']) return false;
   return names.length === 0 || names.includes(s.name) || (names.includes('nexmark') && s.name.startsWith('nexmark'));
 });
-const systemsOf = (s: (typeof scenarios)[number]) => Object.keys(s.systems).filter((x) => !opts.sql || x === 'weir' || x === 'weir-sql');
+const systemsOf = (s: (typeof scenarios)[number]) => Object.keys(s.systems).filter((x) => (!opts.sql || x === 'weir' || x === 'weir-sql') && (!wantedSystems || wantedSystems.includes(x)));
 const rows: BenchRow[] = [];
+/** Per-round ratios (median and spread by wall, cpu and main-thread cpu) of every scenario run. */
+const roundRatiosOf: RoundRatio[] = [];
 /** Scenarios whose systems computed different results: no ratio is written for them. */
 const mismatched = new Set<string>();
 const tty = process.stdout.isTTY === true;
@@ -67,6 +72,7 @@ for (const s of selected) {
     console.error(`\n!!! ${s.name}: THE SYSTEMS' RESULTS DIFFER, its ratios are not written:\n${differ.map((d) => `  ${d}`).join('\n')}\n`);
   }
   for (const [, all] of runs) rows.push(medianRun(all));
+  if (!differ.length) roundRatiosOf.push(...weirAgainstBaselines(s.name, Object.keys(s.systems), runs, s.coldSystems ?? []));
 }
 
 /** The run of median throughput, with every run's seconds in `extra.runSeconds` (space-separated, in run order). */
@@ -133,6 +139,7 @@ const tumbling = weirOf('tumbling-count');
 if (sliding && tumbling) ratios.push({ scenario: 'sliding-count', ratio: 'weir cost/tumbling-count weir cost', value: Math.round((tumbling.eventsPerSec / sliding.eventsPerSec) * 100) / 100 });
 ratios.push(...stateScaleRatios(rows));
 for (const r of ratios) console.log(`${r.scenario.padEnd(16)} ${r.ratio.padEnd(18)} ${r.value}×`);
+for (const r of roundRatiosOf) console.log(`${r.scenario.padEnd(16)} ${r.ratio.padEnd(40)} median ${r.value}× (rounds ${r.low}–${r.high}, n=${r.rounds})`);
 
 mkdirSync('bench/results', { recursive: true });
 const path = 'bench/results/latest.json';
@@ -142,11 +149,20 @@ const result = {
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 1e9), node: process.version, platform: `${os.platform()} ${os.release()}`, commit: gitCommit(), at: new Date().toISOString(), quick: Boolean(opts.quick) },
   rows: [...previous.rows.filter((r) => !ran.has(r.scenario)), ...rows],
   ratios: [...(previous.ratios ?? []).filter((r) => !ran.has(r.scenario)), ...ratios],
+  roundRatios: [...((previous as { roundRatios?: RoundRatio[] }).roundRatios ?? []).filter((r) => !ran.has(r.scenario)), ...roundRatiosOf],
 };
 writeFileSync(path, JSON.stringify(result, null, 2) + '\n');
 console.log(`wrote ${path}`);
 if (selected.some((s) => s.name === 'state-scale')) console.log(`wrote ${writeStateScaleChart(rows)}`);
 if (selected.some((s) => s.name.startsWith('nexmark-q'))) for (const written of writeNexmarkReport(result.rows, result.machine)) console.log(`wrote ${written}`);
+
+/** Every Weir variant against every baseline of the scenario, round by round (see `roundRatios`). */
+function weirAgainstBaselines(scenario: string, systems: string[], runs: Map<string, BenchRow[]>, cold: string[]): RoundRatio[] {
+  const weirs = systems.filter((x) => x.startsWith('weir') && runs.has(x));
+  const bases = systems.filter((x) => runs.has(x) && (!x.startsWith('weir') || x === 'weir-none' || x === 'weir-off' || (x === 'weir' && runs.has('weir-sql'))));
+  // A system in processes of its own: the bench process's CPU is not its CPU.
+  return weirs.flatMap((w) => bases.filter((b) => b !== w).flatMap((b) => roundRatios(scenario, w, b, runs, cold.includes(w) || cold.includes(b))));
+}
 
 function gitCommit(): string {
   try {

@@ -42,6 +42,12 @@ export class WindowEmitter<T, ACC, R, OUT, K> {
     this.process(key, elements, { window, currentWatermark: watermark }, out);
   }
 
+  /** {@link emit} for window [start, end): the window object is made only for a process function or evictor (a session fires about once per few records). */
+  emitRange(key: K, acc: ACC, start: number, end: number, watermark: number, out: Collector<OUT>): void {
+    if (this.process === undefined && this.evicting === undefined) out.emit(this.aggregate.getResult(acc) as unknown as OUT, end - 1);
+    else this.emit(key, acc, { start, end }, watermark, out);
+  }
+
   /** Flink's EvictingWindowOperator order: evictBefore, the window function, evictAfter — each in place on the window's list. */
   private emitEvicting(key: K, elements: Array<TimestampedValue<unknown>>, window: TimeWindow, watermark: number, out: Collector<OUT>): void {
     const { evictor, fold } = this.evicting!;

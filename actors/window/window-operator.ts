@@ -75,7 +75,7 @@ export class WindowOperator<T, K, ACC, R, OUT> implements Operator<T, OUT> {
     } else if (a.kind === 'session') {
       const dynamic = a.dynamicGap;
       // An evicting window holds { value, timestamp }: the gap function still sees the value.
-      const gap = dynamic === undefined ? () => a.gap : spec.evicting ? (e: T) => dynamic((e as unknown as { value: unknown }).value) : dynamic;
+      const gap = dynamic === undefined ? a.gap : spec.evicting ? (e: T) => dynamic((e as unknown as { value: unknown }).value) : dynamic;
       this.windows = new SessionWindows(gap, spec.allowedLatenessMs, emitter);
     }
     else {

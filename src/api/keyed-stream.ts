@@ -78,11 +78,11 @@ export class KeyedStream<T, K> {
     return new WindowedStream<T, K>(this, assigner);
   }
 
-  /** @internal Adds a keyed operator reading this stream hash-partitioned by key (`recordDriven`: see `Transformation.recordDriven`). */
-  keyedOperator<R>(name: string, create: (subtask: number, parallelism: number) => import('../runtime/operator.ts').Operator, recordDriven = false): DataStreamType<R> {
+  /** @internal Adds a keyed operator reading this stream hash-partitioned by key (`recordDriven`, `batchDriven`: see `Transformation`). */
+  keyedOperator<R>(name: string, create: (subtask: number, parallelism: number) => import('../runtime/operator.ts').Operator, recordDriven = false, batchDriven = false): DataStreamType<R> {
     const env = this.stream.env;
     const partitioning = { kind: 'hash' as const, key: this.key as (v: unknown) => unknown, maxParallelism: env.options.maxParallelism };
-    const node = env.add({ name, kind: 'operator', inputs: [this.stream.input(partitioning)], chaining: 'default', createOperator: create, recordDriven });
+    const node = env.add({ name, kind: 'operator', inputs: [this.stream.input(partitioning)], chaining: 'default', createOperator: create, recordDriven, batchDriven });
     const Ctor = this.stream.constructor as new (e: typeof env, n: typeof node) => DataStreamType<R>;
     return new Ctor(env, node);
   }

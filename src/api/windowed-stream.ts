@@ -96,15 +96,17 @@ export class WindowedStream<T, K> {
 
   private build<ACC, R, OUT>(name: string, aggregate: AggregateFunction<T, ACC, R>, process: ProcessWindowFunction<R, OUT, K> | undefined, elementsAreResult: boolean): DataStream<OUT> {
     const a = this.assigner;
+    // Event-time windows fire on watermarks only (processing-time ones on the clock, which a replay does not repeat).
+    const eventTime = a.kind === 'global' || a.processingTime !== true;
     if ((this.purging || this.continuousMs !== undefined) && a.kind !== 'sliding') throw new InvalidJobError(`window '${name}': continuous and purging triggers apply to tumbling and sliding windows`);
     if (this.purging && a.kind === 'sliding' && a.slide !== a.size) throw new InvalidJobError(`window '${name}': a purging trigger needs tumbling windows (sliding windows share their slices)`);
     if (this.evictorFn) {
       // Elements are kept as { value, timestamp }; the user's function runs over what the evictor leaves.
       const evicting = { evictor: this.evictorFn as Evictor<unknown>, fold: elementsAreResult ? undefined : (aggregate as AggregateFunction<unknown, unknown, unknown>) };
       const spec = { assigner: a, key: this.keyed.key, aggregate: listAggregate<TimestampedValue<T>>() as unknown as AggregateFunction<T, ACC, R>, process, elementsAreResult: true, allowedLatenessMs: this.latenessMs, lateTag: this.lateTag?.id, count: this.count, continuousMs: this.continuousMs, purging: this.purging, evicting };
-      return this.keyed.keyedOperator<OUT>(name, () => new WindowOperator(name, spec));
+      return this.keyed.keyedOperator<OUT>(name, () => new WindowOperator(name, spec), false, eventTime);
     }
     const spec = { assigner: this.assigner, key: this.keyed.key, aggregate, process, elementsAreResult, allowedLatenessMs: this.latenessMs, lateTag: this.lateTag?.id, count: this.count, continuousMs: this.continuousMs, purging: this.purging };
-    return this.keyed.keyedOperator<OUT>(name, () => new WindowOperator(name, spec));
+    return this.keyed.keyedOperator<OUT>(name, () => new WindowOperator(name, spec), false, eventTime);
   }
 }

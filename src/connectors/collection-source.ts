@@ -10,6 +10,7 @@ import type { Source, SourceReader } from './source.ts';
 export function collectionSource<T>(items: readonly T[], name = 'collection'): Source<T> {
   return {
     name,
+    replaysSameBatches: true,
     createReader(subtask, parallelism): SourceReader<T> {
       const from = Math.floor((items.length * subtask) / parallelism);
       const to = Math.floor((items.length * (subtask + 1)) / parallelism);

@@ -36,6 +36,8 @@ export function generatorSource<T>(fn: (index: number, random: SeededRandom) => 
   return {
     name: options.name ?? 'generator',
     hasTimestamps: time !== undefined,
+    // Batches of the runtime's batch size from the restored position; a rate cuts them by the clock.
+    replaysSameBatches: options.ratePerSecond === undefined,
     createReader(subtask, parallelism): SourceReader<T> {
       const random = new SeededRandom(options.seed ?? 1);
       // Disorder draws come from their own generator so they never change what `fn` draws.

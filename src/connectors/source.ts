@@ -60,6 +60,12 @@ export interface Source<T> {
    * relying on the source to replay it. Default true, as `restore` promises.
    */
   replayable?: boolean;
+  /**
+   * True when a restored reader reads again exactly the batches it read before (a deterministic
+   * source without a rate limit), so operators whose output depends on where batches start may
+   * run in its chain (see `Transformation.batchDriven`). Default false.
+   */
+  replaysSameBatches?: boolean;
   /** Creates the reader of one subtask. */
   createReader(subtask: number, parallelism: number): SourceReader<T>;
 }

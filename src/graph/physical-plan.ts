@@ -79,7 +79,8 @@ export function buildPhysicalPlan(all: Transformation[], defaultParallelism: num
 /**
  * A keyed edge between two chains of parallelism 1 moves every record to the one receiver, so it
  * is a forward edge: a record-driven operator (a running reduce or aggregate) joins its
- * producer's chain. It then recovers as the producer does (a source rewinds and reads again), so
+ * producer's chain, and so does a batch-driven one (an event-time window) where a replay cuts the
+ * same batches. It then recovers as the producer does (a source rewinds and reads again), so
  * its input is not held a second time for replay, and the hop costs nothing. Not behind a source
  * that cannot read again.
  */
@@ -87,7 +88,9 @@ function keyedAtParallelismOne(node: Transformation, input: Transformation['inpu
   const head = upstream?.members[0];
   // A source that cannot read again (core NATS) would lose what the operator had not yet snapshotted.
   const replays = head?.kind !== 'source' || head.source?.replayable !== false;
-  return input.partitioning.kind === 'hash' && p === 1 && node.recordDriven === true && replays;
+  // An event-time window fires on the watermarks that come once per batch: a replay must cut the same batches.
+  const sameBatches = head?.kind !== 'source' || head.source?.replaysSameBatches === true;
+  return input.partitioning.kind === 'hash' && p === 1 && (node.recordDriven === true || (node.batchDriven === true && sameBatches)) && replays;
 }
 
 /** Only nodes whose output reaches a sink run (as in Flink); the rest would compute for nobody. */

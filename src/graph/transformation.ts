@@ -35,6 +35,14 @@ export interface Transformation {
    * input reproduces its output exactly.
    */
   recordDriven?: boolean;
+  /**
+   * Its output depends on the records and on where batches start (an event-time window: the
+   * watermarks it fires on come once per batch), not on timers or processing time. Such a keyed
+   * operator may run in its producer's chain at parallelism 1 when a replay reproduces those
+   * batches: behind an actor (which replays its logged input envelopes) or a source whose reader
+   * reads the same batches again (`Source.replaysSameBatches`).
+   */
+  batchDriven?: boolean;
   source?: Source<unknown>;
   step?: TransformStep;
   createOperator?: (subtask: number, parallelism: number) => Operator;

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { StreamEnvironment, CollectSink, InvalidJobError, TumblingEventTimeWindows, type Source } from '../../src/index.ts';
+import { StreamEnvironment, CollectSink, InvalidJobError, TumblingEventTimeWindows, TumblingProcessingTimeWindows, EventTimeSessionWindows, type Source } from '../../src/index.ts';
 import { buildPhysicalPlan } from '../../src/graph/physical-plan.ts';
 
 test('stateless steps chain with their source; keyBy and parallelism changes start new chains', () => {
@@ -26,14 +26,20 @@ test('stateless steps chain with their source; keyBy and parallelism changes sta
   ]);
 });
 
-test("at parallelism 1 a running reduce or aggregate joins its producer's chain; keyed process functions and windows do not", () => {
+test("at parallelism 1 a running reduce or aggregate joins its producer's chain, and so does an event-time window behind a source that replays the same batches; keyed process functions do not", () => {
   const env = StreamEnvironment.create();
   env.fromCollection([1, 2, 3]).map((x) => x + 1, 'a').keyBy((x) => x % 2).reduce((x, y) => x + y, 'sum').map((x) => x * 2, 'c').sinkTo(new CollectSink<number>());
   env.fromCollection([1]).keyBy((x) => x).aggregate({ createAccumulator: () => 0, add: (x, acc) => acc + x, getResult: (acc) => acc, merge: (a, b) => a + b }, 'agg').sinkTo(new CollectSink<number>());
   env.fromCollection([4]).keyBy((x) => x).process({ processElement: (x, _ctx, out) => out.collect(x) }, 'proc').sinkTo(new CollectSink<number>());
   env.fromCollection([5]).keyBy((x) => x).window(TumblingEventTimeWindows.of(10)).reduce((a, b) => a + b, undefined, 'win').sinkTo(new CollectSink<number>());
   const plan = buildPhysicalPlan(env.transformations, 1);
-  assert.equal(plan.chains.map((c) => c.name), ['collection -> a -> sum -> c -> collect', 'collection -> agg -> collect', 'collection', 'proc -> collect', 'collection (2)', 'win -> collect']);
+  assert.equal(plan.chains.map((c) => c.name), ['collection -> a -> sum -> c -> collect', 'collection -> agg -> collect', 'collection', 'proc -> collect', 'collection -> win -> collect']);
+  // A rate-limited generator cuts its batches by the clock, and processing-time windows fire on it: neither replays the same firings.
+  const env4 = StreamEnvironment.create();
+  env4.fromGenerator((i) => i, { count: 10, ratePerSecond: 1000, name: 'paced' }).keyBy((x) => x % 2).window(TumblingEventTimeWindows.of(10)).reduce((a, b) => a + b, undefined, 'win').sinkTo(new CollectSink<number>());
+  env4.fromGenerator((i) => i, { count: 10, name: 'gen' }).keyBy((x) => x % 2).window(TumblingProcessingTimeWindows.of(10)).reduce((a, b) => a + b, undefined, 'clock').sinkTo(new CollectSink<number>());
+  env4.fromGenerator((i) => i, { count: 10, name: 'gen2' }).keyBy((x) => x % 2).window(EventTimeSessionWindows.withGap(10)).reduce((a, b) => a + b, undefined, 'session').sinkTo(new CollectSink<number>());
+  assert.equal(buildPhysicalPlan(env4.transformations, 1).chains.map((c) => c.name), ['paced', 'win -> collect', 'gen', 'clock -> collect', 'gen2 -> session -> collect']);
   // At parallelism 2 the same keyed edge shuffles.
   const env2 = StreamEnvironment.create({ parallelism: 2 });
   env2.fromCollection([1]).keyBy((x) => x).reduce((x, y) => x + y, 'sum').sinkTo(new CollectSink<number>());

@@ -31,6 +31,8 @@ async function run(keys: number) {
     .keyBy((e) => e.key)
     .window(TumblingEventTimeWindows.of(100_000))
     .aggregate(highest, undefined, 'highest')
+    // An actor of its own, which logs its input (behind this generator it would join the source's chain).
+    .startNewChain()
     .sinkTo(sink);
   const job = env.executeAsync('snapshot-cadence');
   await job.done;

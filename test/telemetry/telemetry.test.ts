@@ -42,6 +42,19 @@ test('a sampled record through source → map → keyBy → window → sink make
   assert.equal(counts.slice().sort(), [1, 1, 2]);
 });
 
+test('a window in its source chain (collection at parallelism 1): one span per record, and the firing still links it', async () => {
+  spans.reset();
+  const counts = await runTracedClickJob(true);
+  const all = spans.getFinishedSpans();
+  const sends = all.filter((s) => s.name.endsWith(' send'));
+  assert.is(sends.length, clicks.length);
+  assert.ok(sends[0]!.name.includes('window-aggregate'), `one chain from the source through the window (${sends[0]!.name})`);
+  assert.equal(all.filter((s) => s.name.endsWith(' process')).map((s) => s.name), [], 'no hop, no process span');
+  const linked = new Set(all.filter((s) => s.name.startsWith('window fire')).flatMap((f) => f.links.map((l) => l.context.traceId)));
+  assert.ok(linked.has(sends[0]!.spanContext().traceId), 'the firing links the first record');
+  assert.equal(counts.slice().sort(), [1, 1, 2]);
+});
+
 test('sampling 0 creates no spans at all', async () => {
   spans.reset();
   const env = StreamEnvironment.create();
