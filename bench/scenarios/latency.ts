@@ -7,6 +7,9 @@ import type { ReceiverFigures } from '../latency/keyed-receiver.ts';
 import { handLoop, weirEmbedded, type Pipeline } from '../latency/pipelines.ts';
 import { startProcess } from '../latency/processes.ts';
 
+/** Records of an in-process system's max-rate run, per event of the scenario. */
+const EMBEDDED_FACTOR = 4;
+
 /** Shares of the measured maximum rate the pipeline is fed at. */
 const LOADS = [0.1, 0.5, 0.9] as const;
 
@@ -57,10 +60,13 @@ function measured(mode: 'embedded' | 'nats', pipeline: { embedded?: Pipeline; pa
       const once: Pipeline = (count, rate, warmupIds) => (server ? pipeline.pair!(server, count, rate, warmupIds, run++) : pipeline.embedded!(count, rate, warmupIds));
       // In-process systems are warmed up once (V8); each NATS run starts fresh processes anyway.
       if (!server) await once(Math.min(events, 200_000), undefined, 0);
-      const max = await once(events, undefined, 0);
-      if (max.count !== events) throw new Error(`max-rate run: ${max.count} outputs, expected ${events}`);
+      // In one process the pipeline runs a few times faster than over NATS: four times the records
+      // there, so its maximum too is measured over a second or more, not a burst between two GCs.
+      const maxRecords = server ? events : events * EMBEDDED_FACTOR;
+      const max = await once(maxRecords, undefined, 0);
+      if (max.count !== maxRecords) throw new Error(`max-rate run: ${max.count} outputs, expected ${maxRecords}`);
       const seconds = (max.lastAt - max.firstAt) / 1000;
-      const maxRate = events / seconds;
+      const maxRate = maxRecords / seconds;
       let basis = maxRate;
       let basisOf = 'own';
       if (ownsBasis) writeFileSync(basisFile(mode), JSON.stringify({ rate: maxRate, at: Date.now() }));
@@ -98,7 +104,7 @@ export const latency: Scenario = {
   name: 'latency',
   events: 1_000_000,
   quickEvents: 300_000,
-  note: 'p50/p99/p999 end-to-end latency (ms) at 10/50/90% of the Weir system\'s maximum rate (extra.p99Ms50 &c.); eventsPerSec is the maximum',
+  note: "p50/p99/p999 end-to-end latency (ms) at 10/50/90% of the Weir system's maximum rate (extra.p99Ms50 &c.); eventsPerSec is the maximum (in-process systems: over 4× the records)",
   systems: {
     weir: measured('embedded', { embedded: weirEmbedded }, true),
     'hand-loop': measured('embedded', { embedded: handLoop }, false),
@@ -106,4 +112,6 @@ export const latency: Scenario = {
     'nats-raw': measured('nats', { pair: rawPair }, false),
   },
   coldSystems: ['weir', 'hand-loop', 'weir-nats', 'nats-raw'],
+  // The in-process systems' max-rate runs have more records (EMBEDDED_FACTOR), so another digest.
+  resultGroups: [['weir', 'hand-loop'], ['weir-nats', 'nats-raw']],
 };
