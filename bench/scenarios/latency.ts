@@ -6,6 +6,7 @@ import type { Scenario, SystemRun } from '../scenario.ts';
 import type { ReceiverFigures } from '../latency/keyed-receiver.ts';
 import { handLoop, weirEmbedded, type Pipeline } from '../latency/pipelines.ts';
 import { startProcess } from '../latency/processes.ts';
+import { medianFigures, printLatencyTable } from '../latency/summary.ts';
 
 /** Records of an in-process system's max-rate run, per event of the scenario. */
 const EMBEDDED_FACTOR = 4;
@@ -114,4 +115,9 @@ export const latency: Scenario = {
   coldSystems: ['weir', 'hand-loop', 'weir-nats', 'nats-raw'],
   // The in-process systems' max-rate runs have more records (EMBEDDED_FACTOR), so another digest.
   resultGroups: [['weir', 'hand-loop'], ['weir-nats', 'nats-raw']],
+  summarize: (runs) => {
+    const summary = medianFigures(runs, /^(rate|p50Ms|p99Ms|p999Ms|maxMs)\d+$|^maxRate$|^load1$/);
+    printLatencyTable(summary, Math.max(...[...runs.values()].map((r) => r.length)));
+    return summary;
+  },
 };

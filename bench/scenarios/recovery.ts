@@ -8,6 +8,7 @@ import { wallNow } from '../nats/stamped-trade.ts';
 import { startProcess } from '../latency/processes.ts';
 import { hashKeyedTotal, referenceDigest } from '../recovery/recovery-pipeline.ts';
 import { recordsFor, runActorFailures } from '../recovery/actor-failure.ts';
+import { medianFigures, printRecoveryTable } from '../latency/summary.ts';
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -89,4 +90,9 @@ export const recovery: Scenario = {
   systems: { 'actor-failure': actorFailure, 'node-loss': nodeLoss(), 'node-loss-1s': nodeLoss(1000) },
   coldSystems: ['actor-failure', 'node-loss', 'node-loss-1s'],
   resultGroups: [['actor-failure'], ['node-loss', 'node-loss-1s']],
+  summarize: (runs) => {
+    const summary = medianFigures(runs, /^(recoveryP50Ms|recoveryMaxMs|detectMs|resumeMs|failAfterMs|load1)$/);
+    printRecoveryTable(summary, Math.max(...[...runs.values()].map((r) => r.length)));
+    return summary;
+  },
 };
