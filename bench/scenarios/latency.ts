@@ -88,7 +88,7 @@ function measured(mode: 'embedded' | 'nats', pipeline: { embedded?: Pipeline; pa
       }
       // What run.ts prints on the row's line: p99 at half load, the target.
       extra.p99LatencyMs = extra.p99Ms50!;
-      return { handled: max.count, digest: max.result, seconds, extra };
+      return { handled: max.count, digest: max.result, seconds, events: maxRecords, extra };
     } finally {
       await server?.stop();
     }
