@@ -31,8 +31,8 @@ export function printLatencyTable(summary: Record<string, Record<string, number 
   console.log(`\nlatency, end to end (ms), median of ${runsPerSystem} run(s); load1 = 1-minute load average while measured (2 cores)`);
   console.log(`${'system'.padEnd(11)} ${'load'.padStart(4)} ${'rate/s'.padStart(11)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'p999'.padStart(8)} ${'max'.padStart(8)} ${'max rate/s'.padStart(12)} ${'load1'.padStart(6)}`);
   for (const [system, f] of Object.entries(summary)) {
-    for (const at of ['10', '50', '90']) {
-      console.log(`${system.padEnd(11)} ${cell(`${at}%`, 4)} ${cell(fmt(f[`medRate${at}`]), 11)} ${cell(fmt(f[`medP50Ms${at}`]), 8)} ${cell(fmt(f[`medP99Ms${at}`]), 8)} ${cell(fmt(f[`medP999Ms${at}`]), 8)} ${cell(fmt(f[`medMaxMs${at}`]), 8)} ${cell(at === '10' ? fmt(f.medMaxRate) : '', 12)} ${cell(at === '10' ? fmt(f.medLoad1) : '', 6)}`);
+    for (const at of ['Low', '10', '50', '90']) {
+      console.log(`${system.padEnd(11)} ${cell(at === 'Low' ? '2k/s' : `${at}%`, 4)} ${cell(fmt(f[`medRate${at}`]), 11)} ${cell(fmt(f[`medP50Ms${at}`]), 8)} ${cell(fmt(f[`medP99Ms${at}`]), 8)} ${cell(fmt(f[`medP999Ms${at}`]), 8)} ${cell(fmt(f[`medMaxMs${at}`]), 8)} ${cell(at === 'Low' ? fmt(f.medMaxRate) : '', 12)} ${cell(at === 'Low' ? fmt(f.medLoad1) : '', 6)}`);
     }
   }
 }

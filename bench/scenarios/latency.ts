@@ -13,6 +13,12 @@ const EMBEDDED_FACTOR = 4;
 
 /** Shares of the measured maximum rate the pipeline is fed at. */
 const LOADS = [0.1, 0.5, 0.9] as const;
+/**
+ * And one fixed low rate, the same for every system and run: it needs well under 1% of a core, so
+ * it shows the latency a record sees when nothing queues (pacing, hops, flushes) even on a machine
+ * too busy for the measured maximum to mean much.
+ */
+const LOW_RATE = 2_000;
 
 /**
  * The rate the loads are shares of: each Weir system's maximum, measured in the same run and left
@@ -78,12 +84,12 @@ function measured(mode: 'embedded' | 'nats', pipeline: { embedded?: Pipeline; pa
       }
       const levelSeconds = events >= 1_000_000 ? 3 : 2;
       const extra: Record<string, number | string> = { maxRate: Math.round(maxRate), rateBasis: basisOf, load1: Math.round(os.loadavg()[0]! * 10) / 10 };
-      for (const load of LOADS) {
-        const rate = Math.round(basis * load);
+      for (const load of [...LOADS, 'low' as const]) {
+        const rate = load === 'low' ? LOW_RATE : Math.round(basis * load);
         const count = Math.max(2_000, Math.round(rate * levelSeconds));
         const figures = await once(count, rate, Math.round(rate / 2));
         if (figures.count !== count) throw new Error(`run at ${rate}/s: ${figures.count} outputs, expected ${count}`);
-        const at = `${Math.round(load * 100)}`;
+        const at = load === 'low' ? 'Low' : `${Math.round(load * 100)}`;
         Object.assign(extra, { [`rate${at}`]: rate, [`p50Ms${at}`]: ms(figures.p50Us), [`p99Ms${at}`]: ms(figures.p99Us), [`p999Ms${at}`]: ms(figures.p999Us), [`maxMs${at}`]: ms(figures.maxUs) });
       }
       // What run.ts prints on the row's line: p99 at half load, the issue's target.
@@ -105,7 +111,7 @@ export const latency: Scenario = {
   name: 'latency',
   events: 1_000_000,
   quickEvents: 300_000,
-  note: "p50/p99/p999 end-to-end latency (ms) at 10/50/90% of the Weir system's maximum rate (extra.p99Ms50 &c.); eventsPerSec is the maximum (in-process systems: over 4× the records)",
+  note: "p50/p99/p999 end-to-end latency (ms) at 10/50/90% of the Weir system's maximum rate (extra.p99Ms50 &c.) and at a fixed 2,000/s (p99MsLow &c.); eventsPerSec is the maximum (in-process systems: over 4× the records)",
   systems: {
     weir: measured('embedded', { embedded: weirEmbedded }, true),
     'hand-loop': measured('embedded', { embedded: handLoop }, false),
@@ -116,7 +122,7 @@ export const latency: Scenario = {
   // The in-process systems' max-rate runs have more records (EMBEDDED_FACTOR), so another digest.
   resultGroups: [['weir', 'hand-loop'], ['weir-nats', 'nats-raw']],
   summarize: (runs) => {
-    const summary = medianFigures(runs, /^(rate|p50Ms|p99Ms|p999Ms|maxMs)\d+$|^maxRate$|^load1$/);
+    const summary = medianFigures(runs, /^(rate|p50Ms|p99Ms|p999Ms|maxMs)(\d+|Low)$|^maxRate$|^load1$/);
     printLatencyTable(summary, Math.max(...[...runs.values()].map((r) => r.length)));
     return summary;
   },
