@@ -69,9 +69,11 @@ export class OpenLoopSchedule {
 /**
  * Weir's side of the schedule: a source (parallelism 1) that reads what is due. When nothing is, it
  * waits for the next record's due time (a clock timer, at least 1 ms: Node's timer resolution).
- * `onOpen` tells the process its reader opened here (which node ran the source).
+ * `onOpen` tells the process its reader opened here (which node ran the source). With
+ * `startSignal` the schedule starts only once it resolves (the receiving process is up), so a
+ * slower start of the other node is not counted as latency of the first records.
  */
-export function pacedSource(count: number, rate: number | undefined, onOpen?: () => void): Source<PacedTrade> {
+export function pacedSource(count: number, rate: number | undefined, onOpen?: () => void, startSignal?: Promise<void>): Source<PacedTrade> {
   return {
     name: 'paced-trades',
     createReader(subtask, parallelism): SourceReader<PacedTrade> {
@@ -80,16 +82,19 @@ export function pacedSource(count: number, rate: number | undefined, onOpen?: ()
       return {
         open() {
           onOpen?.();
-          schedule = new OpenLoopSchedule(count, rate, wallNow());
+          if (!startSignal) schedule = new OpenLoopSchedule(count, rate, wallNow());
+          else void startSignal.then(() => (schedule = new OpenLoopSchedule(count, rate, wallNow())));
         },
         read(out, _timestamps, max) {
-          const s = schedule!;
+          const s = schedule;
+          if (s === undefined) return 0;
           if (s.done()) return -1;
           const n = s.due(wallNow(), max);
           if (n > 0) s.take(out, n);
           return n;
         },
         whenAvailable() {
+          if (schedule === undefined) return startSignal!;
           return new Promise<void>((resolve) => setTimeout(resolve, Math.max(1, Math.ceil(schedule!.msToNext(wallNow())))));
         },
         // The latency runs have no checkpoints or failures: a restore starts the schedule again.

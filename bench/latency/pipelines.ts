@@ -25,8 +25,8 @@ export function receiverSink(receiver: KeyedReceiver): Sink<KeyedTotal> {
  * parallelism 1 Weir fuses the keyed reduce into the source's chain (nothing to shuffle); with
  * `acrossNodes` a rebalance() ends the source's chain, so over two nodes the records cross NATS.
  */
-export function buildLatencyJob(env: StreamEnvironment, count: number, rate: number | undefined, sink: Sink<KeyedTotal>, across?: { onSourceOpen: () => void }): void {
-  const mapped = env.fromSource(pacedSource(count, rate, across?.onSourceOpen)).map(toTotal);
+export function buildLatencyJob(env: StreamEnvironment, count: number, rate: number | undefined, sink: Sink<KeyedTotal>, across?: { onSourceOpen: () => void; started?: Promise<void> }): void {
+  const mapped = env.fromSource(pacedSource(count, rate, across?.onSourceOpen, across?.started)).map(toTotal);
   (across ? mapped.rebalance() : mapped)
     .keyBy((t) => t.key)
     .reduce(addTotals)
