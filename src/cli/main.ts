@@ -90,14 +90,14 @@ program
     let nc: Awaited<ReturnType<typeof import('../cluster/nats-connect.ts').connectNats>> | undefined;
     if (opts.nats) {
       if (!opts.node || !opts.nodes) program.error('--nats needs --node <name> and --nodes <a,b,...>');
+      const failAfterMs = opts.failAfter === undefined ? undefined : Number(opts.failAfter);
+      if (failAfterMs !== undefined && !(Number.isInteger(failAfterMs) && failAfterMs >= 500)) program.error(`--fail-after must be a number of milliseconds (at least 500), got '${opts.failAfter}'`);
       const { connectNats } = await import('../cluster/nats-connect.ts');
       try {
         nc = await connectNats({ servers: opts.nats.split(','), name: `weir-${opts.node}`, inboxPrefix: (await import('../security/permissions.ts')).tenantInbox(opts.subjectPrefix), user: opts.user, password: opts.password, token: opts.token, nkeySeedFile: opts.nkey, credsFile: opts.creds, tls: opts.tlsCa || opts.tlsCert ? { caFile: opts.tlsCa, certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined });
       } catch (error) {
         program.error(natsErrorLine(opts.nats.split(','), error));
       }
-      const failAfterMs = opts.failAfter === undefined ? undefined : Number(opts.failAfter);
-      if (failAfterMs !== undefined && !(Number.isInteger(failAfterMs) && failAfterMs >= 500)) program.error(`--fail-after must be a number of milliseconds (at least 500), got '${opts.failAfter}'`);
       environmentOverrides.cluster = { nc: nc!, node: opts.node!, nodes: opts.nodes!.split(','), subjectPrefix: opts.subjectPrefix, ...(failAfterMs === undefined ? {} : { failAfterMs }) };
       // A part started by `weir node`: a restart after a node loss re-places its slots by the cluster's free slots.
       const placedBy = process.env.WEIR_CLUSTER ? (JSON.parse(process.env.WEIR_CLUSTER) as { prefix: string; job: string }) : undefined;
