@@ -71,7 +71,11 @@ for (const s of selected) {
     mismatched.add(s.name);
     console.error(`\n!!! ${s.name}: THE SYSTEMS' RESULTS DIFFER, its ratios are not written:\n${differ.map((d) => `  ${d}`).join('\n')}\n`);
   }
-  for (const [, all] of runs) rows.push(medianRun(all));
+  const summary = s.summarize?.(runs);
+  for (const [system, all] of runs) {
+    const row = medianRun(all);
+    rows.push(summary?.[system] ? { ...row, extra: { ...row.extra, ...summary[system] } } : row);
+  }
   if (!differ.length) roundRatiosOf.push(...weirAgainstBaselines(s.name, Object.keys(s.systems), runs, s.coldSystems ?? []));
 }
 

@@ -42,6 +42,11 @@ export interface Scenario {
    * goes in a group of its own, where only its runs are compared with each other.
    */
   resultGroups?: string[][];
+  /**
+   * Called with every run of every system once the scenario ran: prints the scenario's own table
+   * and returns figures (medians over the runs, say) that `bench/run.ts` adds to each system's row.
+   */
+  summarize?: (runs: Map<string, BenchRow[]>) => Record<string, Record<string, number | string>>;
 }
 
 /** Events of the warm-up run that precedes the measured one in the same process: a tenth, 10k to 500k. */

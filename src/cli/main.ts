@@ -17,6 +17,7 @@ interface NatsCliOptions extends ConnectionFlags {
   node?: string;
   nodes?: string;
   checkpointDir?: string;
+  failAfter?: string;
 }
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -39,6 +40,7 @@ program
   .option('--nodes <names>', 'with --nats: every node running the job, comma-separated, the same on each node')
   .option('--subject-prefix <prefix>', 'with --nats: subject prefix of the job\'s channels (default weir)')
   .option('--checkpoint-dir <dir>', 'with --nats: a snapshot directory every node shares (checkpoints, rollback after a node is lost)')
+  .option('--fail-after <ms>', 'with --nats: a node not heard from this long is lost and the job rolls back without it (default 5000; lower recovers sooner, but a stalled event loop on a busy machine may then count as lost)')
   .option('--user <user>', 'NATS user').option('--password <password>', 'NATS password').option('--token <token>', 'NATS token')
   .option('--nkey <file>', 'NATS nkey seed file').option('--creds <file>', 'NATS credentials file')
   .option('--tls-ca <file>', 'CA certificate for TLS to NATS').option('--tls-cert <file>', 'client certificate').option('--tls-key <file>', 'client key')
@@ -88,13 +90,15 @@ program
     let nc: Awaited<ReturnType<typeof import('../cluster/nats-connect.ts').connectNats>> | undefined;
     if (opts.nats) {
       if (!opts.node || !opts.nodes) program.error('--nats needs --node <name> and --nodes <a,b,...>');
+      const failAfterMs = opts.failAfter === undefined ? undefined : Number(opts.failAfter);
+      if (failAfterMs !== undefined && !(Number.isInteger(failAfterMs) && failAfterMs >= 500)) program.error(`--fail-after must be a number of milliseconds (at least 500), got '${opts.failAfter}'`);
       const { connectNats } = await import('../cluster/nats-connect.ts');
       try {
         nc = await connectNats({ servers: opts.nats.split(','), name: `weir-${opts.node}`, inboxPrefix: (await import('../security/permissions.ts')).tenantInbox(opts.subjectPrefix), user: opts.user, password: opts.password, token: opts.token, nkeySeedFile: opts.nkey, credsFile: opts.creds, tls: opts.tlsCa || opts.tlsCert ? { caFile: opts.tlsCa, certFile: opts.tlsCert, keyFile: opts.tlsKey } : undefined });
       } catch (error) {
         program.error(natsErrorLine(opts.nats.split(','), error));
       }
-      environmentOverrides.cluster = { nc: nc!, node: opts.node!, nodes: opts.nodes!.split(','), subjectPrefix: opts.subjectPrefix };
+      environmentOverrides.cluster = { nc: nc!, node: opts.node!, nodes: opts.nodes!.split(','), subjectPrefix: opts.subjectPrefix, ...(failAfterMs === undefined ? {} : { failAfterMs }) };
       // A part started by `weir node`: a restart after a node loss re-places its slots by the cluster's free slots.
       const placedBy = process.env.WEIR_CLUSTER ? (JSON.parse(process.env.WEIR_CLUSTER) as { prefix: string; job: string; run?: number }) : undefined;
       delete process.env.WEIR_CLUSTER;

@@ -87,7 +87,12 @@ export function generatorSource<T>(fn: (index: number, random: SeededRandom) => 
         },
         whenAvailable() {
           const c = clock!;
-          const waitMs = Math.max(1, Math.ceil(1000 / (options.ratePerSecond ?? 1000)));
+          // Until the next record is due, not a whole record interval from now: at a low rate a
+          // read that returned 0 just before a record fell due would otherwise hold it back by up
+          // to an interval (a 50/s stream's records waited 8 ms on average, up to 40 ms).
+          const rate = options.ratePerSecond ?? 1000;
+          const dueAt = startedAt + ((produced - producedAtStart + 1) * 1000) / rate;
+          const waitMs = Math.max(1, Math.ceil(dueAt - c.now()));
           return new Promise<void>((resolve) => c.setTimeout(resolve, waitMs));
         },
         snapshot: () => produced,
