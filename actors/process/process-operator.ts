@@ -102,7 +102,7 @@ export class ProcessOperator implements Operator {
 
   private timers(domain: 'event' | 'processing'): KeyedTimers<unknown> {
     if (!this.backend) throw new InvalidJobError(`operator '${this.name}': timers need a keyed stream; call keyBy(...) before process(...)`);
-    this.backend.markDirty();
+    this.backend.markTimersDirty();
     return domain === 'event' ? this.backend.eventTimers : this.backend.processingTimers;
   }
 
@@ -169,7 +169,7 @@ export class ProcessOperator implements Operator {
     for (let key = timers.pollDue(upTo); key !== undefined; key = timers.pollDue(upTo)) {
       const t = timers.lastTime;
       this.backend!.currentKey = ctx.currentKey = key;
-      this.backend!.markDirty();
+      this.backend!.markTimersDirty();
       ctx.timestamp = t;
       try {
         onTimer.call(this.fn, t, ctx, this.out);

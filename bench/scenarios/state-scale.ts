@@ -67,11 +67,15 @@ function stateScaleRun(backend: StateBackendOption, keys: number): SystemRun {
     let sum = 0;
     keyedCountJob(env, events, keys, sink, (c) => (sum += c));
     const started = performance.now();
+    // CPU time of the job alone (not its recovery run): on a machine others load, wall time says little.
+    const cpuStart = process.cpuUsage();
     const job = env.executeAsync(`state-scale-${keys}`);
     while (sink.count < events / 2) await new Promise((r) => setTimeout(r, 2));
     const meta: CheckpointMetadata = await job.checkpoint();
     await job.done;
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const jobCpuSeconds = (cpu.user + cpu.system) / 1e6;
     if (sink.count !== events) throw new Error(`expected ${events} outputs, got ${sink.count}`);
     // Recovery: restore the checkpoint into a new job and wait for its first output.
     let first: number | undefined;
@@ -89,7 +93,7 @@ function stateScaleRun(backend: StateBackendOption, keys: number): SystemRun {
       digest: `${keys}:${sink.count}:${sum}`,
       seconds,
       events,
-      extra: { keys, checkpointMs: checkpoint?.durationMs ?? -1, checkpointBytes: checkpoint?.bytes ?? -1, checkpointBytesPerKey: Math.round((checkpoint?.bytes ?? 0) / keys), recoveryMs },
+      extra: { keys, jobCpuSeconds: Math.round(jobCpuSeconds * 1000) / 1000, eventsPerCpuSec: Math.round(events / jobCpuSeconds), checkpointMs: checkpoint?.durationMs ?? -1, checkpointBytes: checkpoint?.bytes ?? -1, checkpointBytesPerKey: Math.round((checkpoint?.bytes ?? 0) / keys), recoveryMs },
     };
   };
 }

@@ -66,7 +66,7 @@ test('lmdb and heap backends give the same reads and the same snapshot, which re
     if (n % 100 === 99) disk.endBatch();
   }
   assert.is(disk.keyCount(), heap.keyCount());
-  const norm = (s: ReturnType<KeyedStateBackend<string>['snapshot']>) => JSON.stringify(s.groups.sort((a, b) => a[0] - b[0]).map(([g, p]) => [g, p.states.map(([n, es]) => [n, es.map(([k, v]) => [k, v instanceof Map ? [...v] : v]).sort()]).sort()]));
+  const norm = (s: ReturnType<KeyedStateBackend<string>['snapshot']>) => JSON.stringify(s.groups.sort((a, b) => a[0] - b[0]).map(([g, p]) => [g, p.columns!.map(([n, ks, vs]) => [n, ks.map((k, i) => [k, vs[i] instanceof Map ? [...(vs[i] as Map<unknown, unknown>)] : vs[i]]).sort()]).sort()]));
   const snap = disk.snapshot();
   assert.is(norm(snap), norm(heap.snapshot()));
   // Rescale: the lmdb snapshot split over three subtasks, one of them on the heap, reads as the original.
@@ -75,7 +75,7 @@ test('lmdb and heap backends give the same reads and the same snapshot, which re
   assert.is(parts.reduce((n, p) => n + p.keyCount(), 0), heap.keyCount());
   for (const key of new Set(input.map((e) => e.key))) {
     heap.currentKey = key;
-    const owner = parts.find((p) => p.snapshot().groups.some(([, g]) => g.states.some(([, es]) => es.some(([k]) => k === key))))!;
+    const owner = parts.find((p) => p.snapshot().groups.some(([, g]) => g.columns!.some(([, ks]) => ks.includes(key))))!;
     owner.currentKey = key;
     const os = states(owner);
     assert.equal([os.sum.value(), os.recent.get(), os.buckets.entries(), os.max.get(), os.mean.get()], [hs.sum.value(), hs.recent.get(), hs.buckets.entries(), hs.max.get(), hs.mean.get()]);

@@ -101,6 +101,11 @@ class LmdbStateMap<K, S> implements StateMap<K, S> {
     for (const { key, value } of this.db.getRange({})) yield [(key as unknown as [number, K])[1], unpackValue(value) as S];
   }
 
+  forEach(fn: (value: S, key: K) => void): void {
+    this.flush();
+    for (const { key, value } of this.db.getRange({})) fn(unpackValue(value) as S, (key as unknown as [number, K])[1]);
+  }
+
   *keys(): Iterable<K> {
     this.flush();
     for (const key of this.db.getKeys({})) yield (key as unknown as [number, K])[1];

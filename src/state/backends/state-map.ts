@@ -12,6 +12,8 @@ export interface StateMap<K, S> extends Iterable<[K, S]> {
   touch(key: K, value: S): void;
   clear(): void;
   keys(): Iterable<K>;
+  /** Calls `fn` for every entry (no pair array per entry, unlike the iterator). */
+  forEach(fn: (value: S, key: K) => void): void;
   /** A batch ended: a disk-backed map may write its cache back now (never per record). */
   endBatch(): void;
   /** Writes every cached change through (before a snapshot reads the store underneath). */
