@@ -199,6 +199,15 @@ export class ProcessOperator implements Operator {
     return { keyed: this.backend?.snapshot() ?? null, broadcast: this.broadcast.snapshot() };
   }
 
+  /** On lmdb a full local snapshot is a read view of the database: cheap whatever the state's size, so no deltas are needed. */
+  cheapLocalSnapshot(): boolean {
+    return this.backend?.cheapLocalSnapshot === true;
+  }
+
+  snapshotLocal(): unknown {
+    return { keyed: this.backend?.localSnapshot() ?? null, broadcast: this.broadcast.snapshot() };
+  }
+
   restoreState(state: unknown): void {
     this.restoreRescaled(state ? [state] : []);
   }

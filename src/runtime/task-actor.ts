@@ -554,7 +554,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     }
     // A delta holds only what changed since the previous local snapshot; a chain of them sits on a full one.
     const delta = !this.light && this.deltaDue();
-    const payload = this.snapshotPayload(delta);
+    const payload = this.snapshotPayload(delta, undefined, false, undefined, true);
     if (this.light) {
       // Usually nothing waits: then there is nothing to keep (no copy per batch).
       this.lightWaiting = this.blocked() ? { gate: this.cfg.gate.waiting(), sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.waiting()]) } : undefined;
@@ -680,15 +680,17 @@ export class TaskActor implements Schedulable, SupervisedChild {
       return false;
     }
     if (this.localChain.length === 0 || this.localChain.length > 1024 || this.deltaBytes > this.fullBytes) return false;
+    // Operators whose full local snapshot is cheap (an lmdb view) take full ones; a delta would copy state to the heap.
+    if (this.cfg.operators.some((op) => op.stateful && op.cheapLocalSnapshot?.() === true)) return false;
     return this.cfg.operators.some((op) => op.snapshotDelta !== undefined);
   }
 
   /** `byReference`: stateful operators give all their entries as a delta, to be applied on a fresh state. */
-  private snapshotPayload(delta = false, checkpointId?: number, byReference = false, parts?: Array<CheckpointParts | undefined>): TaskSnapshot {
+  private snapshotPayload(delta = false, checkpointId?: number, byReference = false, parts?: Array<CheckpointParts | undefined>, local = false): TaskSnapshot {
     return {
       delta: delta || byReference,
       operators: this.cfg.operators.map((op, i) =>
-        parts?.[i] !== undefined ? null : byReference && op.stateful ? op.snapshotDelta!(true) : delta && op.snapshotDelta ? op.snapshotDelta() : op.snapshotState ? op.snapshotState() : null,
+        parts?.[i] !== undefined ? null : byReference && op.stateful ? op.snapshotDelta!(true) : delta && op.snapshotDelta ? op.snapshotDelta() : local && op.snapshotLocal && op.cheapLocalSnapshot?.() === true ? op.snapshotLocal() : op.snapshotState ? op.snapshotState() : null,
       ),
       uids: this.cfg.uids,
       sourceUid: this.cfg.sourceUid,

@@ -35,7 +35,12 @@ export interface KeyedDelta<K> {
 export interface KeyedBackendSnapshot {
   maxParallelism: number;
   groups: Array<[number, KeyGroupSnapshot]>;
+  /** A local snapshot on lmdb: the entries are in this read view of the instance's own database (`groups` hold only timers). */
+  view?: { id: number; states: string[] };
 }
+
+/** Local snapshot views kept: the newest one, and the one before it while the newest may still fail to land. */
+const VIEWS_KEPT = 2;
 
 /**
  * The keyed state backend of one keyed operator instance: named state tables, the current key,
@@ -57,6 +62,8 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   /** List elements appended since the last local snapshot, per key (not dirty) and state. */
   private appended = new Map<K, Map<string, unknown[]>>();
   private range: { start: number; end: number };
+  /** Ids of the views held by local snapshots, oldest first (lmdb). */
+  private views: number[] = [];
 
   constructor(
     private readonly operator: string,
@@ -235,6 +242,45 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
     return { maxParallelism: mp, groups: [...groups] };
   }
 
+  /** True when {@link KeyedStateBackend.localSnapshot} costs nothing like the state's size (lmdb: a read view). */
+  get cheapLocalSnapshot(): boolean {
+    return this.maps.openView !== undefined;
+  }
+
+  /**
+   * A full snapshot for one-actor recovery in this process. On lmdb it copies nothing: the write
+   * cache goes to disk and a read transaction keeps the database as it is now (the state may be
+   * far larger than the heap); only timers are taken as data. Elsewhere it is {@link KeyedStateBackend.snapshot}.
+   */
+  localSnapshot(): KeyedBackendSnapshot {
+    const openView = this.maps.openView;
+    if (!openView) return this.snapshot();
+    const now = this.clock.now();
+    const states: string[] = [];
+    for (const [name, table] of this.tables) {
+      table.purgeExpired(now);
+      table.table.flush();
+      states.push(name);
+    }
+    for (const [name, entries] of this.pending) {
+      entries.flush();
+      states.push(name);
+    }
+    const id = openView.call(this.maps);
+    this.views.push(id);
+    while (this.views.length > VIEWS_KEPT) this.maps.releaseView?.(this.views.shift()!);
+    const mp = this.maxParallelism;
+    const groups = new Map<number, KeyGroupSnapshot>();
+    const group = (g: number): KeyGroupSnapshot => {
+      let s = groups.get(g);
+      if (!s) groups.set(g, (s = { columns: [], eventTimers: [], processingTimers: [] }));
+      return s;
+    };
+    for (const [k, t] of this.eventTimers.entries()) group(keyGroupOf(k, mp)).eventTimers.push([k, t]);
+    for (const [k, t] of this.processingTimers.entries()) group(keyGroupOf(k, mp)).processingTimers.push([k, t]);
+    return { maxParallelism: mp, groups: [...groups], view: { id, states } };
+  }
+
   /** Restores from the snapshots of every old subtask, keeping the key groups this instance owns. */
   restore(snapshots: Array<KeyedBackendSnapshot | null | undefined>): void {
     for (const t of this.tables.values()) t.table.clear();
@@ -245,6 +291,11 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
     const processingTimers: Array<[K, number]> = [];
     for (const s of snapshots) {
       if (!s) continue;
+      if (s.view) {
+        if (!this.maps.restoreView) throw new InvalidJobError(`operator '${this.operator}': a local snapshot of the lmdb backend cannot be restored into the ${this.maps.kind} backend`);
+        for (const name of s.view.states) if (!this.tables.has(name)) this.pendingTable(name);
+        this.maps.restoreView(s.view.id, s.view.states);
+      }
       if (s.maxParallelism !== this.maxParallelism) throw new InvalidJobError(`operator '${this.operator}': state was written with maxParallelism ${s.maxParallelism} but the job now has ${this.maxParallelism}; key groups cannot be remapped`);
       for (const [g, part] of s.groups) {
         if (g < this.range.start || g > this.range.end) continue;

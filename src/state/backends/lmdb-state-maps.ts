@@ -1,11 +1,14 @@
-import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import { open, type Database, type Key, type RootDatabase, type Transaction } from 'lmdb';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StateMap, StateMapFactory } from './state-map.ts';
 import { keyGroupOf } from '../key-groups.ts';
 import { packValue, unpackValue } from '../snapshot-codec.ts';
-import { InvalidJobError } from '../../errors.ts';
+import { InvalidJobError, WeirError } from '../../errors.ts';
+
+/** Entries copied per write transaction when a view is restored: bounded memory, few commits. */
+const RESTORE_CHUNK = 8192;
 
 /** How the lmdb state backend is set up. */
 export interface LmdbBackendOptions {
@@ -131,14 +134,53 @@ export function lmdbStateMaps(options: LmdbBackendOptions, operator: string, max
   let root: RootDatabase | undefined;
   const cacheEntries = options.cacheEntries ?? 65_536;
   if (!Number.isInteger(cacheEntries) || cacheEntries < 1) throw new InvalidJobError(`stateBackend.cacheEntries must be a positive integer, got ${cacheEntries}`);
+  const openRoot = (): RootDatabase => (root ??= open({ path: join(dir, 'state.mdb'), noSync: true, noMetaSync: true, maxDbs: 256, compression: false }));
+  const dbOf = (state: string) => openRoot().openDB<Buffer, Key>({ name: state, encoding: 'binary' });
+  // Read transactions held by local snapshots: lmdb keeps the pages they see until they are done.
+  const views = new Map<number, Transaction>();
+  let nextView = 1;
   return {
     kind: 'lmdb',
     open<K, S>(state: string): StateMap<K, S> {
-      root ??= open({ path: join(dir, 'state.mdb'), noSync: true, noMetaSync: true, maxDbs: 256, compression: false });
-      const db = root.openDB<Buffer, Key>({ name: state, encoding: 'binary' });
-      return new LmdbStateMap<K, S>(db, maxParallelism, cacheEntries, operator);
+      return new LmdbStateMap<K, S>(dbOf(state), maxParallelism, cacheEntries, operator);
+    },
+    openView(): number {
+      const id = nextView++;
+      views.set(id, openRoot().useReadTransaction());
+      return id;
+    },
+    restoreView(id: number, names: string[]): void {
+      const txn = views.get(id);
+      if (!txn) throw new WeirError('WEIR_SNAPSHOT_MISSING', `operator '${operator}': the lmdb view ${id} of this local snapshot is gone (local snapshots on lmdb restore only into the instance that took them)`, { operator });
+      for (const name of names) {
+        const db = dbOf(name);
+        db.clearSync();
+        let keys: Key[] = [];
+        let values: Buffer[] = [];
+        const write = () => {
+          const [ks, vs] = [keys, values];
+          db.transactionSync(() => {
+            for (let i = 0; i < ks.length; i++) db.putSync(ks[i]!, vs[i]!);
+          });
+          keys = [];
+          values = [];
+        };
+        for (const { key, value } of db.getRange({ transaction: txn })) {
+          keys.push(key);
+          // The range may hand out a buffer it reuses: copy before the next entry.
+          values.push(Buffer.from(value));
+          if (keys.length >= RESTORE_CHUNK) write();
+        }
+        if (keys.length > 0) write();
+      }
+    },
+    releaseView(id: number): void {
+      views.get(id)?.done();
+      views.delete(id);
     },
     close() {
+      for (const txn of views.values()) txn.done();
+      views.clear();
       const r = root;
       root = undefined;
       // Closing waits for lmdb's writer; the files are working state, removed either way.

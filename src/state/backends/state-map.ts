@@ -27,6 +27,15 @@ export interface StateMapFactory {
   close(): void;
   /** Human-readable name, for messages and metrics. */
   readonly kind: 'heap' | 'lmdb';
+  /**
+   * A consistent read-only view of every state's entries as they are on disk now (lmdb: a read
+   * transaction, so nothing is copied and writes go on), for a local snapshot; its id is released
+   * with {@link StateMapFactory.releaseView}. Absent: the backend has no such view (the heap).
+   */
+  openView?(): number;
+  /** Replaces the entries of states `names` by what view `id` holds, streamed in chunks (the maps' caches must be empty). */
+  restoreView?(id: number, names: string[]): void;
+  releaseView?(id: number): void;
 }
 
 /** The heap backend's map: a Map whose `touch` and `endBatch` cost nothing. */
