@@ -747,9 +747,6 @@ export class TaskActor implements Schedulable, SupervisedChild {
    * the actor's snapshot.
    */
   private async writeCheckpoint(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean): Promise<{ bytes: number; shared: string[] }> {
-    let bytes = 0;
-    const puts: Array<Promise<void>> = [];
-    const written: Array<Map<number, string>> = [];
     // Work goes on in slices of about a batch's time, with the event loop (and so the actors) in between.
     let sliceStart = performance.now();
     const pause = async () => {
@@ -757,6 +754,17 @@ export class TaskActor implements Schedulable, SupervisedChild {
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
     };
+    try {
+      return await this.writeParts(id, key, payload, parts, savepoint, pause);
+    } finally {
+      for (const p of parts) p?.release?.();
+    }
+  }
+
+  private async writeParts(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean, pause: () => Promise<void>): Promise<{ bytes: number; shared: string[] }> {
+    let bytes = 0;
+    const puts: Array<Promise<void>> = [];
+    const written: Array<Map<number, string>> = [];
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i];
       if (!p) continue;

@@ -5,6 +5,7 @@ import { KeyedTimers } from './timer-service.ts';
 import { keyGroupOf, keyGroupRangeForOperator } from './key-groups.ts';
 import { InvalidJobError } from '../errors.ts';
 import { heapStateMaps, type StateMap, type StateMapFactory } from './backends/state-map.ts';
+import type { CheckpointParts } from '../checkpoint/checkpoint-parts.ts';
 
 /**
  * A key group's share of a snapshot: every state's entries and every timer of its keys. Entries
@@ -64,6 +65,12 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   private range: { start: number; end: number };
   /** Ids of the views held by local snapshots, oldest first (lmdb). */
   private views: number[] = [];
+  /** Key groups changed since the last checkpoint capture (1 = changed), folded in from `dirty` (lmdb). */
+  private groupDirty: Uint8Array;
+  /** Captures of checkpoints not yet known complete: their changed groups (null: all). */
+  private captures: Array<[number, Uint8Array | null]> = [];
+  /** Every group counts as changed (nothing checkpointed yet, or restored since). */
+  private allGroupsChanged = true;
 
   constructor(
     private readonly operator: string,
@@ -74,6 +81,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
     private readonly maps: StateMapFactory = heapStateMaps,
   ) {
     this.range = keyGroupRangeForOperator(maxParallelism, parallelism, subtask);
+    this.groupDirty = new Uint8Array(maxParallelism);
   }
 
   now(): number {
@@ -120,6 +128,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   }
 
   clearDelta(): void {
+    this.foldDirtyGroups();
     this.dirty.clear();
     this.timersDirty.clear();
     this.appended.clear();
@@ -242,6 +251,86 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
     return { maxParallelism: mp, groups: [...groups] };
   }
 
+  /** Marks the key groups of the keys changed since the last local snapshot (only where checkpoints are taken by group). */
+  private foldDirtyGroups(): void {
+    if (!this.maps.openView) return;
+    const mp = this.maxParallelism;
+    for (const k of this.dirty) this.groupDirty[keyGroupOf(k, mp)] = 1;
+    for (const k of this.appended.keys()) this.groupDirty[keyGroupOf(k, mp)] = 1;
+  }
+
+  /**
+   * The state for checkpoint `checkpointId` by key group, on lmdb (undefined elsewhere: the
+   * checkpoint takes `snapshot()`). At the barrier the write cache goes to disk and a read view
+   * is opened; the groups changed since the last completed checkpoint are then read from that
+   * view one at a time while records flow, so neither the barrier nor the packing holds more
+   * than one key group's entries on the heap, and unchanged groups are not read at all.
+   */
+  checkpointParts(checkpointId: number): CheckpointParts | undefined {
+    const { openView, readGroup } = this.maps;
+    if (!openView || !readGroup) return undefined;
+    this.foldDirtyGroups();
+    const now = this.clock.now();
+    const names: string[] = [];
+    for (const [name, table] of this.tables) {
+      table.purgeExpired(now);
+      table.table.flush();
+      names.push(name);
+    }
+    for (const [name, entries] of this.pending) {
+      entries.flush();
+      names.push(name);
+    }
+    const view = openView.call(this.maps);
+    this.captures.push([checkpointId, this.allGroupsChanged ? null : this.groupDirty.slice()]);
+    this.groupDirty.fill(0);
+    this.allGroupsChanged = false;
+    let changed: Set<number> | 'all' = new Set();
+    for (const [, dirty] of this.captures) {
+      if (dirty === null) {
+        changed = 'all';
+        break;
+      }
+      for (let g = 0; g < dirty.length; g++) if (dirty[g] === 1) changed.add(g);
+    }
+    const mp = this.maxParallelism;
+    const timers = new Map<number, { e: Array<[unknown, number]>; p: Array<[unknown, number]> }>();
+    const timersOf = (k: unknown) => {
+      const g = keyGroupOf(k, mp);
+      let t = timers.get(g);
+      if (!t) timers.set(g, (t = { e: [], p: [] }));
+      return t;
+    };
+    for (const [k, t] of this.eventTimers.entries()) timersOf(k).e.push([k, t]);
+    for (const [k, t] of this.processingTimers.entries()) timersOf(k).p.push([k, t]);
+    const groups: number[] = [];
+    for (let g = this.range.start; g <= this.range.end; g++) groups.push(g);
+    let released = false;
+    return {
+      base: { maxParallelism: mp },
+      groups,
+      changed,
+      part: (g): [number, KeyGroupSnapshot] => {
+        const columns: Array<[string, unknown[], unknown[]]> = [];
+        for (const name of names) {
+          const [keys, values] = readGroup.call(this.maps, view, name, g);
+          if (keys.length > 0) columns.push([name, keys, values]);
+        }
+        return [g, { columns, eventTimers: timers.get(g)?.e ?? [], processingTimers: timers.get(g)?.p ?? [] }];
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.maps.releaseView?.(view);
+      },
+    };
+  }
+
+  /** Checkpoint `checkpointId` completed: later checkpoints need not write what it changed. */
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.captures = this.captures.filter(([id]) => id > checkpointId);
+  }
+
   /** True when {@link KeyedStateBackend.localSnapshot} costs nothing like the state's size (lmdb: a read view). */
   get cheapLocalSnapshot(): boolean {
     return this.maps.openView !== undefined;
@@ -287,6 +376,8 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
     for (const m of this.pending.values()) m.clear();
     this.pending = new Map();
     this.clearDelta();
+    this.allGroupsChanged = true;
+    this.captures = [];
     const eventTimers: Array<[K, number]> = [];
     const processingTimers: Array<[K, number]> = [];
     for (const s of snapshots) {

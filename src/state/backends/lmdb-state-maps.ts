@@ -174,6 +174,18 @@ export function lmdbStateMaps(options: LmdbBackendOptions, operator: string, max
         if (keys.length > 0) write();
       }
     },
+    readGroup(id: number, state: string, group: number): [unknown[], unknown[]] {
+      const txn = views.get(id);
+      if (!txn) throw new WeirError('WEIR_SNAPSHOT_MISSING', `operator '${operator}': the lmdb view ${id} was released before its checkpoint was written`, { operator });
+      const keys: unknown[] = [];
+      const values: unknown[] = [];
+      // Keys are [group, key]: the group's entries are one range, in key order.
+      for (const { key, value } of dbOf(state).getRange({ start: [group], end: [group + 1], transaction: txn })) {
+        keys.push((key as unknown as [number, unknown])[1]);
+        values.push(unpackValue(value));
+      }
+      return [keys, values];
+    },
     releaseView(id: number): void {
       views.get(id)?.done();
       views.delete(id);

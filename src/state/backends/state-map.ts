@@ -36,6 +36,8 @@ export interface StateMapFactory {
   /** Replaces the entries of states `names` by what view `id` holds, streamed in chunks (the maps' caches must be empty). */
   restoreView?(id: number, names: string[]): void;
   releaseView?(id: number): void;
+  /** The entries of key group `group` of state `state` as view `id` holds them, as two columns. */
+  readGroup?(id: number, state: string, group: number): [unknown[], unknown[]];
 }
 
 /** The heap backend's map: a Map whose `touch` and `endBatch` cost nothing. */
