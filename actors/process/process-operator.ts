@@ -209,7 +209,7 @@ export class ProcessOperator implements Operator {
     return { keyed: this.backend?.localSnapshot() ?? null, broadcast: this.broadcast.snapshot() };
   }
 
-  /** On lmdb, keyed state goes to checkpoints key group by key group, read from a view after the barrier (see `KeyedStateBackend.checkpointParts`). */
+  /** Keyed state goes to checkpoints key group by key group, only the changed ones, packed after the barrier (see `KeyedStateBackend.checkpointParts`). */
   checkpointParts(checkpointId: number): CheckpointParts | undefined {
     const parts = this.backend?.checkpointParts(checkpointId);
     if (!parts) return undefined;

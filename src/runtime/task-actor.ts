@@ -25,8 +25,14 @@ import { PoisonTracker } from './poison-tracker.ts';
 import { assertSerializable, decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
 import { UserFunctionError, WeirError, PoisonRecordError, InvalidJobError, causeText } from '../errors.ts';
 
-/** Longest a slice of an asynchronous checkpoint's packing runs before it lets the actors go on (about one batch). */
+/**
+ * Shortest slice of an asynchronous checkpoint's packing before it lets the actors go on; a slice
+ * runs as long as the actor's last turn (one batch), so a job with slow batches (a disk-backed
+ * state with a small cache) does not starve its checkpoint to one key group per batch.
+ */
 const CHECKPOINT_SLICE_MS = 1;
+/** Longest slice, whatever the last turn took. */
+const CHECKPOINT_SLICE_MAX_MS = 50;
 
 /** Everything a task actor needs; the job builder fills it from the physical plan. */
 export interface TaskConfig {
@@ -150,6 +156,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private batchesSinceSnapshot = 0;
   /** Time spent in turns since the last snapshot, and what the last snapshot cost: snapshots stay a small share of the work. */
   private busyMsSinceSnapshot = 0;
+  /** How long the last synchronous turn took: an asynchronous checkpoint works in slices as long. */
+  private lastTurnMs = 0;
   private lastSnapshotMs = 0;
   /** Bytes of the last packed snapshot (0 before the first, which measures; Infinity after one kept by reference). */
   private lastSnapshotBytes = 0;
@@ -300,6 +308,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       return;
     }
     const spent = performance.now() - startedAt;
+    this.lastTurnMs = spent;
     this.busyMsSinceSnapshot += spent;
     this.busyMs += spent;
     this.afterTurn();
@@ -750,7 +759,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     // Work goes on in slices of about a batch's time, with the event loop (and so the actors) in between.
     let sliceStart = performance.now();
     const pause = async () => {
-      if (performance.now() - sliceStart < CHECKPOINT_SLICE_MS) return;
+      if (performance.now() - sliceStart < Math.min(CHECKPOINT_SLICE_MAX_MS, Math.max(CHECKPOINT_SLICE_MS, this.lastTurnMs))) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
     };

@@ -56,8 +56,13 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   private readonly tables = new Map<string, KeyedStateTable<K, unknown>>();
   /** Restored entries of states the operator has not asked for yet (states may be created lazily). */
   private pending = new Map<string, StateMap<unknown, unknown>>();
-  /** Keys whose state or timers changed since the last local snapshot. */
+  /** Keys whose state or timers changed since the last local snapshot (and since the last checkpoint capture). */
   private dirty = new Set<K>();
+  /**
+   * Keys changed since the last local snapshot but before the last checkpoint capture, whose key
+   * groups that capture took: kept apart so the next capture does not count their groups again.
+   */
+  private dirtyBeforeCapture: Set<K> | undefined;
   /** Keys whose timers changed since the last local snapshot (a delta carries their timers). */
   private timersDirty = new Set<K>();
   /** List elements appended since the last local snapshot, per key (not dirty) and state. */
@@ -100,7 +105,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
 
   markAppended(state: string, stored: unknown): void {
     const k = this.currentKey;
-    if (this.dirty.has(k)) return;
+    if (this.dirty.has(k) || this.dirtyBeforeCapture?.has(k) === true) return;
     let perState = this.appended.get(k);
     if (!perState) this.appended.set(k, (perState = new Map()));
     const items = perState.get(state);
@@ -110,7 +115,9 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
 
   /** Every state and the timers of each key changed since the last call (or {@link KeyedStateBackend.clearDelta}). */
   delta(): KeyedDelta<K> {
-    const keys = Array.from(this.dirty);
+    const before = this.dirtyBeforeCapture;
+    if (before) for (const k of this.dirty) before.add(k);
+    const keys = Array.from(before ?? this.dirty);
     const states: KeyedDelta<K>['states'] = [];
     for (const [name, t] of this.tables) {
       const map = t.table;
@@ -122,7 +129,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
     for (const k of this.timersDirty) timers.push([k, this.eventTimers.timesOf(k), this.processingTimers.timesOf(k)]);
     const appends: KeyedDelta<K>['appends'] = [];
     // A key that became dirty after its appends is in `keys` already, with the whole list.
-    for (const [k, perState] of this.appended) if (!this.dirty.has(k)) appends.push([k, [...perState]]);
+    for (const [k, perState] of this.appended) if (!this.dirty.has(k) && before?.has(k) !== true) appends.push([k, [...perState]]);
     this.clearDelta();
     return { keys, states, timers, appends };
   }
@@ -130,6 +137,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
   clearDelta(): void {
     this.foldDirtyGroups();
     this.dirty.clear();
+    this.dirtyBeforeCapture = undefined;
     this.timersDirty.clear();
     this.appended.clear();
   }
@@ -251,9 +259,8 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
     return { maxParallelism: mp, groups: [...groups] };
   }
 
-  /** Marks the key groups of the keys changed since the last local snapshot (only where checkpoints are taken by group). */
+  /** Marks the key groups of the keys changed since the last local snapshot (checkpoints write only changed groups). */
   private foldDirtyGroups(): void {
-    if (!this.maps.openView) return;
     const mp = this.maxParallelism;
     for (const k of this.dirty) this.groupDirty[keyGroupOf(k, mp)] = 1;
     for (const k of this.appended.keys()) this.groupDirty[keyGroupOf(k, mp)] = 1;
@@ -268,8 +275,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
    */
   checkpointParts(checkpointId: number): CheckpointParts | undefined {
     const { openView, readGroup } = this.maps;
-    if (!openView || !readGroup) return undefined;
-    this.foldDirtyGroups();
+    if (!openView || !readGroup) return this.heapCheckpointParts(checkpointId);
     const now = this.clock.now();
     const names: string[] = [];
     for (const [name, table] of this.tables) {
@@ -282,17 +288,7 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
       names.push(name);
     }
     const view = openView.call(this.maps);
-    this.captures.push([checkpointId, this.allGroupsChanged ? null : this.groupDirty.slice()]);
-    this.groupDirty.fill(0);
-    this.allGroupsChanged = false;
-    let changed: Set<number> | 'all' = new Set();
-    for (const [, dirty] of this.captures) {
-      if (dirty === null) {
-        changed = 'all';
-        break;
-      }
-      for (let g = 0; g < dirty.length; g++) if (dirty[g] === 1) changed.add(g);
-    }
+    const changed = this.captureChanges(checkpointId);
     const mp = this.maxParallelism;
     const timers = new Map<number, { e: Array<[unknown, number]>; p: Array<[unknown, number]> }>();
     const timersOf = (k: unknown) => {
@@ -324,6 +320,44 @@ export class KeyedStateBackend<K> implements KeyContext<K> {
         this.maps.releaseView?.(view);
       },
     };
+  }
+
+  /**
+   * On the heap: the columns of `snapshot()` taken at the barrier, packed group by group after it.
+   * Only when every value is a primitive (nothing a later record could change in place);
+   * otherwise undefined, and the checkpoint packs `snapshot()` at the barrier.
+   */
+  private heapCheckpointParts(checkpointId: number): CheckpointParts | undefined {
+    const snap = this.snapshot();
+    for (const [, part] of snap.groups)
+      for (const [, , values] of part.columns!)
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i];
+          if (typeof v === 'object' && v !== null) return undefined;
+        }
+    const changed = this.captureChanges(checkpointId);
+    const byGroup = new Map(snap.groups);
+    return { base: { maxParallelism: this.maxParallelism }, groups: [...byGroup.keys()], changed, part: (g) => [g, byGroup.get(g)!] };
+  }
+
+  /** Records checkpoint `checkpointId`'s capture: the key groups changed since the last completed checkpoint (`'all'` after a restore). */
+  private captureChanges(checkpointId: number): Set<number> | 'all' {
+    this.foldDirtyGroups();
+    // What was folded now counts for this capture only; the local delta still needs those keys.
+    if (this.dirty.size > 0) {
+      if (this.dirtyBeforeCapture) for (const k of this.dirty) this.dirtyBeforeCapture.add(k);
+      else this.dirtyBeforeCapture = this.dirty;
+      this.dirty = new Set();
+    }
+    this.captures.push([checkpointId, this.allGroupsChanged ? null : this.groupDirty.slice()]);
+    this.groupDirty.fill(0);
+    this.allGroupsChanged = false;
+    const changed = new Set<number>();
+    for (const [, dirty] of this.captures) {
+      if (dirty === null) return 'all';
+      for (let g = 0; g < dirty.length; g++) if (dirty[g] === 1) changed.add(g);
+    }
+    return changed;
   }
 
   /** Checkpoint `checkpointId` completed: later checkpoints need not write what it changed. */

@@ -94,7 +94,7 @@ test('lmdb keys must be primitive: a clear error names the operator', () => {
 /** The keyed job under test: every state kind in a process function, its output lines per key. */
 function job(env: StreamEnvironment, count: number, seed: number, sink: TransactionalCollectSink<{ key: string; line: string }> | CollectSink<{ key: string; line: string }>, onRecord: (e: Event) => void = () => {}) {
   env
-    .fromGenerator((i, r) => makeEvent(i, r, 200), { count, seed, ratePerSecond: 1_000_000 })
+    .fromGenerator((i, r) => makeEvent(i, r, 200), { count, seed, ratePerSecond: 200_000 })
     .setParallelism(1)
     .keyBy((e) => e.key)
     .process<{ key: string; line: string }>({

@@ -123,6 +123,14 @@ class LmdbStateMap<K, S> implements StateMap<K, S> {
   }
 }
 
+/** The next entry of a range as `[group, key, value]`, unpacked at once (lmdb may reuse the buffer). */
+function headOf(it: Iterator<{ key: Key; value: Buffer }>): [number, unknown, unknown] | undefined {
+  const r = it.next();
+  if (r.done) return undefined;
+  const [g, k] = r.value.key as unknown as [number, unknown];
+  return [g, k, unpackValue(r.value.value)];
+}
+
 /**
  * Opens one lmdb database for an operator instance, with a named sub-database per state.
  * @internal
@@ -139,6 +147,8 @@ export function lmdbStateMaps(options: LmdbBackendOptions, operator: string, max
   // Read transactions held by local snapshots: lmdb keeps the pages they see until they are done.
   const views = new Map<number, Transaction>();
   let nextView = 1;
+  /** Per state, the cursor a checkpoint reads its key groups with: the group it expects next and the entry it has read ahead. */
+  const cursors = new Map<string, { view: number; next: number; it: Iterator<{ key: Key; value: Buffer }>; head: [number, unknown, unknown] | undefined }>();
   return {
     kind: 'lmdb',
     open<K, S>(state: string): StateMap<K, S> {
@@ -177,20 +187,38 @@ export function lmdbStateMaps(options: LmdbBackendOptions, operator: string, max
     readGroup(id: number, state: string, group: number): [unknown[], unknown[]] {
       const txn = views.get(id);
       if (!txn) throw new WeirError('WEIR_SNAPSHOT_MISSING', `operator '${operator}': the lmdb view ${id} was released before its checkpoint was written`, { operator });
+      // Keys are [group, key], so groups follow each other in key order: a checkpoint asking for
+      // them in ascending order reads each state with one cursor (a range per group costs ~0.5 ms
+      // to open), reopened only where it skips unchanged groups.
+      let c = cursors.get(state);
+      if (!c || c.view !== id || c.next !== group) {
+        c?.it.return?.();
+        const it = dbOf(state).getRange({ start: [group], transaction: txn })[Symbol.iterator]();
+        c = { view: id, next: group, it, head: headOf(it) };
+        cursors.set(state, c);
+      }
       const keys: unknown[] = [];
       const values: unknown[] = [];
-      // Keys are [group, key]: the group's entries are one range, in key order.
-      for (const { key, value } of dbOf(state).getRange({ start: [group], end: [group + 1], transaction: txn })) {
-        keys.push((key as unknown as [number, unknown])[1]);
-        values.push(unpackValue(value));
+      while (c.head !== undefined && c.head[0] === group) {
+        keys.push(c.head[1]);
+        values.push(c.head[2]);
+        c.head = headOf(c.it);
       }
+      c.next = group + 1;
       return [keys, values];
     },
     releaseView(id: number): void {
+      for (const [state, c] of cursors)
+        if (c.view === id) {
+          c.it.return?.();
+          cursors.delete(state);
+        }
       views.get(id)?.done();
       views.delete(id);
     },
     close() {
+      for (const c of cursors.values()) c.it.return?.();
+      cursors.clear();
       for (const txn of views.values()) txn.done();
       views.clear();
       const r = root;

@@ -8,7 +8,7 @@ import { StreamEnvironment, TransactionalCollectSink, MemorySnapshotStore, Value
 /** 20k distinct keys first, then only three hot keys: after the first checkpoint little changes. */
 const KEYS = 20_000;
 const COUNT = 120_000;
-const dir = mkdtempSync(join(tmpdir(), 'weir-lmdb-ckpt-'));
+const dir = mkdtempSync(join(tmpdir(), 'weir-ckpt-parts-'));
 const lmdb: StateBackendOption = { kind: 'lmdb', dir, cacheEntries: 256 };
 const keyOf = (i: number) => (i < KEYS ? i : i % 3);
 const sum = new ValueStateDescriptor<number>('sum');
@@ -16,7 +16,7 @@ const last = new ListStateDescriptor<number>('last');
 interface Out { i: number; key: number; line: string }
 
 /** Per record: the key's running sum and its last three indexes, as a plain loop. */
-function reference(): Out[] {
+function reference(withList: boolean): Out[] {
   const state = new Map<number, { sum: number; last: number[] }>();
   const out: Out[] = [];
   for (let i = 0; i < COUNT; i++) {
@@ -25,15 +25,17 @@ function reference(): Out[] {
     s.sum += i;
     s.last = [...s.last, i].slice(-3);
     state.set(key, s);
-    out.push({ i, key, line: `${s.sum}:${s.last.join(',')}` });
+    out.push({ i, key, line: withList ? `${s.sum}:${s.last.join(',')}` : `${s.sum}` });
   }
   return out;
 }
 
-function start(store: MemorySnapshotStore, parallelism: number, sink: TransactionalCollectSink<Out>, onRecord: () => void, restoreFrom?: CheckpointMetadata) {
-  const env = StreamEnvironment.create({ parallelism, stateBackend: lmdb, snapshotStore: store, checkpointing: { intervalMs: 2 ** 31 - 1, retain: 1 }, restoreFrom });
+/** With the heap backend, a number per key only: list values (changed in place) make the heap checkpoint pack at its barrier instead. */
+function start(backend: StateBackendOption, store: MemorySnapshotStore, parallelism: number, sink: TransactionalCollectSink<Out>, onRecord: () => void, restoreFrom?: CheckpointMetadata) {
+  const withList = backend !== 'heap';
+  const env = StreamEnvironment.create({ parallelism, stateBackend: backend, snapshotStore: store, checkpointing: { intervalMs: 2 ** 31 - 1, retain: 1 }, restoreFrom });
   env
-    .fromGenerator((i) => i, { count: COUNT, ratePerSecond: 300_000 })
+    .fromGenerator((i) => i, { count: COUNT, ratePerSecond: 100_000 })
     .setParallelism(1)
     .keyBy(keyOf)
     .process<Out>({
@@ -41,6 +43,7 @@ function start(store: MemorySnapshotStore, parallelism: number, sink: Transactio
         onRecord();
         const s = ctx.getState(sum);
         s.update((s.value() ?? 0) + i);
+        if (!withList) return out.collect({ i, key: keyOf(i), line: `${s.value()}` });
         const l = ctx.getListState(last);
         l.update([...l.get(), i].slice(-3));
         out.collect({ i, key: keyOf(i), line: `${s.value()}:${l.get().join(',')}` });
@@ -55,11 +58,13 @@ const until = async (cond: () => boolean) => {
   while (!cond()) await new Promise((r) => setImmediate(r));
 };
 
-test('lmdb checkpoints by key group from a read view: a small change writes little, and a restore of the chain at another parallelism is exact', async () => {
+for (const backend of [lmdb, 'heap'] as StateBackendOption[]) {
+const name = typeof backend === 'string' ? backend : backend.kind;
+test(`${name}: process() state checkpoints by key group (lmdb: read from a view): a small change writes little, and a restore of the chain at another parallelism is exact`, async () => {
   const store = new MemorySnapshotStore();
   const first = new TransactionalCollectSink<Out>();
   let seen = 0;
-  const job = start(store, 1, first, () => seen++);
+  const job = start(backend, store, 1, first, () => seen++);
   await until(() => seen >= KEYS + 1_000);
   const next = async () => {
     const from = seen;
@@ -72,12 +77,12 @@ test('lmdb checkpoints by key group from a read view: a small change writes litt
   // The first checkpoint writes every key group; the next ones only the groups of the three hot keys (the rest of their bytes: the sink's open transaction).
   const writtenBy = (c: CheckpointMetadata) => c.shared!.filter((k) => k.endsWith(`-chk${String(c.id).padStart(6, '0')}`)).length;
   assert.equal([writtenBy(c1), writtenBy(c2), writtenBy(c3)], [128, 3, 3]);
-  assert.ok(c1.bytes > 10 * c2.bytes && c1.bytes > 10 * c3.bytes, `bytes written: ${c1.bytes}, ${c2.bytes}, ${c3.bytes}`);
+  assert.ok(c1.bytes > 5 * c2.bytes && c1.bytes > 5 * c3.bytes, `bytes written: ${c1.bytes}, ${c2.bytes}, ${c3.bytes}`);
   assert.ok(c3.shared!.some((k) => k.endsWith(`-chk${String(c1.id).padStart(6, '0')}`)), 'the newest checkpoint references key groups written by the first');
   await job.cancel();
   const second = new TransactionalCollectSink<Out>();
-  await start(store, 2, second, () => {}, c3).done;
-  const expected = reference();
+  await start(backend, store, 2, second, () => {}, c3).done;
+  const expected = reference(backend !== 'heap');
   const byIndex = new Array<string | undefined>(COUNT);
   let duplicated = 0;
   for (const r of [...first.committed, ...second.committed]) {
@@ -86,7 +91,9 @@ test('lmdb checkpoints by key group from a read view: a small change writes litt
   }
   assert.is(duplicated, 0);
   assert.is(byIndex.filter((line, i) => line !== expected[i]!.line).length, 0, 'every output equals the reference');
-  rmSync(dir, { recursive: true, force: true });
 });
+}
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();
