@@ -92,9 +92,9 @@ test('lmdb keys must be primitive: a clear error names the operator', () => {
 });
 
 /** The keyed job under test: every state kind in a process function, its output lines per key. */
-function job(env: StreamEnvironment, count: number, seed: number, sink: TransactionalCollectSink<{ key: string; line: string }> | CollectSink<{ key: string; line: string }>, onRecord: (e: Event) => void = () => {}) {
+function job(env: StreamEnvironment, count: number, seed: number, sink: TransactionalCollectSink<{ key: string; line: string }> | CollectSink<{ key: string; line: string }>, onRecord: (e: Event) => void = () => {}, ratePerSecond = 1_000_000) {
   env
-    .fromGenerator((i, r) => makeEvent(i, r, 200), { count, seed, ratePerSecond: 200_000 })
+    .fromGenerator((i, r) => makeEvent(i, r, 200), { count, seed, ratePerSecond })
     .setParallelism(1)
     .keyBy((e) => e.key)
     .process<{ key: string; line: string }>({
@@ -121,12 +121,13 @@ for (const backend of ['heap', lmdb] as StateBackendOption[]) {
     });
     const sink = new TransactionalCollectSink<{ key: string; line: string }>();
     const env = StreamEnvironment.create({ inspection, stateBackend: backend, snapshotStore: new MemorySnapshotStore(), checkpointing: { intervalMs: 5 }, supervision: { maxRestarts: 0 }, restartStrategy: { kind: 'fixed-delay', attempts: 2, delayMs: 1 } });
+    // A slow source, so that two checkpoints complete before the input ends even on a loaded machine (lmdb's are packed after the barrier, in slices).
     job(env, count, seed, sink, (e) => {
       if (!crashed && completed >= 2 && e.i > 10_000) {
         crashed = true;
         throw new Error('injected crash');
       }
-    });
+    }, 20_000);
     const result = await env.execute(`lmdb-crash-${name}`);
     assert.ok(crashed, 'the crash was injected');
     assert.is(result.jobRestarts, 1);
