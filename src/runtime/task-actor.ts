@@ -30,7 +30,7 @@ import { UserFunctionError, WeirError, PoisonRecordError, InvalidJobError, cause
  * runs as long as the actor's last turn (one batch), so a job with slow batches (a disk-backed
  * state with a small cache) does not starve its checkpoint to one key group per batch.
  */
-const CHECKPOINT_SLICE_MS = 1;
+const CHECKPOINT_SLICE_MS = 2;
 /** Longest slice, whatever the last turn took. */
 const CHECKPOINT_SLICE_MAX_MS = 50;
 
