@@ -78,6 +78,13 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
    */
   private replacements = 0;
   private changesInPlace = false;
+  /**
+   * While a checkpoint regroups the value column (after its barrier): the slots it covers (`n`),
+   * and the value of each one overwritten since, saved at its first overwrite. The checkpoint
+   * reads the live column through it, so the barrier copies nothing (a copy of 1M slots held the
+   * hot path for several batches).
+   */
+  private capture: { n: number; saved: Uint8Array; old: Map<number, T> } | null = null;
 
   constructor(name: string, key: (value: T) => K, reduce: (acc: T, value: T) => T) {
     this.name = name;
@@ -102,6 +109,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     const ov = out.values;
     const ot = out.timestamps;
     const base = reserveOutput(out, values.length);
+    const capture = this.capture;
     let i = 0;
     let replaced = 0;
     try {
@@ -121,6 +129,10 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
           next = reduce(prev, v);
           if (next === prev) this.changesInPlace = true;
           else replaced++;
+          if (capture !== null && slot < capture.n && capture.saved[slot] === 0) {
+            capture.saved[slot] = 1;
+            capture.old.set(slot, prev);
+          }
           valueAt[slot] = next;
         }
         if (!this.allDirty && markedIn[slot] !== this.epoch) this.markDirty(slot);
@@ -183,6 +195,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     this.groupDirty.fill(0);
     this.captures = [];
     this.allGroupsChanged = true;
+    this.capture = null;
   }
 
   /** Number of keys held. */
@@ -265,7 +278,11 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     if (this.changesInPlace || someNested(this.valueAt, 64)) return undefined;
     // Only values change in a slot (replaced, never changed in place): keys and groups are only appended to, so they are shared.
     const n = this.keyAt.length;
-    const values = this.valueAt.slice();
+    // The live column, with the values overwritten after the barrier saved on the side; a copy
+    // only when an earlier checkpoint still regroups (two captures at once are not tracked).
+    const cap = this.capture === null ? { n, saved: new Uint8Array(n), old: new Map<number, T>() } : null;
+    if (cap) this.capture = cap;
+    const values = cap ? this.valueAt : this.valueAt.slice();
     const all = this.allGroupsChanged;
     this.captures.push([checkpointId, all ? null : this.groupDirty.slice()]);
     this.groupDirty.fill(0);
@@ -281,8 +298,23 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
       for (let g = 0; g < dirty.length; g++) if (dirty[g] === 1) wanted[g] = 1;
     }
     if (changed !== 'all') for (let g = 0; g < wanted.length; g++) if (wanted[g] === 1) changed.add(g);
-    const columns = new GroupedColumns(this.keyAt, values, this.groupAt, n, this.maxParallelism, wanted);
-    return { base: { maxParallelism: this.maxParallelism }, groups: columns.present, changed, prepare: () => columns.prepare(), part: (g) => columns.part(g) };
+    const columns = new GroupedColumns(this.keyAt, values, this.groupAt, n, this.maxParallelism, wanted, cap ?? undefined);
+    // Once regrouped, the columns hold their own copy: values need no saving any more.
+    const end = () => {
+      if (cap !== null && this.capture === cap) this.capture = null;
+    };
+    return {
+      base: { maxParallelism: this.maxParallelism },
+      groups: columns.present,
+      changed,
+      prepare: () => {
+        const done = columns.prepare();
+        if (done) end();
+        return done;
+      },
+      part: (g) => columns.part(g),
+      release: end,
+    };
   }
 
   notifyCheckpointComplete(checkpointId: number): void {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { BenchRow } from './scenario.ts';
 
-/** Ratios of the state-scale rows: each backend at its largest key count against 10k, and lmdb against heap at each size. */
+/** Ratios of the state-scale rows: each backend at its larger key counts against 10k, and lmdb against heap at each size; by events/s and by events per CPU-second of the job (steadier on a loaded machine). */
 export function stateScaleRatios(rows: BenchRow[]): Array<{ scenario: string; ratio: string; value: number }> {
   const of = (system: string) => rows.find((r) => r.scenario === 'state-scale' && r.system === system);
   const out: Array<{ scenario: string; ratio: string; value: number }> = [];
@@ -9,6 +9,8 @@ export function stateScaleRatios(rows: BenchRow[]): Array<{ scenario: string; ra
     const x = of(a);
     const y = of(b);
     if (x && y) out.push({ scenario: 'state-scale', ratio: `${a}/${b}`, value: Math.round((x.eventsPerSec / y.eventsPerSec) * 100) / 100 });
+    const [cx, cy] = [Number(x?.extra?.eventsPerCpuSec), Number(y?.extra?.eventsPerCpuSec)];
+    if (cx > 0 && cy > 0) out.push({ scenario: 'state-scale', ratio: `${a}/${b} by cpu`, value: Math.round((cx / cy) * 100) / 100 });
   };
   for (const size of ['100k', '1m', '10m']) for (const b of ['heap', 'lmdb']) ratio(`${b}-${size}`, `${b}-10k`);
   for (const size of ['10k', '100k', '1m', '10m']) ratio(`lmdb-${size}`, `heap-${size}`);
@@ -29,6 +31,7 @@ export function writeStateScaleChart(rows: BenchRow[], path = 'bench/results/sta
       .sort((a, b) => a[0] - b[0]);
   const panels = [
     { title: 'events/s', y: (r: BenchRow) => r.eventsPerSec },
+    { title: 'events per CPU-second', y: (r: BenchRow) => Number(r.extra?.eventsPerCpuSec) || 0 },
     { title: 'checkpoint ms', y: (r: BenchRow) => Number(r.extra?.checkpointMs) },
   ];
   const W = 420;
@@ -56,7 +59,7 @@ export function writeStateScaleChart(rows: BenchRow[], path = 'bench/results/sta
     }
     parts.push(`<text x="${x0 + W - pad}" y="${pad}" text-anchor="end" font-size="11" fill="${colours.heap}">heap</text><text x="${x0 + W - pad}" y="${pad + 14}" text-anchor="end" font-size="11" fill="${colours.lmdb}">lmdb</text>`);
   });
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W + 20}" height="${H}" font-family="sans-serif">\n${parts.join('\n')}\n</svg>\n`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${panels.length * (W + 20) - 20}" height="${H}" font-family="sans-serif">\n${parts.join('\n')}\n</svg>\n`;
   writeFileSync(path, svg);
   return path;
 }

@@ -7,6 +7,7 @@ import { KeyedStateBackend, type KeyedBackendSnapshot } from '../../src/state/ke
 import { BroadcastState } from './broadcast-state.ts';
 import { stateMapsFor } from '../../src/state/backends/state-backend-option.ts';
 import { BadRecordError, InvalidJobError, UserFunctionError } from '../../src/errors.ts';
+import type { CheckpointParts } from '../../src/checkpoint/checkpoint-parts.ts';
 
 /** The user function in the shape the operator calls it: element handlers per input, optional timers. */
 export interface ProcessHandlers {
@@ -102,7 +103,7 @@ export class ProcessOperator implements Operator {
 
   private timers(domain: 'event' | 'processing'): KeyedTimers<unknown> {
     if (!this.backend) throw new InvalidJobError(`operator '${this.name}': timers need a keyed stream; call keyBy(...) before process(...)`);
-    this.backend.markDirty();
+    this.backend.markTimersDirty();
     return domain === 'event' ? this.backend.eventTimers : this.backend.processingTimers;
   }
 
@@ -169,7 +170,7 @@ export class ProcessOperator implements Operator {
     for (let key = timers.pollDue(upTo); key !== undefined; key = timers.pollDue(upTo)) {
       const t = timers.lastTime;
       this.backend!.currentKey = ctx.currentKey = key;
-      this.backend!.markDirty();
+      this.backend!.markTimersDirty();
       ctx.timestamp = t;
       try {
         onTimer.call(this.fn, t, ctx, this.out);
@@ -199,13 +200,34 @@ export class ProcessOperator implements Operator {
     return { keyed: this.backend?.snapshot() ?? null, broadcast: this.broadcast.snapshot() };
   }
 
+  /** On lmdb a full local snapshot is a read view of the database: cheap whatever the state's size, so no deltas are needed. */
+  cheapLocalSnapshot(): boolean {
+    return this.backend?.cheapLocalSnapshot === true;
+  }
+
+  snapshotLocal(): unknown {
+    return { keyed: this.backend?.localSnapshot() ?? null, broadcast: this.broadcast.snapshot() };
+  }
+
+  /** Keyed state goes to checkpoints key group by key group, only the changed ones, packed after the barrier (see `KeyedStateBackend.checkpointParts`). */
+  checkpointParts(checkpointId: number): CheckpointParts | undefined {
+    const parts = this.backend?.checkpointParts(checkpointId);
+    if (!parts) return undefined;
+    return { ...parts, base: { keyedParts: 1, maxParallelism: this.backend!.maxParallelism, broadcast: this.broadcast.snapshot() } satisfies Omit<KeyedPartsState, 'groups'> };
+  }
+
+  notifyCheckpointComplete(checkpointId: number): void {
+    this.backend?.notifyCheckpointComplete(checkpointId);
+  }
+
   restoreState(state: unknown): void {
     this.restoreRescaled(state ? [state] : []);
   }
 
   /** Keyed state by key group from every old subtask; broadcast state is the same everywhere, so one copy. */
   restoreRescaled(states: unknown[]): void {
-    const s = states as Array<{ keyed: KeyedBackendSnapshot | null; broadcast: unknown } | null>;
+    // A checkpoint written by key group restores as `{ ...base, groups }`: back to the layout of snapshotState().
+    const s = (states as Array<ProcessState | KeyedPartsState | null>).map((x) => (x && 'keyedParts' in x ? { keyed: { maxParallelism: x.maxParallelism, groups: x.groups }, broadcast: x.broadcast } : x));
     this.backend?.restore(s.map((x) => x?.keyed));
     this.broadcast.restore(s.find((x) => x)?.broadcast ?? null);
   }
@@ -215,6 +237,20 @@ export class ProcessOperator implements Operator {
     this.backend?.close();
     this.backend = undefined;
   }
+}
+
+/** The operator's state as `snapshotState()` gives it. */
+interface ProcessState {
+  keyed: KeyedBackendSnapshot | null;
+  broadcast: unknown;
+}
+
+/** The operator's state as a checkpoint written by key group restores it. */
+interface KeyedPartsState {
+  keyedParts: 1;
+  maxParallelism: number;
+  broadcast: unknown;
+  groups: KeyedBackendSnapshot['groups'];
 }
 
 /** The error with this operator named in its site (user code cannot know it). */

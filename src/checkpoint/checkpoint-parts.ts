@@ -27,6 +27,8 @@ export interface CheckpointParts {
    * captured must not change meanwhile (copies of its columns, values it only ever replaces).
    */
   part(g: number): unknown;
+  /** The checkpoint is written (or failed): what the capture held (an lmdb read view) may go. */
+  release?(): void;
 }
 
 /** Where a checkpoint found an operator's key groups: the `{ ...base, groups }` to restore, as blob keys. */

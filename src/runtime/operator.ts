@@ -103,6 +103,14 @@ export interface Operator<I = unknown, O = unknown> {
    * such snapshot: once it asks for the next, the operator may reuse what only the previous held.
    */
   snapshotByReference?(): boolean;
+  /**
+   * A full snapshot for one-actor recovery in this process only (never for a checkpoint): may
+   * reference working state instead of copying it (an lmdb read view). Used instead of
+   * `snapshotState()` for full local snapshots while {@link Operator.cheapLocalSnapshot} is true.
+   */
+  snapshotLocal?(): unknown;
+  /** True when `snapshotLocal()` costs little whatever the state's size: local snapshots are then all full, no deltas. */
+  cheapLocalSnapshot?(): boolean;
   /** Applies a delta on top of the restored state (deltas come in the order they were taken). */
   restoreDelta?(delta: unknown): void;
   /** A full local snapshot was just taken: forget the changes tracked so far. */

@@ -26,8 +26,14 @@ import { PoisonTracker } from './poison-tracker.ts';
 import { assertSerializable, decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
 import { UserFunctionError, WeirError, PoisonRecordError, InvalidJobError, causeText } from '../errors.ts';
 
-/** Longest a slice of an asynchronous checkpoint's packing runs before it lets the actors go on (about one batch). */
-const CHECKPOINT_SLICE_MS = 1;
+/**
+ * Shortest slice of an asynchronous checkpoint's packing before it lets the actors go on; a slice
+ * runs as long as the actor's last turn (one batch), so a job with slow batches (a disk-backed
+ * state with a small cache) does not starve its checkpoint to one key group per batch.
+ */
+const CHECKPOINT_SLICE_MS = 2;
+/** Longest slice, whatever the last turn took. */
+const CHECKPOINT_SLICE_MAX_MS = 50;
 
 /** Everything a task actor needs; the job builder fills it from the physical plan. */
 export interface TaskConfig {
@@ -160,6 +166,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private batchesSinceSnapshot = 0;
   /** Time spent in turns since the last snapshot, and what the last snapshot cost: snapshots stay a small share of the work. */
   private busyMsSinceSnapshot = 0;
+  /** How long the last synchronous turn took: an asynchronous checkpoint works in slices as long. */
+  private lastTurnMs = 0;
   private lastSnapshotMs = 0;
   /** Bytes of the last packed snapshot (0 before the first, which measures; Infinity after one kept by reference). */
   private lastSnapshotBytes = 0;
@@ -314,6 +322,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       return;
     }
     const spent = performance.now() - startedAt;
+    this.lastTurnMs = spent;
     this.busyMsSinceSnapshot += spent;
     this.busyMs += spent;
     this.afterTurn();
@@ -587,7 +596,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
     }
     // A delta holds only what changed since the previous local snapshot; a chain of them sits on a full one.
     const delta = !this.light && this.deltaDue();
-    const payload = this.snapshotPayload(delta);
+    const payload = this.snapshotPayload(delta, undefined, false, undefined, true);
     if (this.light) {
       // Usually nothing waits: then there is nothing to keep (no copy per batch).
       this.lightWaiting = this.blocked() ? { gate: this.cfg.gate.waiting(), sides: [...this.cfg.sideOutputs].map(([tag, g]) => [tag, g.waiting()]) } : undefined;
@@ -713,15 +722,17 @@ export class TaskActor implements Schedulable, SupervisedChild {
       return false;
     }
     if (this.localChain.length === 0 || this.localChain.length > 1024 || this.deltaBytes > this.fullBytes) return false;
+    // Operators whose full local snapshot is cheap (an lmdb view) take full ones; a delta would copy state to the heap.
+    if (this.cfg.operators.some((op) => op.stateful && op.cheapLocalSnapshot?.() === true)) return false;
     return this.cfg.operators.some((op) => op.snapshotDelta !== undefined);
   }
 
   /** `byReference`: stateful operators give all their entries as a delta, to be applied on a fresh state. */
-  private snapshotPayload(delta = false, checkpointId?: number, byReference = false, parts?: Array<CheckpointParts | undefined>): TaskSnapshot {
+  private snapshotPayload(delta = false, checkpointId?: number, byReference = false, parts?: Array<CheckpointParts | undefined>, local = false): TaskSnapshot {
     return {
       delta: delta || byReference,
       operators: this.cfg.operators.map((op, i) =>
-        parts?.[i] !== undefined ? null : byReference && op.stateful ? op.snapshotDelta!(true) : delta && op.snapshotDelta ? op.snapshotDelta() : op.snapshotState ? op.snapshotState() : null,
+        parts?.[i] !== undefined ? null : byReference && op.stateful ? op.snapshotDelta!(true) : delta && op.snapshotDelta ? op.snapshotDelta() : local && op.snapshotLocal && op.cheapLocalSnapshot?.() === true ? op.snapshotLocal() : op.snapshotState ? op.snapshotState() : null,
       ),
       uids: this.cfg.uids,
       sourceUid: this.cfg.sourceUid,
@@ -779,16 +790,24 @@ export class TaskActor implements Schedulable, SupervisedChild {
    * the actor's snapshot.
    */
   private async writeCheckpoint(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean): Promise<{ bytes: number; shared: string[] }> {
-    let bytes = 0;
-    const puts: Array<Promise<void>> = [];
-    const written: Array<Map<number, string>> = [];
     // Work goes on in slices of about a batch's time, with the event loop (and so the actors) in between.
     let sliceStart = performance.now();
     const pause = async () => {
-      if (performance.now() - sliceStart < CHECKPOINT_SLICE_MS) return;
+      if (performance.now() - sliceStart < Math.min(CHECKPOINT_SLICE_MAX_MS, Math.max(CHECKPOINT_SLICE_MS, this.lastTurnMs))) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
     };
+    try {
+      return await this.writeParts(id, key, payload, parts, savepoint, pause);
+    } finally {
+      for (const p of parts) p?.release?.();
+    }
+  }
+
+  private async writeParts(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean, pause: () => Promise<void>): Promise<{ bytes: number; shared: string[] }> {
+    let bytes = 0;
+    const puts: Array<Promise<void>> = [];
+    const written: Array<Map<number, string>> = [];
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i];
       if (!p) continue;

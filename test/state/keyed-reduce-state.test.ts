@@ -38,6 +38,35 @@ test('a running reduce restores from its snapshot plus deltas (few keys changed,
   assert.equal(feed(restored, ['k1']), [{ key: 'k1', n: 6 }], 'k1: 1 + 2 + 1 before the snapshot, 2 after');
 });
 
+/** Every key's value, sorted by key (restores insert key group by key group: another slot order). */
+function entries(op: KeyedReduce<Count, string>): string {
+  const s = op.snapshotState();
+  return JSON.stringify(s.groups.flatMap((g) => (g[1] as string[]).map((k, i) => [k, (g[2] as Count[])[i]!.n])).sort());
+}
+
+test('a checkpoint reads the value column as it was at its barrier while batches after it overwrite and add keys (the barrier copies nothing)', () => {
+  const op = reducer();
+  feed(op, KEYS);
+  feed(op, KEYS.slice(0, 100));
+  const atBarrier = entries(op);
+  const parts = op.checkpointParts(1)!;
+  // Records after the barrier, between the regrouping steps: every key changes, new keys arrive.
+  let step = 0;
+  do feed(op, [...KEYS, `new${step++}`]);
+  while (parts.prepare && !parts.prepare());
+  feed(op, KEYS);
+  const restored = reducer();
+  restored.restoreState(unpackValue(packValue({ ...parts.base, groups: parts.groups.map((g) => parts.part(g)) })));
+  assert.is(entries(restored), atBarrier);
+  assert.equal(feed(restored, ['k0', 'k299']), [{ key: 'k0', n: 3 }, { key: 'k299', n: 2 }]);
+  // The next checkpoint (the capture has ended) sees the later values.
+  const next = op.checkpointParts(2)!;
+  while (next.prepare && !next.prepare());
+  const later = reducer();
+  later.restoreState({ ...next.base, groups: next.groups.map((g) => next.part(g)) });
+  assert.is(entries(later), entries(op));
+});
+
 test('rescaling keeps exactly the key groups a subtask owns, from the columnar layout and from the earlier [key, value] pairs layout', () => {
   const op = reducer();
   feed(op, KEYS);

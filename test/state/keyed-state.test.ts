@@ -111,7 +111,7 @@ test('delta snapshots: list appends travel as appends, and a full snapshot plus 
   list.add(1);
   list.add(2);
   const d = live.delta();
-  assert.equal(d.full, []);
+  assert.equal(d.keys, []);
   assert.equal(d.appends, [['a', [['l', [1, 2]]]]]);
   assert.ok(before >= 5, `the list is long (${before}) while the delta holds 2 elements`);
   deltas.push(unpackValue(packValue(d)));

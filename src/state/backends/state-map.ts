@@ -12,6 +12,8 @@ export interface StateMap<K, S> extends Iterable<[K, S]> {
   touch(key: K, value: S): void;
   clear(): void;
   keys(): Iterable<K>;
+  /** Calls `fn` for every entry (no pair array per entry, unlike the iterator). */
+  forEach(fn: (value: S, key: K) => void): void;
   /** A batch ended: a disk-backed map may write its cache back now (never per record). */
   endBatch(): void;
   /** Writes every cached change through (before a snapshot reads the store underneath). */
@@ -25,6 +27,17 @@ export interface StateMapFactory {
   close(): void;
   /** Human-readable name, for messages and metrics. */
   readonly kind: 'heap' | 'lmdb';
+  /**
+   * A consistent read-only view of every state's entries as they are on disk now (lmdb: a read
+   * transaction, so nothing is copied and writes go on), for a local snapshot; its id is released
+   * with {@link StateMapFactory.releaseView}. Absent: the backend has no such view (the heap).
+   */
+  openView?(): number;
+  /** Replaces the entries of states `names` by what view `id` holds, streamed in chunks (the maps' caches must be empty). */
+  restoreView?(id: number, names: string[]): void;
+  releaseView?(id: number): void;
+  /** The entries of key group `group` of state `state` as view `id` holds them, as two columns. */
+  readGroup?(id: number, state: string, group: number): [unknown[], unknown[]];
 }
 
 /** The heap backend's map: a Map whose `touch` and `endBatch` cost nothing. */
