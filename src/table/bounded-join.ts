@@ -29,6 +29,12 @@ export interface BoundedJoinSpec {
   probeTime: (row: unknown) => number;
   /** The base side's join key columns (undefined when a key is an expression). */
   baseJoinColumns: string[] | undefined;
+  /**
+   * The base side is unique on the join key (a declared or inferred PRIMARY KEY): each key has at
+   * most one base row, so a probe row is kept only until it arrives, and a group is dropped once
+   * emitted (nothing can ever retract it).
+   */
+  baseUnique?: boolean;
   /** Residual join conditions over the tuple `[left, right]`. */
   check?: (t: unknown[]) => boolean;
   name: string;
@@ -99,7 +105,7 @@ export function planBoundedJoinAggregate(spec: BoundedJoinSpec, groupBy: any[], 
   const stream = spec.left
     .connect(spec.right)
     .keyBy(spec.leftKey, spec.rightKey)
-    .process(boundedJoinAggregate(spec, fn, groupOf, sameGroup, build, rowEqual), `${name}:join-aggregate(bounded, emit on close)`);
+    .process(boundedJoinAggregate(spec, fn, groupOf, sameGroup, build, rowEqual), `${name}:join-aggregate(bounded, emit on close${spec.baseUnique ? ', unique base key' : ''})`);
   const outColumns = compiled.map((x) => ({ name: x.name, type: x.c.type }));
   const plainOut = (col: string) => items.find((it) => it.expr.type === 'column_ref' && columnName(it.expr) === col)?.name;
   const upsertKey = keyCols.map(plainOut).filter((x): x is string => x !== undefined);
@@ -119,6 +125,7 @@ function boundedJoinAggregate(
 ): KeyedCoProcessFunction<unknown, unknown, unknown, Change> {
   const stateOf = new ValueStateDescriptor<KeyState>('bounded-join');
   const { base, lower, check } = spec;
+  const unique = spec.baseUnique === true;
   /** Drops the probe rows no base row can meet any more (in place); true if some remain. */
   const expire = (s: KeyState, wm: number): boolean => {
     const p = s.probes;
@@ -158,6 +165,8 @@ function boundedJoinAggregate(
       const t = spec.probeTime(p);
       if (t >= b.t + lower && t <= b.close) meet(s, b, p);
     }
+    // No other base row of this key will come: the probe rows have met the only one they can.
+    if (unique) s.probes = undefined;
     state.update(s);
     ctx.timerService().registerEventTimeTimer(b.close);
   };
@@ -167,6 +176,12 @@ function boundedJoinAggregate(
     const s0 = state.value();
     const s = s0 ?? { bases: [], groups: [] };
     let changed = false;
+    if (unique && s.bases.length > 0) {
+      // The key's only base row is here: the probe meets it or nothing, and is not kept.
+      const b = s.bases[0]!;
+      if (t >= b.t + lower && t <= b.close && meet(s, b, row)) state.update(s);
+      return;
+    }
     for (const b of s.bases) if (t >= b.t + lower && t <= b.close && meet(s, b, row)) changed = true;
     // A base row that is not late (time > watermark) can still meet it while watermark < t − lower.
     const wm = ctx.timerService().currentWatermark();
@@ -211,6 +226,11 @@ function boundedJoinAggregate(
         g.prev = undefined;
       }
       s.bases = s.bases.filter((b) => b.close > now);
+      if (unique) {
+        // The key's one base row has closed and emitted: no later row can change or retract it.
+        state.clear();
+        return;
+      }
       if (s.bases.length === 0 && !s.probes) {
         // Nothing open: a group that never emitted (its base rows met nothing) holds nothing to retract.
         s.groups = s.groups.filter((g) => g.e);
