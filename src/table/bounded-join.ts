@@ -109,7 +109,10 @@ export function planBoundedJoinAggregate(spec: BoundedJoinSpec, groupBy: any[], 
   const outColumns = compiled.map((x) => ({ name: x.name, type: x.c.type }));
   const plainOut = (col: string) => items.find((it) => it.expr.type === 'column_ref' && columnName(it.expr) === col)?.name;
   const upsertKey = keyCols.map(plainOut).filter((x): x is string => x !== undefined);
-  return { ...rowRelation(stream, outColumns, undefined), changelog: true, upsertKey: upsertKey.length === keyCols.length ? upsertKey : undefined };
+  const key = upsertKey.length === keyCols.length ? upsertKey : undefined;
+  // With a unique base key each group is emitted once and never retracted: an append-only table of plain rows, unique on the group.
+  if (spec.baseUnique) return { ...rowRelation(stream, outColumns, undefined), primaryKey: key };
+  return { ...rowRelation(stream, outColumns, undefined), changelog: true, upsertKey: key };
 }
 
 /** Cleanup times of stored probe rows are rounded up to this, so a key has few cleanup timers. */
@@ -122,7 +125,7 @@ function boundedJoinAggregate(
   sameGroup: (x: unknown, y: unknown) => boolean,
   build: (g: unknown, a: unknown) => Record<string, unknown> | undefined,
   rowEqual: (x: unknown, y: unknown) => boolean,
-): KeyedCoProcessFunction<unknown, unknown, unknown, Change> {
+): KeyedCoProcessFunction<unknown, unknown, unknown, Change | Record<string, unknown>> {
   const stateOf = new ValueStateDescriptor<KeyState>('bounded-join');
   const { base, lower, check } = spec;
   const unique = spec.baseUnique === true;
@@ -198,7 +201,7 @@ function boundedJoinAggregate(
   return {
     processElement1: (r, ctx) => (base === 0 ? onBase(r, ctx) : onProbe(r, ctx)),
     processElement2: (r, ctx) => (base === 1 ? onBase(r, ctx) : onProbe(r, ctx)),
-    onTimer(now: number, ctx: OnTimerContext<unknown>, out: ProcessCollector<Change>) {
+    onTimer(now: number, ctx: OnTimerContext<unknown>, out: ProcessCollector<Change | Record<string, unknown>>) {
       const state = ctx.getState(stateOf);
       const s = state.value();
       if (!s) return;
@@ -207,6 +210,14 @@ function boundedJoinAggregate(
       if (live && !s.bases.some((b) => b.close > now)) ctx.timerService().registerEventTimeTimer(Math.ceil((now + 1) / CLEANUP_STEP_MS) * CLEANUP_STEP_MS);
       if (!s.bases.some((b) => b.close <= now)) {
         if (hadProbes) state.update(s);
+        return;
+      }
+      if (unique) {
+        // The key's one base row has closed: its group's row is final (insert-only), and no later row can change it.
+        const g = s.groups[s.bases.find((b) => b.close <= now)!.group]!;
+        const row = g.d ? build(g.g, g.acc) : undefined;
+        if (row) out.collect(row);
+        state.clear();
         return;
       }
       const closing = new Set(s.bases.filter((b) => b.close <= now).map((b) => b.group));
@@ -226,11 +237,6 @@ function boundedJoinAggregate(
         g.prev = undefined;
       }
       s.bases = s.bases.filter((b) => b.close > now);
-      if (unique) {
-        // The key's one base row has closed and emitted: no later row can change or retract it.
-        state.clear();
-        return;
-      }
       if (s.bases.length === 0 && !s.probes) {
         // Nothing open: a group that never emitted (its base rows met nothing) holds nothing to retract.
         s.groups = s.groups.filter((g) => g.e);
