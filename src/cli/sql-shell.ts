@@ -143,7 +143,7 @@ export async function runSqlShell(options: SqlShellOptions): Promise<void> {
 export function addSqlCommand(program: Command): void {
   program
     .command('sql')
-    .description('an interactive SQL shell: CREATE TABLE, SELECT (a live table), INSERT INTO … SELECT, EXPLAIN; jobs run embedded')
+    .description('an interactive SQL shell: CREATE TABLE, SELECT (a live table), INSERT INTO … SELECT, EXPLAIN; jobs run embedded, or on a cluster with --nats')
     .option('-f, --file <script>', 'run the statements of this file first')
     .option('-e, --execute <statements>', 'run these statements (then the file, if any) and exit')
     .option('--parallelism <n>', 'default parallelism of the jobs the shell starts', '1')
