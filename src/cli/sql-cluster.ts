@@ -32,7 +32,7 @@ export function runsOnCluster(text: string): boolean {
  * submitted. An INSERT's result is its job name at once; a SELECT's changes arrive on core NATS
  * (`onChange`) until the job ends, and `job.cancel()` (Ctrl-C) cancels it in the cluster.
  */
-export async function submitSql(cluster: SqlShellCluster, tEnv: TableEnvironment, ddl: string[], text: string, onChange: (c: Change) => void): Promise<TableResult> {
+export async function submitSql(cluster: SqlShellCluster, tEnv: TableEnvironment, ddl: string[], text: string, onChange: (c: Change) => void, notice: (line: string) => void): Promise<TableResult> {
   const select = parseStatement(text).ast.type === 'select';
   const columns = select ? tEnv.sqlQuery(text).columns : (tEnv.sql(text), undefined);
   const job = `sql-${Date.now().toString(36)}-${++submitted}`;
@@ -60,6 +60,7 @@ export async function submitSql(cluster: SqlShellCluster, tEnv: TableEnvironment
     rmSync(dirname(file), { recursive: true, force: true });
   }
   if (!select) return { kind: 'insert', message: `submitted job '${job}' (parallelism ${cluster.parallelism}); see weir jobs, stop it with weir cancel ${job}`, await: async () => {} };
+  notice(`running as job '${job}' on the cluster (Ctrl-C cancels it)`);
   const handle = { cancel: () => cluster.client.cancel(job) };
   return {
     kind: 'select',

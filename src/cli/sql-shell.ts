@@ -116,7 +116,7 @@ export async function runSqlShell(options: SqlShellOptions): Promise<void> {
         dirty = true;
       };
       const cluster = options.cluster && (await import('./sql-cluster.ts')).runsOnCluster(text) ? options.cluster : undefined;
-      const result = cluster ? await (await import('./sql-cluster.ts')).submitSql(cluster, tEnv, ddl, text, onChange) : tEnv.executeSql(text, { onChange });
+      const result = cluster ? await (await import('./sql-cluster.ts')).submitSql(cluster, tEnv, ddl, text, onChange, (line) => out.write(`${line}\n`)) : tEnv.executeSql(text, { onChange });
       if (result.kind === 'ok' && /^\s*(CREATE|DROP)\b/i.test(text)) ddl.push(text);
       if (result.kind === 'select') table = new LiveTable(result.columns!.map((c) => c.name), options.maxRows ?? 50);
       for (const c of result.changes ?? []) table!.apply(c);

@@ -59,4 +59,29 @@ test('weir sql --nats: INSERT is submitted and returns its job name; a SELECT ru
   }
 });
 
+test('weir sql --nats: Ctrl-C during an endless SELECT cancels its job and prints the table so far', async () => {
+  await using server = await startNatsServer();
+  const node = weir(['node', '--nats', server.url, '--name', 'a', '--slots', '2']);
+  const nc = await connectNats({ servers: [server.url] });
+  try {
+    await node.waitFor('node a joined');
+    const shell = weir(['sql', '--nats', server.url, '-e', "CREATE TABLE u (k BIGINT) WITH ('connector' = 'generator', 'rows-per-second' = '500', 'fields.k.kind' = 'sequence'); SELECT MOD(k, 2) AS g, COUNT(*) AS n FROM u GROUP BY MOD(k, 2);"]);
+    await shell.waitFor(/running as job '[\w-]+' on the cluster/);
+    const job = /running as job '([\w-]+)'/.exec(shell.output())![1]!;
+    // Once a change reached NATS, the shell has one too (it subscribed before submitting).
+    const sub = nc.subscribe(`weir.${job}.sql-results`, { max: 1 });
+    for await (const _m of sub) break;
+    shell.child.kill('SIGINT');
+    assert.is(await shell.exit, 0, shell.output() + node.output());
+    const record = await (await connectCluster(nc)).waitFor(job);
+    assert.is(record.status, 'cancelled');
+    assert.match(shell.output(), /\| g +\| n +\|/);
+    assert.match(shell.output(), /[12] row\(s\)/);
+  } finally {
+    await nc.close();
+    node.child.kill('SIGTERM');
+    await node.exit;
+  }
+});
+
 test.run();
