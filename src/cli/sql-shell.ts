@@ -8,6 +8,7 @@ import { splitStatements } from '../table/sql-text.ts';
 import type { Change } from '../table/changelog.ts';
 import type { JobHandle } from '../runtime/job.ts';
 import { WeirError } from '../errors.ts';
+import type { SqlShellCluster } from './sql-cluster.ts';
 
 /** Options of {@link runSqlShell}. */
 export interface SqlShellOptions {
@@ -19,6 +20,8 @@ export interface SqlShellOptions {
   live?: boolean;
   /** Rows of an append-only result kept on screen (the newest). */
   maxRows?: number;
+  /** Run INSERTs and SELECTs as jobs of this cluster (`weir sql --nats`) instead of embedded. */
+  cluster?: SqlShellCluster;
 }
 
 /** A query's result as it changes: an upsert table when the result updates, else the newest rows. */
@@ -57,13 +60,15 @@ class LiveTable {
  * The `weir sql` shell: reads statements (ending in `;`) from `input`, runs them embedded —
  * DDL is remembered, each SELECT or INSERT starts a job in a new environment with that DDL — and
  * prints a SELECT's result as a table that changes as the job runs. Ctrl-C cancels a running query.
+ * With `cluster`, an INSERT is submitted as a cluster job (the shell goes on at once) and a
+ * SELECT's job sends its changes back over NATS while the table is shown.
  */
 export async function runSqlShell(options: SqlShellOptions): Promise<void> {
   const out = options.output;
   const ddl: string[] = [];
   const rl = createInterface({ input: options.input, terminal: false });
   let buffer = '';
-  let running: JobHandle | undefined;
+  let running: Pick<JobHandle, 'cancel'> | undefined;
   const onSigint = () => void running?.cancel();
   process.on('SIGINT', onSigint);
   const prompt = () => out.write(buffer ? '   -> ' : 'weir> ');
@@ -106,12 +111,12 @@ export async function runSqlShell(options: SqlShellOptions): Promise<void> {
         drawn = text.split('\n').length - 1;
         dirty = false;
       };
-      const result = tEnv.executeSql(text, {
-        onChange: (c) => {
-          table?.apply(c);
-          dirty = true;
-        },
-      });
+      const onChange = (c: Change) => {
+        table?.apply(c);
+        dirty = true;
+      };
+      const cluster = options.cluster && (await import('./sql-cluster.ts')).runsOnCluster(text) ? options.cluster : undefined;
+      const result = cluster ? await (await import('./sql-cluster.ts')).submitSql(cluster, tEnv, ddl, text, onChange, (line) => out.write(`${line}\n`)) : tEnv.executeSql(text, { onChange });
       if (result.kind === 'ok' && /^\s*(CREATE|DROP)\b/i.test(text)) ddl.push(text);
       if (result.kind === 'select') table = new LiveTable(result.columns!.map((c) => c.name), options.maxRows ?? 50);
       for (const c of result.changes ?? []) table!.apply(c);
@@ -138,12 +143,40 @@ export async function runSqlShell(options: SqlShellOptions): Promise<void> {
 export function addSqlCommand(program: Command): void {
   program
     .command('sql')
-    .description('an interactive SQL shell: CREATE TABLE, SELECT (a live table), INSERT INTO … SELECT, EXPLAIN; jobs run embedded')
+    .description('an interactive SQL shell: CREATE TABLE, SELECT (a live table), INSERT INTO … SELECT, EXPLAIN; jobs run embedded, or on a cluster with --nats')
     .option('-f, --file <script>', 'run the statements of this file first')
+    .option('-e, --execute <statements>', 'run these statements (then the file, if any) and exit')
     .option('--parallelism <n>', 'default parallelism of the jobs the shell starts', '1')
-    .action(async (opts: { file?: string; parallelism: string }) => {
+    .option('--nats <urls>', 'run INSERT and SELECT on the cluster of weir nodes at these NATS URLs (comma-separated)')
+    .option('--subject-prefix <prefix>', 'with --nats: subject and bucket prefix of the cluster (default weir)')
+    .option('--user <user>', 'NATS user')
+    .option('--password <password>', 'NATS password')
+    .option('--token <token>', 'NATS token')
+    .option('--creds <file>', 'NATS credentials file')
+    .action(async (opts: { file?: string; execute?: string; parallelism: string; nats?: string; subjectPrefix?: string; user?: string; password?: string; token?: string; creds?: string }) => {
       const { Readable } = await import('node:stream');
-      const input = opts.file ? Readable.from([readFileSync(opts.file, 'utf8'), '\n']) : process.stdin;
-      await runSqlShell({ input, output: process.stdout, environment: { parallelism: Number(opts.parallelism) }, live: process.stdout.isTTY === true && !opts.file });
+      const scripts = [opts.execute, opts.file && readFileSync(opts.file, 'utf8')].filter((x): x is string => typeof x === 'string');
+      const input = scripts.length ? Readable.from(scripts.map((x) => `${x}\n`)) : process.stdin;
+      const parallelism = Number(opts.parallelism);
+      let nc: import('@nats-io/transport-node').NatsConnection | undefined;
+      let cluster: SqlShellCluster | undefined;
+      if (opts.nats) {
+        const servers = opts.nats.split(',');
+        const { connectNats } = await import('../cluster/nats-connect.ts');
+        const { tenantInbox } = await import('../security/permissions.ts');
+        const { natsErrorLine } = await import('./cli-errors.ts');
+        try {
+          nc = await connectNats({ servers, name: `weir-sql-${process.pid}`, inboxPrefix: tenantInbox(opts.subjectPrefix), user: opts.user, password: opts.password, token: opts.token, credsFile: opts.creds });
+        } catch (error) {
+          throw new Error(natsErrorLine(servers, error));
+        }
+        const { connectCluster } = await import('../cluster/cluster-client.ts');
+        cluster = { nc, client: await connectCluster(nc, opts.subjectPrefix), subjectPrefix: opts.subjectPrefix, parallelism };
+      }
+      try {
+        await runSqlShell({ input, output: process.stdout, environment: { parallelism }, live: process.stdout.isTTY === true && scripts.length === 0, cluster });
+      } finally {
+        await nc?.close();
+      }
     });
 }

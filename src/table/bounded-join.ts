@@ -29,6 +29,12 @@ export interface BoundedJoinSpec {
   probeTime: (row: unknown) => number;
   /** The base side's join key columns (undefined when a key is an expression). */
   baseJoinColumns: string[] | undefined;
+  /**
+   * The base side is unique on the join key (a declared or inferred PRIMARY KEY): each key has at
+   * most one base row, so a probe row is kept only until it arrives, and a group is dropped once
+   * emitted (nothing can ever retract it).
+   */
+  baseUnique?: boolean;
   /** Residual join conditions over the tuple `[left, right]`. */
   check?: (t: unknown[]) => boolean;
   name: string;
@@ -99,11 +105,14 @@ export function planBoundedJoinAggregate(spec: BoundedJoinSpec, groupBy: any[], 
   const stream = spec.left
     .connect(spec.right)
     .keyBy(spec.leftKey, spec.rightKey)
-    .process(boundedJoinAggregate(spec, fn, groupOf, sameGroup, build, rowEqual), `${name}:join-aggregate(bounded, emit on close)`);
+    .process(boundedJoinAggregate(spec, fn, groupOf, sameGroup, build, rowEqual), `${name}:join-aggregate(bounded, emit on close${spec.baseUnique ? ', unique base key' : ''})`);
   const outColumns = compiled.map((x) => ({ name: x.name, type: x.c.type }));
   const plainOut = (col: string) => items.find((it) => it.expr.type === 'column_ref' && columnName(it.expr) === col)?.name;
   const upsertKey = keyCols.map(plainOut).filter((x): x is string => x !== undefined);
-  return { ...rowRelation(stream, outColumns, undefined), changelog: true, upsertKey: upsertKey.length === keyCols.length ? upsertKey : undefined };
+  const key = upsertKey.length === keyCols.length ? upsertKey : undefined;
+  // With a unique base key each group is emitted once and never retracted: an append-only table of plain rows, unique on the group.
+  if (spec.baseUnique) return { ...rowRelation(stream, outColumns, undefined), primaryKey: key };
+  return { ...rowRelation(stream, outColumns, undefined), changelog: true, upsertKey: key };
 }
 
 /** Cleanup times of stored probe rows are rounded up to this, so a key has few cleanup timers. */
@@ -116,9 +125,10 @@ function boundedJoinAggregate(
   sameGroup: (x: unknown, y: unknown) => boolean,
   build: (g: unknown, a: unknown) => Record<string, unknown> | undefined,
   rowEqual: (x: unknown, y: unknown) => boolean,
-): KeyedCoProcessFunction<unknown, unknown, unknown, Change> {
+): KeyedCoProcessFunction<unknown, unknown, unknown, Change | Record<string, unknown>> {
   const stateOf = new ValueStateDescriptor<KeyState>('bounded-join');
   const { base, lower, check } = spec;
+  const unique = spec.baseUnique === true;
   /** Drops the probe rows no base row can meet any more (in place); true if some remain. */
   const expire = (s: KeyState, wm: number): boolean => {
     const p = s.probes;
@@ -158,6 +168,8 @@ function boundedJoinAggregate(
       const t = spec.probeTime(p);
       if (t >= b.t + lower && t <= b.close) meet(s, b, p);
     }
+    // No other base row of this key will come: the probe rows have met the only one they can.
+    if (unique) s.probes = undefined;
     state.update(s);
     ctx.timerService().registerEventTimeTimer(b.close);
   };
@@ -167,6 +179,12 @@ function boundedJoinAggregate(
     const s0 = state.value();
     const s = s0 ?? { bases: [], groups: [] };
     let changed = false;
+    if (unique && s.bases.length > 0) {
+      // The key's only base row is here: the probe meets it or nothing, and is not kept.
+      const b = s.bases[0]!;
+      if (t >= b.t + lower && t <= b.close && meet(s, b, row)) state.update(s);
+      return;
+    }
     for (const b of s.bases) if (t >= b.t + lower && t <= b.close && meet(s, b, row)) changed = true;
     // A base row that is not late (time > watermark) can still meet it while watermark < t − lower.
     const wm = ctx.timerService().currentWatermark();
@@ -183,7 +201,7 @@ function boundedJoinAggregate(
   return {
     processElement1: (r, ctx) => (base === 0 ? onBase(r, ctx) : onProbe(r, ctx)),
     processElement2: (r, ctx) => (base === 1 ? onBase(r, ctx) : onProbe(r, ctx)),
-    onTimer(now: number, ctx: OnTimerContext<unknown>, out: ProcessCollector<Change>) {
+    onTimer(now: number, ctx: OnTimerContext<unknown>, out: ProcessCollector<Change | Record<string, unknown>>) {
       const state = ctx.getState(stateOf);
       const s = state.value();
       if (!s) return;
@@ -192,6 +210,14 @@ function boundedJoinAggregate(
       if (live && !s.bases.some((b) => b.close > now)) ctx.timerService().registerEventTimeTimer(Math.ceil((now + 1) / CLEANUP_STEP_MS) * CLEANUP_STEP_MS);
       if (!s.bases.some((b) => b.close <= now)) {
         if (hadProbes) state.update(s);
+        return;
+      }
+      if (unique) {
+        // The key's one base row has closed: its group's row is final (insert-only), and no later row can change it.
+        const g = s.groups[s.bases.find((b) => b.close <= now)!.group]!;
+        const row = g.d ? build(g.g, g.acc) : undefined;
+        if (row) out.collect(row);
+        state.clear();
         return;
       }
       const closing = new Set(s.bases.filter((b) => b.close <= now).map((b) => b.group));

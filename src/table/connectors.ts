@@ -99,6 +99,9 @@ export function tableSink(t: TableDefinition, changelog: boolean, fail: Fail): S
       const connection = { host: t.options.hostname, port: t.options.port ? Number(t.options.port) : undefined, database: t.options.database, user: t.options.username, password: t.options.password };
       const table = option(t, 'table-name', fail, t.name);
       if (changelog) return postgresUpsertSink({ connection, table, columns: names, primaryKey: key!, name: t.name }) as Sink<unknown>;
+      // With a PRIMARY KEY an append-only result is upserted too, as Flink's JDBC sink does: a row
+      // replaces the one with its key (a plain INSERT would fail on it).
+      if (key) return appendAsUpserts(postgresUpsertSink({ connection, table, columns: names, primaryKey: key, name: t.name }));
       return postgresSink<Record<string, unknown>>({ connection, table, columns: names, toRow: (r) => names.map((n) => r[n]), name: t.name }) as unknown as Sink<unknown>;
     }
     case 'file':
@@ -115,4 +118,20 @@ export function tableSink(t: TableDefinition, changelog: boolean, fail: Fail): S
 /** Rows of an updating result as a sink without upserts sees them (`print`): `+I[…]`, `-U[…]`. */
 export function changeText(c: Change): string {
   return `${c.kind}${JSON.stringify(Object.values(c.row))}`;
+}
+
+/** A changelog sink fed the rows of an append-only result, each as an insert (`+I`). */
+function appendAsUpserts(sink: Sink<Change>): Sink<unknown> {
+  return {
+    ...sink,
+    createWriter: (subtask, parallelism) => {
+      const w = sink.createWriter(subtask, parallelism);
+      return {
+        open: (ctx) => w.open(ctx),
+        write: (rows, timestamps) => w.write(rows.map((row) => ({ kind: '+I', row }) as Change), timestamps),
+        finish: w.finish && (() => w.finish!()),
+        close: () => w.close(),
+      };
+    },
+  };
 }

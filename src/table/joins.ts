@@ -172,6 +172,8 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
       upper: toFunction<(v: unknown) => number>('r', compile(bounded.upper, scopeOf(baseE), k).code, k),
       probeTime: timeOf(probeRel, probeE),
       baseJoinColumns,
+      // Declared (PRIMARY KEY … NOT ENFORCED) or inferred unique on the join key: one base row per key, ever.
+      baseUnique: baseJoinColumns !== undefined && baseRel.primaryKey !== undefined && baseRel.primaryKey.every((c) => baseJoinColumns.includes(c)),
       check: others.length ? toFunction<(t: unknown[]) => boolean>('r', others.map((c) => `(${predicate(c, { entries, fail: ctx.fail }, k)})`).join(' && '), k) : undefined,
       name: ctx.name,
     };

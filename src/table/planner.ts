@@ -143,7 +143,9 @@ export function project(rel: Relation, items: SelectItem[], scope: Scope, name: 
   const compiled = items.map((it) => ({ name: it.name, c: compile(it.expr, compileScope, k), plain: it.expr.type === 'column_ref' ? columnName(it.expr) : undefined }));
   const columns = compiled.map((x) => ({ name: x.name, type: x.c.type }));
   const renamed = (col: string | undefined) => (col === undefined ? undefined : compiled.find((x) => x.plain === col)?.name);
-  const extra = { rowtime: renamed(rel.rowtime), windowEnd: renamed(rel.windowEnd), upsertKey: rel.upsertKey?.every((u) => renamed(u) !== undefined) ? rel.upsertKey.map((u) => renamed(u)!) : undefined };
+  // A key survives a projection that keeps all its columns (as plain column references): unique-key inference.
+  const renamedAll = (key: string[] | undefined) => (key?.every((u) => renamed(u) !== undefined) ? key.map((u) => renamed(u)!) : undefined);
+  const extra = { rowtime: renamed(rel.rowtime), windowEnd: renamed(rel.windowEnd), upsertKey: renamedAll(rel.upsertKey), primaryKey: renamedAll(rel.primaryKey) };
   // Selecting every stored column unchanged (computed columns are not stored) passes the records on as they are.
   const stored = rel.columns.filter((c) => c.computed === undefined);
   const identity = !rel.fusable && rel.entries.length === 1 && rel.entries[0]!.access === 'r' && compiled.length === stored.length && compiled.every((x, i) => x.plain === stored[i]!.name && x.name === x.plain);

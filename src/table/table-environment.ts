@@ -272,7 +272,7 @@ export class TableEnvironment {
     if (!rel) {
       if (entry.kind === 'table') rel = this.scan(entry.def, fail);
       else if (entry.kind === 'view') rel = planSelect(entry.def.query, this.context(entry.def.statement, entry.def.script));
-      else if (entry.kind === 'stream') rel = rowRelation(entry.def.stream, entry.def.schema.columns, undefined, { rowtime: entry.def.schema.rowtime });
+      else if (entry.kind === 'stream') rel = rowRelation(entry.def.stream, entry.def.schema.columns, undefined, { rowtime: entry.def.schema.rowtime, primaryKey: entry.def.schema.primaryKey });
       else rel = entry.relation;
       this.planned.set(name, rel);
     }

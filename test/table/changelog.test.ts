@@ -91,6 +91,24 @@ test('INSERT INTO a postgres table with a PRIMARY KEY applies the changelog as u
   }
 });
 
+test('an append-only INSERT into a postgres table with a PRIMARY KEY upserts by the key (a row replaces the one with its key)', async () => {
+  const { client, connection, table } = await testPostgres();
+  try {
+    await client.query(`CREATE TABLE ${table} (g bigint PRIMARY KEY, k bigint)`);
+    const env = StreamEnvironment.create({ parallelism: 1 });
+    const tEnv = TableEnvironment.create(env);
+    tEnv.executeSql(`CREATE TABLE t (k BIGINT) WITH ('connector' = 'generator', 'number-of-rows' = '90', 'fields.k.kind' = 'sequence')`);
+    tEnv.executeSql(`CREATE TABLE last_per_g (g BIGINT, k BIGINT, PRIMARY KEY (g) NOT ENFORCED)
+      WITH ('connector' = 'postgres', 'hostname' = '127.0.0.1', 'database' = 'test', 'username' = '${connection.user}', 'table-name' = '${table}')`);
+    await tEnv.executeSql('INSERT INTO last_per_g SELECT MOD(k, 3), k FROM t').await();
+    const rows = (await client.query(`SELECT g::int AS g, k::int AS k FROM ${table} ORDER BY g`)).rows;
+    assert.equal(rows, [{ g: 0, k: 87 }, { g: 1, k: 88 }, { g: 2, k: 89 }]);
+  } finally {
+    await client.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
+    await client.end();
+  }
+});
+
 test('an updating result into a sink that cannot upsert is refused, naming the table', () => {
   const { tEnv } = tableEnv();
   tEnv.executeSql(`CREATE TABLE out_files (shop STRING, n BIGINT) WITH ('connector' = 'file', 'path' = '/tmp/never')`);
