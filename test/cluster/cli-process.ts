@@ -65,3 +65,15 @@ export async function runJobOnOneNode(url: string, dir: string, connectArgs: str
     assert.is(await node.exit, 0, node.output());
   }
 }
+
+/** Resolves when `p` has printed `count` lines matching `re` (or exited). */
+export function printedLines(p: CliProcess, re: RegExp, count: number): Promise<void> {
+  const n = () => p.output().split('\n').filter((l) => re.test(l)).length;
+  return new Promise((resolve) => {
+    const poll = () => (n() >= count ? resolve() : undefined);
+    p.child.stdout!.on('data', poll);
+    p.child.stderr!.on('data', poll);
+    void p.exit.then(() => resolve());
+    poll();
+  });
+}

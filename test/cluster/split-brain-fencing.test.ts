@@ -8,24 +8,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer } from '../support/nats-server.ts';
-import { weir, type CliProcess } from './cli-process.ts';
+import { weir, printedLines } from './cli-process.ts';
 import { GENERATED, readings, windowRows } from '../chaos/fixtures/inputs.ts';
 import { compareMultisets } from '../chaos/multiset.ts';
 
 const FIXTURE = 'test/chaos/fixtures/pipeline.job.ts';
 const SEED = 52;
 
-/** Resolves when `p` has printed `count` lines matching `re` (or exited). */
-function lines(p: CliProcess, re: RegExp, count: number): Promise<void> {
-  const n = () => p.output().split('\n').filter((l) => re.test(l)).length;
-  return new Promise((resolve) => {
-    const poll = () => (n() >= count ? resolve() : undefined);
-    p.child.stdout!.on('data', poll);
-    p.child.stderr!.on('data', poll);
-    void p.exit.then(() => resolve());
-    poll();
-  });
-}
 
 test('a node paused past the heartbeat timeout across a nats-server restart leaves instead of running the job alone (split brain)', async () => {
   await using nats = await startNatsServer();
@@ -39,13 +28,13 @@ test('a node paused past the heartbeat timeout across a nats-server restart leav
   const checkpoint = /^CHAOS \{"t":"checkpoint"/;
   try {
     // a coordinates attempt 0; it is paused once checkpoints complete.
-    await lines(a, checkpoint, 2);
+    await printedLines(a, checkpoint, 2);
     a.child.kill('SIGSTOP');
     // b judges a lost and restarts the job alone (attempt 1); then the server restarts, so core NATS messages sent meanwhile are lost.
     await b.waitFor(/restarts job 'chaos-pipeline' \(attempt 1\)/);
     await nats.restart();
     const before = b.output().split('\n').filter((l) => checkpoint.test(l)).length;
-    await lines(b, checkpoint, before + 1);
+    await printedLines(b, checkpoint, before + 1);
     a.child.kill('SIGCONT');
     const [codeA, codeB] = await Promise.all([a.exit, b.exit]);
     const logs = `--- a\n${a.output().slice(-4000)}\n--- b\n${b.output().slice(-4000)}`;

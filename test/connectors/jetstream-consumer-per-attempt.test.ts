@@ -13,7 +13,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startNatsServer } from '../support/nats-server.ts';
 import { readAll } from '../support/jetstream-read.ts';
-import { weir, type CliProcess } from '../cluster/cli-process.ts';
+import { weir, printedLines } from '../cluster/cli-process.ts';
 import { JS_SUBJECTS, readings, windowRows } from '../chaos/fixtures/inputs.ts';
 import { compareMultisets } from '../chaos/multiset.ts';
 import { jetStreamSource, systemClock, StaleAttemptError, type SourceReader } from '../../src/index.ts';
@@ -24,17 +24,6 @@ const FIXTURE = 'test/chaos/fixtures/pipeline.job.ts';
 const SEED = 114;
 const COUNT = 15_000;
 
-/** Resolves when `p` has printed `count` lines matching `re` (or exited). */
-function lines(p: CliProcess, re: RegExp, count: number): Promise<void> {
-  const n = () => p.output().split('\n').filter((l) => re.test(l)).length;
-  return new Promise((resolve) => {
-    const poll = () => (n() >= count ? resolve() : undefined);
-    p.child.stdout!.on('data', poll);
-    p.child.stderr!.on('data', poll);
-    void p.exit.then(() => resolve());
-    poll();
-  });
-}
 
 test('a paused node resumed after its JetStream split was taken over reads nothing of it and stages nothing (zombie consumer)', async () => {
   await using nats = await startNatsServer();
@@ -57,12 +46,12 @@ test('a paused node resumed after its JetStream split was taken over reads nothi
   const [a, b] = [start('a', 0), start('b', 1)];
   const checkpoint = /^CHAOS \{"t":"checkpoint"/;
   try {
-    await lines(a, checkpoint, 2);
+    await printedLines(a, checkpoint, 2);
     b.child.kill('SIGSTOP');
     // a takes b's split over in attempt 1 and checkpoints there: its consumer reads the split by then.
     await a.waitFor(/restarts job 'chaos-pipeline' \(attempt 1\)/);
     const before = a.output().split('\n').filter((l) => checkpoint.test(l)).length;
-    await lines(a, checkpoint, before + 1);
+    await printedLines(a, checkpoint, before + 1);
     b.child.kill('SIGCONT');
     const [codeA, codeB] = await Promise.all([a.exit, b.exit]);
     if (process.env.WEIR_TEST_LOGS) (await import('node:fs')).writeFileSync(process.env.WEIR_TEST_LOGS, `--- a\n${a.output()}\n--- b\n${b.output()}`);
