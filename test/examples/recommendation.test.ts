@@ -18,8 +18,9 @@ const want = recommendationReference(generated(interactionAt, COUNT, SEED));
 
 function assertSame(got: Recommendation[], label: string): void {
   const d = multisetDiff(got, want);
-  assert.is(d.missing, 0, `${label}: nothing lost`);
-  assert.is(d.extra, 0, `${label}: nothing duplicated or wrong`);
+  const detail = `missing ${d.examples.missing.join(' ')}; extra ${d.examples.extra.join(' ')}`;
+  assert.is(d.missing, 0, `${label}: nothing lost (${detail})`);
+  assert.is(d.extra, 0, `${label}: nothing duplicated or wrong (${detail})`);
   const key = (r: Recommendation) => JSON.stringify(r);
   assert.equal(got.map(key).sort(), want.map(key).sort(), label);
 }
