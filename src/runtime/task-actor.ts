@@ -23,7 +23,7 @@ import type { StateBackendOption } from '../state/backends/state-backend-option.
 import { partKey, referencedParts, resolveParts, type CheckpointParts, type PartsRef } from '../checkpoint/checkpoint-parts.ts';
 import { ChainRunner } from './chain-runner.ts';
 import { PoisonTracker } from './poison-tracker.ts';
-import { assertSerializable, decodeSnapshot, encodeSnapshot } from '../state/snapshot-codec.ts';
+import { assertSerializable, decodeSnapshot, encodeSnapshot, packValue, unpackValue } from '../state/snapshot-codec.ts';
 import { UserFunctionError, WeirError, PoisonRecordError, InvalidJobError, causeText } from '../errors.ts';
 
 /**
@@ -760,17 +760,24 @@ export class TaskActor implements Schedulable, SupervisedChild {
       // Keyed operators that offer their state by key group (not for savepoints: those stand alone)
       // give it as parts, packed after the barrier went on and uploaded only where it changed.
       const parts = this.cfg.operators.map((op) => (savepoint || !op.checkpointParts ? undefined : op.checkpointParts(id)));
+      let packed: Uint8Array | undefined;
       try {
         payload = this.snapshotPayload(false, id, false, parts);
         this.cfg.operators.forEach((op, i) => op.stateful && parts[i] === undefined && assertSerializable(payload.operators[i], op.name));
+        // State not offered as parts may be live objects (a MapState's Maps, a value changed in
+        // place): the records after the barrier change them while the parts upload, so it is
+        // captured now, packed at once when there are no parts, copied beside them otherwise.
+        if (parts.every((p) => p === undefined)) packed = encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: savepoint ? 'savepoint' : 'checkpoint' });
+        else this.cfg.operators.forEach((op, i) => { if (op.stateful && parts[i] === undefined) payload.operators[i] = unpackValue(packValue(payload.operators[i])); });
       } catch (error) {
+        for (const p of parts) p?.release?.();
         this.cfg.checkpoints?.decline(this, id, error);
         return;
       }
       this.cfg.gate.emitControl((seq) => ({ kind: 'barrier', seq, checkpointId: id, savepoint }));
       for (const g of this.cfg.sideOutputs.values()) g.emitControl((seq) => ({ kind: 'barrier', seq, checkpointId: id, savepoint }));
       const key = checkpointKey(this.cfg.job, id, this.checkpointName);
-      this.writeCheckpoint(id, key, payload, parts, savepoint).then(
+      this.writeCheckpoint(id, key, payload, parts, savepoint, packed).then(
         ({ bytes, shared }) => this.cfg.checkpoints?.acknowledge(this, id, key, bytes, shared, payload.ended === true),
         (error: unknown) => this.cfg.checkpoints?.decline(this, id, error),
       );
@@ -789,7 +796,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
    * in between), references the unchanged ones from the last completed checkpoint, then writes
    * the actor's snapshot.
    */
-  private async writeCheckpoint(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean): Promise<{ bytes: number; shared: string[] }> {
+  private async writeCheckpoint(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean, packed?: Uint8Array): Promise<{ bytes: number; shared: string[] }> {
     // Work goes on in slices of about a batch's time, with the event loop (and so the actors) in between.
     let sliceStart = performance.now();
     const pause = async () => {
@@ -798,13 +805,13 @@ export class TaskActor implements Schedulable, SupervisedChild {
       sliceStart = performance.now();
     };
     try {
-      return await this.writeParts(id, key, payload, parts, savepoint, pause);
+      return await this.writeParts(id, key, payload, parts, savepoint, pause, packed);
     } finally {
       for (const p of parts) p?.release?.();
     }
   }
 
-  private async writeParts(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean, pause: () => Promise<void>): Promise<{ bytes: number; shared: string[] }> {
+  private async writeParts(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean, pause: () => Promise<void>, packed?: Uint8Array): Promise<{ bytes: number; shared: string[] }> {
     let bytes = 0;
     const puts: Array<Promise<void>> = [];
     const written: Array<Map<number, string>> = [];
@@ -833,7 +840,7 @@ export class TaskActor implements Schedulable, SupervisedChild {
       payload.operators[i] = { $weirParts: 1, base: p.base, groups: [...now] } satisfies PartsRef;
     }
     await Promise.all(puts);
-    const main = encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: savepoint ? 'savepoint' : 'checkpoint' });
+    const main = packed ?? encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: savepoint ? 'savepoint' : 'checkpoint' });
     await this.cfg.store.put(key, main);
     if (written.length > 0) this.writtenParts.set(id, written);
     return { bytes: bytes + main.length, shared: referencedParts(payload) };
