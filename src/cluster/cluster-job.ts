@@ -76,8 +76,9 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
   const startupGraceMs = cluster.startupGraceMs ?? 60_000;
   // A checkpoint's store write can settle after the job ended and the connection began draining:
   // such a late control message has nobody left to tell.
+  // Every message says who sent it: any of them is a sign of life (a busy node's acks count as much as its heartbeats).
   const publish = (m: Control) => {
-    if (!nc.isClosed() && !nc.isDraining()) nc.publish(ctl, enc.encode(JSON.stringify(m)));
+    if (!nc.isClosed() && !nc.isDraining()) nc.publish(ctl, enc.encode(JSON.stringify({ ...m, from: node })));
   };
 
   let attempt = 0;
@@ -168,12 +169,13 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
 
   const sub: Subscription = nc.subscribe(ctl, {
     callback: (_e, msg) => {
-      let m: Control;
+      let m: Control & { from?: string };
       try {
-        m = JSON.parse(dec.decode(msg.data)) as Control;
+        m = JSON.parse(dec.decode(msg.data)) as Control & { from?: string };
       } catch {
         return;
       }
+      if (typeof m.from === 'string') lastSeen.set(m.from, Date.now());
       if (m.t === 'hb') {
         lastSeen.set(m.node, Date.now());
         return;
@@ -212,6 +214,9 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
       onControl?.(m);
     },
   });
+  // The first heartbeat goes out at once, not a period later: a node that dies early has been heard from, so the
+  // others count it lost after `failAfterMs`, not after the start-up grace for nodes never heard from (60 s).
+  publish({ t: 'hb', node });
   const beat = setInterval(() => {
     const tick = performance.now();
     // Others count a node lost after `failAfterMs` of silence, which begins up to a heartbeat before its gap: a margin.
