@@ -97,8 +97,8 @@ function isConnected(nc: NatsConnection): boolean {
 
 /** A connection owned by one connector (or client), opened once and closed once: {@link ownNats}. */
 export interface OwnedNats {
-  /** Connects, once (a second call returns the same connection); after `close()` it rejects. */
-  connect(): Promise<NatsConnection>;
+  /** Connects, once (a second call returns the same connection); after `close()` it rejects. `name` is used when the options give none. */
+  connect(name?: string): Promise<NatsConnection>;
   /** The connection, once connected and until closed. */
   readonly connection: NatsConnection | undefined;
   /** Closes it with {@link closeNats}; every call returns the same promise. */
@@ -123,9 +123,9 @@ export function ownNats(options: NatsConnectOptions, closeOptions: CloseNatsOpti
     get connection() {
       return connection;
     },
-    connect: () => {
+    connect: (name) => {
       if (closing) return Promise.reject(closedFirst());
-      connecting ??= connectNats(options).then(async (nc) => {
+      connecting ??= connectNats({ name, ...options }).then(async (nc) => {
         if (closing) {
           await closeNats(nc, closeOptions);
           throw closedFirst();
