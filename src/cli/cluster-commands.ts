@@ -70,7 +70,7 @@ async function withClient<T>(program: Command, f: ConnectionFlags, body: (c: Awa
   } catch (error) {
     program.error(`weir: ${(error as Error).message}`);
   } finally {
-    await nc.close();
+    await (await import('../cluster/nats-connect.ts')).closeNats(nc);
   }
 }
 
@@ -97,7 +97,7 @@ export function addClusterCommands(program: Command): void {
       try {
         node = await startNode({ nc, name, slots, servers: servers(f), subjectPrefix: f.subjectPrefix, checkpointDir: f.checkpointDir ? resolve(f.checkpointDir) : undefined, auth: authFlags(f), trust: f.trust });
       } catch (error) {
-        await nc.close();
+        await (await import('../cluster/nats-connect.ts')).closeNats(nc);
         program.error(`weir: ${(error as Error).message}`);
       }
       let stopDashboard: (() => Promise<void>) | undefined;
@@ -107,11 +107,19 @@ export function addClusterCommands(program: Command): void {
         const unfollow = await dashboardFromNats(nc, f.subjectPrefix ?? 'weir', dashboard);
         stopDashboard = () => (unfollow(), dashboard.close());
       }
+      const { closeNats } = await import('../cluster/nats-connect.ts');
+      // Every step runs even when one before it fails, and the process exits: a drain during a server restart kept it alive.
       const leave = async () => {
-        await stopDashboard?.();
-        await node.stop();
-        await nc.drain();
-        process.exit(0);
+        try {
+          await stopDashboard?.();
+        } finally {
+          try {
+            await node.stop();
+          } finally {
+            await closeNats(nc);
+            process.exit(0);
+          }
+        }
       };
       process.once('SIGINT', () => void leave());
       process.once('SIGTERM', () => void leave());

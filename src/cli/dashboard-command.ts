@@ -48,7 +48,7 @@ export function addDashboardCommand(program: Command): void {
     .option('--tls-ca <file>', 'CA certificate for TLS to NATS').option('--tls-cert <file>', 'client certificate').option('--tls-key <file>', 'client key')
     .action(async (f: ConnectionFlags & { port: string; traceUi?: string }) => {
       const servers = (f.nats ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',');
-      const { connectNats } = await import('../cluster/nats-connect.ts');
+      const { connectNats, closeNats } = await import('../cluster/nats-connect.ts');
       const port = dashboardPort(program, f.port);
       let nc!: Awaited<ReturnType<typeof connectNats>>;
       try {
@@ -60,9 +60,12 @@ export function addDashboardCommand(program: Command): void {
       const stop = await dashboardFromNats(nc, f.subjectPrefix ?? 'weir', dashboard);
       const leave = async () => {
         stop();
-        await dashboard.close();
-        await nc.drain();
-        process.exit(0);
+        try {
+          await dashboard.close();
+        } finally {
+          await closeNats(nc);
+          process.exit(0);
+        }
       };
       process.once('SIGINT', () => void leave());
       process.once('SIGTERM', () => void leave());

@@ -176,7 +176,7 @@ export function addSqlCommand(program: Command): void {
       try {
         await runSqlShell({ input, output: process.stdout, environment: { parallelism }, live: process.stdout.isTTY === true && scripts.length === 0, cluster });
       } finally {
-        await nc?.close();
+        if (nc) await (await import('../cluster/nats-connect.ts')).closeNats(nc);
       }
     });
 }

@@ -7,7 +7,7 @@
  * `WEIR_SNAPSHOT_BUCKET` names the object store bucket for checkpoints when nodes share no directory.
  */
 import { activeJobs, environmentOverrides } from '../api/stream-environment.ts';
-import { connectNats } from './nats-connect.ts';
+import { closeNats, connectNats } from './nats-connect.ts';
 import { openBucketSnapshotStore } from './bucket-snapshot-store.ts';
 import { tenantInbox, tenantStagingStream } from '../security/permissions.ts';
 
@@ -49,5 +49,5 @@ try {
   await import('../cli/main.ts');
 } finally {
   // The job is over: this connection must not keep the process alive.
-  await snapshotsNc?.drain().catch(() => {});
+  if (snapshotsNc) await closeNats(snapshotsNc);
 }

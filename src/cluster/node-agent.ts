@@ -148,6 +148,7 @@ export async function startNode(o: NodeOptions): Promise<NodeAgent> {
   };
 
   let busy = false;
+  let stopped: Promise<void> | undefined;
   const reconcile = async () => {
     if (busy || stopping) return;
     busy = true;
@@ -168,19 +169,22 @@ export async function startNode(o: NodeOptions): Promise<NodeAgent> {
 
   return {
     name,
-    stop: async () => {
-      if (stopping) return;
-      stopping = true;
-      clearInterval(timer);
-      for (const run of runs.values()) {
-        run.terminated = true;
-        run.child.kill('SIGTERM');
-      }
-      await Promise.all([...runs.values()].map((r) => r.exited));
-      await lease.stop();
-      await registration.stop();
-      rmSync(workDir, { recursive: true, force: true });
-    },
+    // Every call returns the same promise (a second SIGTERM used to return at once, before the job processes exited);
+    // each step runs even when one before it failed, the first failure reported after.
+    stop: () =>
+      (stopped ??= (async () => {
+        stopping = true;
+        clearInterval(timer);
+        for (const run of runs.values()) {
+          run.terminated = true;
+          run.child.kill('SIGTERM');
+        }
+        await Promise.all([...runs.values()].map((r) => r.exited));
+        const results = await Promise.allSettled([lease.stop(), registration.stop()]);
+        rmSync(workDir, { recursive: true, force: true });
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      })()),
   };
 }
 

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { TwoPhaseCommitSink, TwoPhaseCommitWriter } from './sink.ts';
-import { connectNats, type NatsConnectOptions } from '../cluster/nats-connect.ts';
+import { ownNats, type NatsConnectOptions } from '../cluster/nats-connect.ts';
 import { packValue, unpackValue } from '../state/snapshot-codec.ts';
 import { BlobRejectedError, ConnectionError, InvalidJobError } from '../errors.ts';
 import { isSealed, openBlob, sealBlob } from '../security/blob-cipher.ts';
@@ -66,6 +66,8 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
     twoPhase: true,
     createWriter: (subtask, parallelism): TwoPhaseCommitWriter<T, JsTxn> => {
       let nc: NatsConnection;
+      const owned = ownNats(options.connection);
+      let closing: Promise<void> | undefined;
       let js: JetStreamClient;
       let jsm: JetStreamManager;
       let base = '';
@@ -115,7 +117,7 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
           // A clustered job's attempt is part of its staging subjects and message ids.
           fence = ctx.fence;
           if (fence) run = `a${fence.attempt}-${run}`;
-          nc = await connectNats({ name: `weir ${ctx.job}/${name}/${subtask}`, ...options.connection });
+          nc = await owned.connect(`weir ${ctx.job}/${name}/${subtask}`);
           js = jetstream(nc);
           jsm = await jetstreamManager(nc);
           try {
@@ -165,7 +167,7 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
             }
           }
         },
-        close: async () => {
+        close: () => (closing ??= (async () => {
           // What another run staged for this subtask after this one's recovery purged it: a stalled node's publish that left
           // its socket only when the node resumed. Cleaned once this attempt is confirmed current (never by a stale one).
           if (fence && jsm) {
@@ -177,8 +179,8 @@ export function jetStreamSink<T>(options: JetStreamSinkOptions<T>): TwoPhaseComm
               // Stale, or NATS unreachable: the next attempt's recovery purges it.
             }
           }
-          await nc?.drain().catch(() => {});
-        },
+          await owned.close();
+        })()),
       };
     },
   };

@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Source, SourceContext, SourceReader } from './source.ts';
 import { ArrivalSignal } from './arrival-signal.ts';
-import { connectNats, type NatsConnectOptions } from '../cluster/nats-connect.ts';
+import { ownNats, type NatsConnectOptions, type OwnedNats } from '../cluster/nats-connect.ts';
 import { BadRecordError, ConnectionError } from '../errors.ts';
 
 /** Options of {@link jetStreamSource}. */
@@ -94,6 +94,8 @@ interface Split {
  */
 class JetStreamReader<T> implements SourceReader<T> {
   private nc!: NatsConnection;
+  private readonly owned: OwnedNats;
+  private closing: Promise<void> | undefined;
   private jsm!: JetStreamManager;
   private ctx!: SourceContext;
   private readonly splits: Split[];
@@ -118,12 +120,13 @@ class JetStreamReader<T> implements SourceReader<T> {
     private readonly name: string,
   ) {
     this.splits = filters.map((filter) => ({ filter, position: 0, fetched: 0, end: Infinity, done: false, toAck: new Map() }));
+    this.owned = ownNats(options.connection);
   }
 
   async open(ctx: SourceContext): Promise<void> {
     this.ctx = ctx;
     const oldConsumers: string[] = [];
-    this.nc = await connectNats({ name: `weir ${ctx.job}/${this.name}/${ctx.subtask}`, ...this.options.connection });
+    this.nc = await this.owned.connect(`weir ${ctx.job}/${this.name}/${ctx.subtask}`);
     this.jsm = await jetstreamManager(this.nc);
     this.clientFilter = (this.options.filterOn ?? (filtersEfficiently(this.nc.info?.version) ? 'server' : 'client')) === 'client';
     try {
@@ -243,14 +246,17 @@ class JetStreamReader<T> implements SourceReader<T> {
     }
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    // The pull in flight returns at its next step, as after a restore.
-    this.generation++;
-    this.fetching?.stop();
-    this.arrival.notify();
-    await this.pulling?.catch(() => {});
-    await this.nc?.drain().catch(() => {});
+  /** Every call returns the same promise; a close while open() still connects closes that connection when it lands. */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      this.closed = true;
+      // The pull in flight returns at its next step, as after a restore.
+      this.generation++;
+      this.fetching?.stop();
+      this.arrival.notify();
+      await this.pulling?.catch(() => {});
+      await this.owned.close();
+    })());
   }
 
   /** The split's consumer name without the attempt: `<prefix>-<filter subject>`. */

@@ -2,7 +2,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Source, SourceContext, SourceReader } from './source.ts';
 import { ArrivalSignal } from './arrival-signal.ts';
 import type { Sink, SinkWriter } from './sink.ts';
-import { connectNats, type NatsConnectOptions } from '../cluster/nats-connect.ts';
+import { ownNats, type NatsConnectOptions, type OwnedNats } from '../cluster/nats-connect.ts';
 import { BadRecordError, WeirError } from '../errors.ts';
 
 /** Options of {@link natsSource}. */
@@ -46,7 +46,7 @@ export function natsSource<T>(options: NatsSourceOptions<T>): Source<T> {
 }
 
 class NatsCoreReader<T> implements SourceReader<T> {
-  private nc!: NatsConnection;
+  private readonly owned: OwnedNats;
   private sub!: Subscription;
   private ctx!: SourceContext;
   private buffer: Array<{ data: Uint8Array; subject: string }> = [];
@@ -57,13 +57,15 @@ class NatsCoreReader<T> implements SourceReader<T> {
   constructor(
     private readonly options: NatsSourceOptions<T>,
     private readonly name: string,
-  ) {}
+  ) {
+    this.owned = ownNats(options.connection);
+  }
 
   async open(ctx: SourceContext): Promise<void> {
     this.ctx = ctx;
     const capacity = this.options.bufferSize ?? 8192;
-    this.nc = await connectNats({ name: `weir ${ctx.job}/${this.name}/${ctx.subtask}`, ...this.options.connection });
-    this.sub = this.nc.subscribe(this.options.subject, {
+    const nc = await this.owned.connect(`weir ${ctx.job}/${this.name}/${ctx.subtask}`);
+    this.sub = nc.subscribe(this.options.subject, {
       queue: this.options.queue ?? `weir-${ctx.job}-${ctx.operator}`.replace(/[^A-Za-z0-9_-]/g, '_'),
       callback: (error, m) => {
         if (error) return;
@@ -125,9 +127,11 @@ class NatsCoreReader<T> implements SourceReader<T> {
 
   restore(): void {}
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.arrival.notify();
-    await this.nc?.drain().catch(() => {});
+    // A close while open() still connects closes that connection once it is there (else it outlived the job);
+    // every call returns the same promise.
+    return this.owned.close();
   }
 }
 
@@ -148,17 +152,16 @@ export function natsSink<T>(options: NatsSinkOptions<T>): Sink<T> {
     name,
     createWriter: (subtask): SinkWriter<T> => {
       let nc: NatsConnection;
+      const owned = ownNats(options.connection);
       return {
         open: async (ctx) => {
-          nc = await connectNats({ name: `weir ${ctx.job}/${name}/${subtask}`, ...options.connection });
+          nc = await owned.connect(`weir ${ctx.job}/${name}/${subtask}`);
         },
         write: async (values) => {
           for (const v of values) nc.publish(subjectOf(v), encode(v));
           await nc.flush();
         },
-        close: async () => {
-          await nc?.drain().catch(() => {});
-        },
+        close: () => owned.close(),
       };
     },
   };

@@ -21,6 +21,9 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
+/** How long a closing dashboard waits for a client to take its last bytes before cutting it. */
+const CLOSE_GRACE_MS = 1000;
+
 const TYPES: Record<string, string> = { 'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
 
 /**
@@ -38,6 +41,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   const config = JSON.stringify({ traceUi: options.traceUi ?? 'http://localhost:16686' });
   let latest = '[]';
   const clients = new Set<ServerResponse>();
+  let closing: Promise<void> | undefined;
   const send = (res: ServerResponse, data: string) => {
     // A slow client misses updates rather than buffering them: the next one carries everything.
     if (res.writableNeedDrain) return;
@@ -71,9 +75,18 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
       latest = JSON.stringify(statuses);
       for (const c of clients) send(c, latest);
     },
-    close: async () => {
-      for (const c of clients) c.end();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    // A client that does not read (a paused tab, a stalled proxy) would hold the close for ever: its socket keeps
+    // the final status buffered and server.close() waits for every connection. Such a client is cut at once when
+    // its buffer is full, others after a grace for their last bytes. Every call returns the same promise.
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const c of clients) if (c.writableNeedDrain) c.destroy();
+        else c.end();
+        server.closeIdleConnections();
+        const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        grace.unref();
+        server.once('close', () => clearTimeout(grace));
+      })),
   };
 }

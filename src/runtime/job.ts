@@ -208,9 +208,21 @@ export function runJob(name: string, plan: PhysicalPlan, options: JobRuntimeOpti
     await Promise.allSettled(actors.map((a) => a.close()));
     // Snapshot writes and checkpoint clean-up still in flight finish before the job says it ended
     // (bounded: a store behind a lost connection must not hold up a rollback).
-    await store.settled(2000);
-    for (const c of allChannels) c.close();
-    detachCluster?.();
+    await store.settled(2000).catch(() => {});
+    // Every channel is closed and the end reported even when a close throws (a connection that broke under a channel):
+    // a throw here left `done` unsettled for ever.
+    for (const c of allChannels) {
+      try {
+        c.close();
+      } catch {
+        // Its connection is gone: nothing left to release.
+      }
+    }
+    try {
+      detachCluster?.();
+    } catch {
+      // The cluster connection is gone: its subscriptions went with it.
+    }
     system.inspection.emit({ type: 'job.finished', job: name, status: error ? (error instanceof JobCancelledError ? 'cancelled' : 'failed') : 'completed', error });
     if (error) rejectDone(error);
     else resolveDone({ name, status: 'completed', recordsIn: recordsIn(), recordsOut: recordsOut(), restarts: restarts(), deadLetters, deadLetterCount, durationMs: options.clock.now() - startedAt });

@@ -157,6 +157,8 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private running = false;
   /** Set by {@link stop}: the job ended; never cleared. */
   private stopped = false;
+  /** The close in progress or done: close() runs once. */
+  private closing: Promise<void> | undefined;
   private busy = false;
   private ended = false;
   /** A final checkpoint (every actor past its end of input) completed after this actor ended: it may finish. */
@@ -996,11 +998,25 @@ export class TaskActor implements Schedulable, SupervisedChild {
     if (!['finished', 'stopped', 'dead'].includes(lifecycleState(this.lifecycle))) this.lifecycle.send({ type: 'STOP' });
   }
 
-  /** Closes operators and the source; called once when the job ends. */
-  async close(): Promise<void> {
-    for (const op of this.cfg.operators) await op.close?.();
-    await this.cfg.source?.close();
-    this.lifecycle.stop();
+  /**
+   * Closes operators and the source when the job ends. Each is closed even when one before it
+   * failed (a sink whose close throws must not leave the source's connection open, which kept the
+   * process alive); the first failure is reported once all are closed. Every call returns the same
+   * promise.
+   */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      let failure: { error: unknown } | undefined;
+      for (const close of [...this.cfg.operators.map((op) => () => op.close?.()), () => this.cfg.source?.close()]) {
+        try {
+          await close();
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+      this.lifecycle.stop();
+      if (failure) throw failure.error;
+    })());
   }
 
   private emitDeadLetter(error: unknown, record: unknown, position?: number): void {
