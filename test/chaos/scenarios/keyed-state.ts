@@ -75,7 +75,9 @@ class WindowTallies implements KeyedProcessFunction<number, Reading, StateRow> {
  * ValueState object changed in place and event-time timers, one row per user and second, under
  * exceptions in the map, key selector, process function and timers, failed commits, and slow or
  * stalled sink writes. A record after a barrier that leaked into the checkpoint is counted twice
- * after a restore, in its window's row and in every later running total of its user.
+ * after a restore, in its window's row and in every later running total of its user: with the
+ * checkpoint code before e81a7a6 most trials with a job rollback failed so (a one-actor restart
+ * replays from its local snapshot and did not).
  */
 export function keyedState(plan: TrialPlan): Promise<TrialResult> {
   const seed = plan.seed;
