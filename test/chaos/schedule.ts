@@ -1,14 +1,14 @@
 import { SeededRandom } from '../../src/connectors/seeded-random.ts';
 
 /** The chaos suite's scenarios; trial seed `s` runs `SCENARIOS[s % SCENARIOS.length]`. */
-export const SCENARIOS = ['keyed-windows', 'join', 'file-2pc', 'postgres', 'jetstream'] as const;
+export const SCENARIOS = ['keyed-windows', 'join', 'file-2pc', 'postgres', 'jetstream', 'keyed-state'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** True for the scenarios that run as several `weir run --nats` node processes. */
 export const isDistributed = (s: ScenarioName): boolean => s === 'file-2pc' || s === 'postgres' || s === 'jetstream';
 
-/** Where an in-job fault strikes: a user function, or the sink's two-phase-commit steps. */
-export type FaultSite = 'map' | 'key-selector' | 'aggregate' | 'window-function' | 'join-function' | 'pre-commit' | 'commit';
+/** Where an in-job fault strikes: a user function (a keyed process function's `processElement` or `onTimer`), or the sink's two-phase-commit steps. */
+export type FaultSite = 'map' | 'key-selector' | 'aggregate' | 'window-function' | 'join-function' | 'process-function' | 'on-timer' | 'pre-commit' | 'commit';
 
 /**
  * One fault of a trial. In-job faults (`throw`, `kill-self`, `slow-sink`, `stall-sink`) run inside the job (the
@@ -58,14 +58,15 @@ export function drawSchedule(seed: number): TrialPlan {
   const pick = <T>(xs: readonly T[]): T => xs[r.int(xs.length)]!;
   const faults: Fault[] = [];
   if (!isDistributed(scenario)) {
-    const sites: FaultSite[] = scenario === 'join' ? ['map', 'key-selector', 'join-function', 'commit'] : ['map', 'key-selector', 'aggregate', 'window-function', 'commit'];
+    const sites: FaultSite[] =
+      scenario === 'join' ? ['map', 'key-selector', 'join-function', 'commit'] : scenario === 'keyed-state' ? ['map', 'key-selector', 'process-function', 'on-timer', 'commit'] : ['map', 'key-selector', 'aggregate', 'window-function', 'commit'];
     const n = 1 + r.int(3);
     for (let i = 0; i < n; i++) {
       const roll = r.int(10);
       if (roll < 7) {
         const site = pick(sites);
         // Record-level sites count records, the others calls (firings, commits).
-        const nth = site === 'commit' ? 1 + r.int(4) : site === 'window-function' || site === 'join-function' ? 1 + r.int(300) : 1 + r.int(scenario === 'join' ? 9_000 : 50_000);
+        const nth = site === 'commit' ? 1 + r.int(4) : site === 'window-function' || site === 'join-function' || site === 'on-timer' ? 1 + r.int(300) : 1 + r.int(scenario === 'join' ? 9_000 : 50_000);
         faults.push({ kind: 'throw', node: 0, site, nth });
       } else if (roll < 9) faults.push({ kind: 'slow-sink', node: 0, nth: 1 + r.int(20), batches: 1 + r.int(20), delayMs: 5 + r.int(30) });
       else faults.push({ kind: 'stall-sink', node: 0, nth: 1 + r.int(20), stallMs: 200 + r.int(800) });

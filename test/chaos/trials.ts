@@ -2,6 +2,7 @@ import { drawSchedule, type TrialPlan } from './schedule.ts';
 import type { TrialResult } from './trial.ts';
 import { keyedWindows } from './scenarios/keyed-windows.ts';
 import { windowJoin } from './scenarios/join.ts';
+import { keyedState } from './scenarios/keyed-state.ts';
 import { runDistributed } from './scenarios/distributed.ts';
 import { fileScenario } from './scenarios/file-sink.ts';
 import { postgresScenario } from './scenarios/postgres.ts';
@@ -19,6 +20,8 @@ export function runPlan(plan: TrialPlan): Promise<TrialResult> {
       return keyedWindows(plan);
     case 'join':
       return windowJoin(plan);
+    case 'keyed-state':
+      return keyedState(plan);
     case 'file-2pc':
       return runDistributed(plan, fileScenario);
     case 'postgres':
