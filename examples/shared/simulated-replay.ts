@@ -36,6 +36,10 @@ export async function replayOnSimulatedClock(job: JobHandle, clock: SimulatedClo
   };
   while (!finished) {
     clock.advance(options.stepMs);
+    // The advance wakes the source through a promise and then the scheduler's setImmediate: counted at once, the
+    // metrics are those of before the step (caught up), and the clock would move on before the step's records left.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
     while (!finished && !caughtUp()) await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
   }

@@ -69,8 +69,9 @@ test('recent items expire with their TTL in processing time: replayed on a simul
   const withTtl = recommendationReference(log, ttl, handledAt);
   assert.ok(multisetDiff(withTtl, want).missing > COUNT / 10, 'the TTL changes many recommendations');
   const d = multisetDiff(recommendations, withTtl);
-  assert.is(d.missing, 0, 'nothing lost');
-  assert.is(d.extra, 0, 'nothing duplicated or wrong');
+  const detail = `missing ${d.examples.missing.join(' ')}; extra ${d.examples.extra.join(' ')}`;
+  assert.is(d.missing, 0, `nothing lost (${detail})`);
+  assert.is(d.extra, 0, `nothing duplicated or wrong (${detail})`);
 });
 
 test('a savepoint taken mid-run at parallelism 2, restored at parallelism 3: committed outputs of both runs equal the reference', async () => {
