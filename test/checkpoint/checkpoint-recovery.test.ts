@@ -3,10 +3,41 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StreamEnvironment, TransactionalCollectSink, MemorySnapshotStore, DirectorySnapshotStore, InspectionBus, ValueStateDescriptor, type SnapshotStore } from '../../src/index.ts';
+import { StreamEnvironment, TransactionalCollectSink, MemorySnapshotStore, DirectorySnapshotStore, InspectionBus, ValueStateDescriptor, generatorSource, type SnapshotStore, type Source } from '../../src/index.ts';
 import { makeEvent, compareByKey, runningSums, type Event } from '../runtime/fixtures.ts';
 
 const reference = (count: number, seed: number): Event[] => runningSums(count, seed, 20);
+
+/**
+ * A seeded generator that lets out records 0…`hold` and holds the rest until `open()` returns true.
+ * While held it waits for the next checkpoint event (`poke`), not for a timer: a source waiting in `whenAvailable` takes
+ * no barrier, so waiting there for the checkpoints themselves would stop them.
+ */
+function heldGenerator(count: number, seed: number, hold: number, open: () => boolean, poke: () => Promise<void>): Source<Event> {
+  const inner = generatorSource((i, r) => makeEvent(i, r, 20), { count, seed });
+  return {
+    name: 'held-generator',
+    createReader(subtask, parallelism) {
+      const reader = inner.createReader(subtask, parallelism);
+      // This subtask's records are indices subtask, subtask + parallelism, …: the held ones start at index hold + 1.
+      const free = Math.max(0, Math.floor((hold - subtask) / parallelism) + 1);
+      let position = 0;
+      return {
+        ...reader,
+        read(out, timestamps, max) {
+          const n = reader.read(out, timestamps, open() ? max : Math.max(0, Math.min(max, free - position)));
+          if (n > 0) position += n;
+          return n;
+        },
+        whenAvailable: () => (open() ? Promise.resolve() : poke()),
+        restore(p) {
+          reader.restore(p);
+          position = p as number;
+        },
+      };
+    },
+  };
+}
 
 // The directory store writes slowly (fsync), so checkpoints are still in flight when input ends or the job fails.
 for (const [storeName, makeStore] of [['memory', () => new MemorySnapshotStore()], ['directory', () => new DirectorySnapshotStore(mkdtempSync(join(tmpdir(), 'weir-rec-')))]] as Array<[string, () => SnapshotStore]>) {
@@ -18,9 +49,14 @@ test(`job-level failure after checkpoints (${storeName} store): rollback to the 
   let completed = 0;
   let crashedAt = -1;
   let restartedFrom = -1;
+  // Records past 50 000 wait for two completed checkpoints: the crash below always comes after them, however fast the
+  // job runs (with a rate-limited generator a quick run ended, or passed 50 000, before two had completed).
+  let checkpointEvent: (() => void) | undefined;
+  const nextCheckpointEvent = () => new Promise<void>((resolve) => (checkpointEvent = resolve));
   inspection.subscribe((e) => {
     if (e.type === 'checkpoint.completed') completed++;
     if (e.type === 'job.restarted') restartedFrom = e.checkpointId;
+    if (e.type === 'checkpoint.started' || e.type === 'checkpoint.completed' || e.type === 'checkpoint.aborted') checkpointEvent?.();
   });
   const sink = new TransactionalCollectSink<Event>();
   const env = StreamEnvironment.create({
@@ -32,7 +68,7 @@ test(`job-level failure after checkpoints (${storeName} store): rollback to the 
     restartStrategy: { kind: 'fixed-delay', attempts: 2, delayMs: 1 },
   });
   env
-    .fromGenerator((i, r) => makeEvent(i, r, 20), { count, seed, ratePerSecond: 2_000_000 })
+    .fromSource(heldGenerator(count, seed, 50_000, () => completed >= 2, nextCheckpointEvent))
     .keyBy((e) => e.key)
     .reduce((a, b) => {
       if (crashedAt < 0 && completed >= 2 && b.i > 50_000) {
