@@ -29,7 +29,7 @@ test('two nodes: node a\'s part ends and commits, then node b is SIGKILLed; the 
     const watcher = await connect({ servers: server.url });
     const control: Array<{ t: string; from?: string }> = [];
     const dec = new TextDecoder();
-    watcher.subscribe('weir-final.final-commit.ctl', { callback: (_e, m) => control.push(JSON.parse(dec.decode(m.data)) as { t: string; from?: string }) });
+    watcher.subscribe('weir-final.final-commit.ctl', { callback: (_e, m) => void control.push(JSON.parse(dec.decode(m.data)) as { t: string; from?: string }) });
     await watcher.flush();
     const common = ['run', JOB, '--nats', server.url, '--nodes', 'a,b', '--subject-prefix', 'weir-final', '--checkpoint-dir', join(base, 'checkpoints')];
     const a = weir([...common, '--node', 'a'], { FC_TABLE: table, FC_NODE: 'a' });
