@@ -98,6 +98,8 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
   let lastGo: Extract<Control, { t: 'go' }> | undefined;
   /** The attempt whose local part finished (its `done` is repeated until every member finished). */
   let finishedRun: number | undefined;
+  /** The attempt whose local part failed, and why (its `failed` is repeated until a restart is prepared). */
+  let failedRun: { attempt: number; reason: string } | undefined;
   let aborted: Error | undefined;
   /**
    * Coordinator: the trigger of the checkpoint in progress and the last completion, repeated on every heartbeat — a
@@ -210,7 +212,8 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
         return;
       }
       if ('attempt' in m && m.attempt !== attempt) return;
-      if (m.t === 'failed' && isLeader()) void restart(`node ${m.node} failed: ${m.reason}`);
+      // Repeated until the restart is prepared: one restart per failed attempt.
+      if (m.t === 'failed' && isLeader() && !(preparing && preparing.attempt > attempt)) void restart(`node ${m.node} failed: ${m.reason}`);
       onControl?.(m);
     },
   });
@@ -235,6 +238,8 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
     // Control messages are core NATS (at most once): the ones others wait for are repeated until they are no longer needed.
     if (lastGo && lastGo.attempt >= attempt) publish(lastGo);
     if (finishedRun !== undefined && finishedRun === attempt) publish({ t: 'done', attempt, node });
+    // A `failed` the coordinator missed (sent before it subscribed: chaos seed 8) would leave the job stalled for ever.
+    if (failedRun && failedRun.attempt === attempt && !(preparing && preparing.attempt > attempt)) publish({ t: 'failed', attempt, node, reason: failedRun.reason });
     if (isLeader()) for (const m of [repeated.trigger, repeated.complete]) if (m && m.attempt === attempt) publish(m);
   }, heartbeatMs);
   beat.unref();
@@ -296,6 +301,9 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
         return;
       }
       publish({ t: 'prepare', attempt: next, members: nextMembers });
+      // At once, not when its own prepare comes back: a repeated `failed` meanwhile must not start another restart.
+      if (!preparing || preparing.attempt < next) preparing = { attempt: next, members: nextMembers, since: Date.now() };
+      wake?.();
     } finally {
       restarting = false;
     }
@@ -400,7 +408,10 @@ export function runClustered(name: string, plan: PhysicalPlan, options: JobRunti
         },
         (e: Error) => {
           outcome = { error: e };
-          if (!(e instanceof JobCancelledError)) publish({ t: 'failed', attempt, node, reason: e.message });
+          if (!(e instanceof JobCancelledError)) {
+            failedRun = { attempt, reason: e.message };
+            publish({ t: 'failed', attempt, node, reason: e.message });
+          }
           wake?.();
         },
       );
