@@ -5,8 +5,9 @@
 // names its sender and counts as a sign of life, and the first heartbeat goes out at once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connectNats, CollectSink, MemorySnapshotStore, StreamEnvironment, type Source, type SourceReader } from '../../src/index.ts';
+import { connectNats, CollectSink, MemorySnapshotStore, StreamEnvironment } from '../../src/index.ts';
 import { startNatsServer } from '../support/nats-server.ts';
+import { heldNumbers, watchControl } from './control-spy.ts';
 
 const JOB = 'early-death';
 const PREFIX = 'weir-early';
@@ -17,56 +18,10 @@ const FAIL_AFTER_MS = 2_000;
 /** How many of a's own heartbeats may pass after b's death before a must have judged it lost (counted in its ticks, not in wall time). */
 const BOUND = (3 * FAIL_AFTER_MS) / A_HEARTBEAT_MS;
 
-type Message = { t: string; from?: string; node?: string; name?: string; attempt?: number; members?: string[] };
-
-/**
- * Two subtasks of numbers; both hold their records until `released()`, polling as a live source does (a source waiting
- * in `whenAvailable` takes no barrier, so the wait is short and checkpoints go on meanwhile).
- */
-function heldNumbers(released: () => boolean): Source<number> {
-  return {
-    name: 'held',
-    createReader(subtask): SourceReader<number> {
-      let position = 0;
-      return {
-        open() {},
-        read(out, _ts, max) {
-          if (position >= PER_SUBTASK) return -1;
-          if (!released()) return 0;
-          const n = Math.min(max, PER_SUBTASK - position);
-          for (let i = 0; i < n; i++) out.push(subtask * 1_000_000 + position + i);
-          position += n;
-          return n;
-        },
-        whenAvailable: () => new Promise<void>((resolve) => setTimeout(resolve, 5)),
-        snapshot: () => position,
-        restore(p) {
-          position = p as number;
-        },
-        close() {},
-      };
-    },
-  };
-}
-
 test('a node that acknowledged checkpoints and died before its first heartbeat tick is judged lost within the heartbeat timeout; every control message names its sender, a node\'s first is its heartbeat', async () => {
   await using server = await startNatsServer();
   const [spy, ncA, ncB] = await Promise.all(['spy', 'a', 'b'].map((name) => connectNats({ servers: [server.url], name })));
-  const messages: Message[] = [];
-  let listener: (() => void) | undefined;
-  spy.subscribe(`${PREFIX}.${JOB}.ctl`, {
-    callback: (_e, msg) => {
-      messages.push(msg.json<Message>());
-      listener?.();
-    },
-  });
-  await spy.flush();
-  /** Resolves once `pred` holds for the messages seen so far. */
-  const until = (pred: () => boolean) =>
-    new Promise<void>((resolve) => {
-      listener = () => pred() && resolve();
-      listener();
-    });
+  const { messages, until } = await watchControl(spy, `${PREFIX}.${JOB}.ctl`);
 
   let bDead = false;
   const store = new MemorySnapshotStore();
@@ -80,7 +35,7 @@ test('a node that acknowledged checkpoints and died before its first heartbeat t
       restartStrategy: { kind: 'fixed-delay', attempts: 3, delayMs: 10 },
       cluster: { nc, node, nodes: ['a', 'b'], subjectPrefix: PREFIX, heartbeatMs, failAfterMs: FAIL_AFTER_MS, startupGraceMs: 3_600_000 },
     });
-    env.fromSource(heldNumbers(() => bDead)).map((v) => v).sinkTo(sink);
+    env.fromSource(heldNumbers(PER_SUBTASK, () => bDead)).map((v) => v).sinkTo(sink);
     return env.executeAsync(JOB);
   };
   const a = start(ncA, 'a', A_HEARTBEAT_MS, sinkA);

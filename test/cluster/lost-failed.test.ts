@@ -4,8 +4,9 @@
 // heartbeat until a restart is prepared.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connectNats, TransactionalCollectSink, MemorySnapshotStore, StreamEnvironment, type Source, type SourceReader } from '../../src/index.ts';
+import { connectNats, TransactionalCollectSink, MemorySnapshotStore, StreamEnvironment } from '../../src/index.ts';
 import { startNatsServer } from '../support/nats-server.ts';
+import { heldNumbers, watchControl } from './control-spy.ts';
 
 const JOB = 'lost-failed';
 const PREFIX = 'weir-lost-failed';
@@ -16,55 +17,10 @@ const FAIL_AFTER_MS = 2_000;
 /** How many of a's own heartbeats may pass before it must have restarted the job (counted in its ticks, not in wall time). */
 const BOUND = (3 * FAIL_AFTER_MS) / A_HEARTBEAT_MS;
 
-type Message = { t: string; from?: string; node?: string; name?: string; attempt?: number; members?: string[] };
-
-/**
- * Two subtasks of numbers; both hold their records until `released()`, polling as a live source does (a source waiting
- * in `whenAvailable` takes no barrier, so the wait is short and checkpoints go on meanwhile).
- */
-function heldNumbers(released: () => boolean): Source<number> {
-  return {
-    name: 'held',
-    createReader(subtask): SourceReader<number> {
-      let position = 0;
-      return {
-        open() {},
-        read(out, _ts, max) {
-          if (position >= PER_SUBTASK) return -1;
-          if (!released()) return 0;
-          const n = Math.min(max, PER_SUBTASK - position);
-          for (let i = 0; i < n; i++) out.push(subtask * 1_000_000 + position + i);
-          position += n;
-          return n;
-        },
-        whenAvailable: () => new Promise<void>((resolve) => setTimeout(resolve, 5)),
-        snapshot: () => position,
-        restore(p) {
-          position = p as number;
-        },
-        close() {},
-      };
-    },
-  };
-}
-
 test("a node whose part failed before the coordinator subscribed repeats its 'failed' until the job restarts: the job completes with every record once", async () => {
   await using server = await startNatsServer();
   const [spy, ncA, ncB] = await Promise.all(['spy', 'a', 'b'].map((name) => connectNats({ servers: [server.url], name })));
-  const messages: Message[] = [];
-  let listener: (() => void) | undefined;
-  spy.subscribe(`${PREFIX}.${JOB}.ctl`, {
-    callback: (_e, msg) => {
-      messages.push(msg.json<Message>());
-      listener?.();
-    },
-  });
-  await spy.flush();
-  const until = (pred: () => boolean) =>
-    new Promise<void>((resolve) => {
-      listener = () => pred() && resolve();
-      listener();
-    });
+  const { messages, until } = await watchControl(spy, `${PREFIX}.${JOB}.ctl`);
   const store = new MemorySnapshotStore();
   let thrown = false;
   const start = (nc: typeof ncA, node: string, sink: TransactionalCollectSink<number>) => {
@@ -76,7 +32,7 @@ test("a node whose part failed before the coordinator subscribed repeats its 'fa
       cluster: { nc, node, nodes: ['a', 'b'], subjectPrefix: PREFIX, heartbeatMs: A_HEARTBEAT_MS, failAfterMs: FAIL_AFTER_MS },
     });
     env
-      .fromSource(heldNumbers(() => true))
+      .fromSource(heldNumbers(PER_SUBTASK, () => true))
       .map((v) => {
         // Subtask 1 (node b) fails on its first record, once: its 2PC sink makes that a job rollback.
         if (v >= 1_000_000 && !thrown) {
