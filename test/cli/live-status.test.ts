@@ -128,7 +128,21 @@ test('weir submit --follow: the job\u2019s status as its node publishes it over 
   } finally {
     dashboard.child.kill('SIGTERM');
     node.child.kill('SIGTERM');
-    await Promise.all([node.exit, dashboard.exit]);
+    // A process that does not exit on SIGTERM (seen about once in two full runs, cause open: issue 23's note) is
+    // named with its output and killed, so the suite reports instead of hanging until the runner's limit.
+    await Promise.all(
+      [['node', node], ['dashboard', dashboard]].map(async ([label, p]) => {
+        const proc = p as typeof node;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 30_000)));
+        if ((await Promise.race([proc.exit, late])) === 'late') {
+          console.warn(`weir ${label as string} did not exit 30 s after SIGTERM; killing it. Its output:\n${proc.output()}`);
+          proc.child.kill('SIGKILL');
+          await proc.exit;
+        }
+        clearTimeout(timer);
+      }),
+    );
   }
 });
 
