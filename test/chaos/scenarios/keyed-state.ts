@@ -1,5 +1,5 @@
 import {
-  SeededRandom, WatermarkStrategy, ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor,
+  ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor,
   type KeyedProcessFunction, type KeyedProcessContext, type OnTimerContext, type ProcessCollector, type RuntimeContext,
   type ListState, type MapState, type ValueState,
 } from '../../../src/index.ts';
@@ -8,11 +8,9 @@ import type { FaultInjector } from '../fault-injector.ts';
 import type { Reading } from '../fixtures/inputs.ts';
 import type { TrialPlan } from '../schedule.ts';
 import type { TrialResult } from '../trial.ts';
+import { keyedPayments, payments } from './payments.ts';
 
-const COUNT = 60_000;
 const WINDOW = 1000;
-/** Payment `i`: 30 users, out of order by up to 200 ms (within the 250 ms watermark bound, so no timer is late). */
-const payment = (i: number, r: SeededRandom): Reading => ({ key: r.int(30), value: 1 + r.int(100), at: i * 2 + r.int(200) });
 
 /** [user, window start, records (map), sum (map), records (list), max (list), windows fired so far, running sum]. */
 export type StateRow = [number, number, number, number, number, number, number, number];
@@ -83,21 +81,15 @@ export function keyedState(plan: TrialPlan): Promise<TrialResult> {
   const seed = plan.seed;
   return runEmbedded<StateRow>(plan, {
     build: (env, faults, sink) => {
-      env
-        .fromGenerator((i, r) => payment(i, r), { count: COUNT, seed, ratePerSecond: 30_000, name: 'payments' })
-        .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Reading>(250).withTimestampAssigner((p) => p.at))
-        .map(faults.wrap('map', (p: Reading) => p))
-        .keyBy(faults.wrap('key-selector', (p: Reading) => p.key))
+      keyedPayments(env, seed, faults)
         .process(new WindowTallies(faults), 'window-tallies')
         .rebalance()
         .sinkTo(sink);
     },
     row: (r) => JSON.stringify(r),
     reference: () => {
-      const r = new SeededRandom(seed);
       const byUser = new Map<number, Map<number, number[]>>();
-      for (let i = 0; i < COUNT; i++) {
-        const p = payment(i, r.reset(i));
+      for (const p of payments(seed)) {
         const windows = byUser.get(p.key) ?? new Map<number, number[]>();
         byUser.set(p.key, windows);
         const w = Math.floor(p.at / WINDOW) * WINDOW;

@@ -1,12 +1,9 @@
-import { SeededRandom, TumblingEventTimeWindows, WatermarkStrategy, type ProcessWindowFunction } from '../../../src/index.ts';
+import { TumblingEventTimeWindows, type ProcessWindowFunction } from '../../../src/index.ts';
 import { windowRows, type Reading, type WindowRow } from '../fixtures/inputs.ts';
+import { keyedPayments, payments } from './payments.ts';
 import { runEmbedded } from './embedded.ts';
 import type { TrialPlan } from '../schedule.ts';
 import type { TrialResult } from '../trial.ts';
-
-const COUNT = 60_000;
-/** Payment `i`: 30 users, out of order by up to 200 ms (within the 250 ms watermark bound). */
-const payment = (i: number, r: SeededRandom): Reading => ({ key: r.int(30), value: 1 + r.int(100), at: i * 2 + r.int(200) });
 
 /**
  * Keyed tumbling windows in this process: seeded payments counted and summed per user per
@@ -17,11 +14,7 @@ export function keyedWindows(plan: TrialPlan): Promise<TrialResult> {
   const seed = plan.seed;
   return runEmbedded<WindowRow>(plan, {
     build: (env, faults, sink) => {
-      env
-        .fromGenerator((i, r) => payment(i, r), { count: COUNT, seed, ratePerSecond: 30_000, name: 'payments' })
-        .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Reading>(250).withTimestampAssigner((p) => p.at))
-        .map(faults.wrap('map', (p: Reading) => p))
-        .keyBy(faults.wrap('key-selector', (p: Reading) => p.key))
+      keyedPayments(env, seed, faults)
         .window(TumblingEventTimeWindows.of(1000))
         .aggregate<[number, number], [number, number], WindowRow>(
           { createAccumulator: () => [0, 0], add: faults.wrap('aggregate', (p: Reading, [n, s]: [number, number]): [number, number] => [n + 1, s + p.value]), getResult: (a) => a, merge: (a, b) => [a[0] + b[0], a[1] + b[1]] },
@@ -30,9 +23,6 @@ export function keyedWindows(plan: TrialPlan): Promise<TrialResult> {
         .sinkTo(sink);
     },
     row: (r) => JSON.stringify(r),
-    reference: () => {
-      const r = new SeededRandom(seed);
-      return windowRows(Array.from({ length: COUNT }, (_, i) => payment(i, r.reset(i))));
-    },
+    reference: () => windowRows(payments(seed)),
   });
 }
