@@ -93,11 +93,12 @@ export function addClusterCommands(program: Command): void {
       const name = f.name ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
       const nc = await connect(program, f, `weir-node-${name}`);
       const { startNode } = await import('../cluster/node-agent.ts');
+      const { closeNats } = await import('../cluster/nats-connect.ts');
       let node: Awaited<ReturnType<typeof startNode>>;
       try {
         node = await startNode({ nc, name, slots, servers: servers(f), subjectPrefix: f.subjectPrefix, checkpointDir: f.checkpointDir ? resolve(f.checkpointDir) : undefined, auth: authFlags(f), trust: f.trust });
       } catch (error) {
-        await (await import('../cluster/nats-connect.ts')).closeNats(nc);
+        await closeNats(nc);
         program.error(`weir: ${(error as Error).message}`);
       }
       let stopDashboard: (() => Promise<void>) | undefined;
@@ -107,7 +108,6 @@ export function addClusterCommands(program: Command): void {
         const unfollow = await dashboardFromNats(nc, f.subjectPrefix ?? 'weir', dashboard);
         stopDashboard = () => (unfollow(), dashboard.close());
       }
-      const { closeNats } = await import('../cluster/nats-connect.ts');
       // Every step runs even when one before it fails, and the process exits: a drain during a server restart kept it alive.
       const leave = async () => {
         try {
