@@ -42,9 +42,21 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
   let latest = '[]';
   const clients = new Set<ServerResponse>();
   let closing: Promise<void> | undefined;
+  // Clients that skipped an update: each gets the newest status once its socket drains.
+  const behind = new Set<ServerResponse>();
   const send = (res: ServerResponse, data: string) => {
-    // A slow client misses updates rather than buffering them: the next one carries everything.
-    if (res.writableNeedDrain) return;
+    // A slow client misses updates rather than buffering them. It is sent the newest once it has drained: waiting for
+    // the next update instead left it on a stale status for ever when none came (a job's final status).
+    if (res.writableNeedDrain) {
+      if (!behind.has(res)) {
+        behind.add(res);
+        res.once('drain', () => {
+          behind.delete(res);
+          if (clients.has(res)) send(res, latest);
+        });
+      }
+      return;
+    }
     res.write(`data: ${data}\n\n`);
   };
   const server = createServer((req, res) => {
@@ -54,7 +66,7 @@ export async function startDashboard(options: DashboardOptions = {}): Promise<Da
       res.write(`event: config\ndata: ${config}\n\n`);
       send(res, latest);
       clients.add(res);
-      req.on('close', () => clients.delete(res));
+      req.on('close', () => (clients.delete(res), behind.delete(res)));
       return;
     }
     const name = path === '/' ? 'index.html' : path.slice(1);

@@ -57,4 +57,28 @@ test('two close() calls return the same promise, and both settle', async () => {
   await settles(a, 'two dashboard closes');
 });
 
+test('a client that missed updates while its socket was full is sent the newest status once it drains', async () => {
+  const dashboard = await startDashboard({ port: 0 });
+  const { port } = new URL(dashboard.url);
+  const socket = connect({ port: Number(port), host: '127.0.0.1' });
+  socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  await settles(new Promise<void>((resolve) => socket.once('data', () => resolve())), 'the first event');
+  socket.pause();
+  // The first update fills the socket; the second, the job's last, is skipped while it is full.
+  dashboard.update([{ job: 'x'.repeat(16 << 20) }] as unknown as LiveJobStatus[]);
+  dashboard.update([{ job: 'final' }] as unknown as LiveJobStatus[]);
+  let tail = '';
+  const sawFinal = new Promise<void>((resolve) =>
+    socket.on('data', (d: Buffer) => {
+      tail = (tail + d.toString('latin1')).slice(-64);
+      if (tail.includes('data: [{"job":"final"}]')) resolve();
+    }),
+  );
+  socket.resume();
+  // Before the fix it waited for a next update that never came: the status stayed the first one for ever.
+  await settles(sawFinal, 'the newest status reaching the client after its socket drained');
+  socket.destroy();
+  await settles(dashboard.close(), 'dashboard close');
+});
+
 test.run();
