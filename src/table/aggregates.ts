@@ -71,11 +71,11 @@ export class AggregateCompiler {
   }
 
   /** The aggregate function over input rows (`r`) computing every registered call. */
-  build(): AggregateFunction<unknown, unknown, unknown> & { constant?: boolean } {
+  build(): AggregateFunction<unknown, unknown, unknown> {
     if (this.slots === 0) {
-      // GROUP BY without aggregates: one row per group, and a row adds nothing to its group (`constant` tells the
-      // operators that an existing group is unchanged by it). Over a changelog the retracting aggregate counts rows.
-      return { createAccumulator: () => 0, add: (_r, a) => a, merge: (x) => x, getResult: (a) => a, constant: true };
+      // GROUP BY without aggregates: one row per group; a count keeps the accumulator a number.
+      this.calls.push({ fn: 'COUNT', type: NUMBER, slot: 0, key: 'COUNT(*)' });
+      this.slots = 1;
     }
     const scalar = this.scalar();
     const init: string[] = [];

@@ -145,10 +145,7 @@ function unboundedAggregate(fn: ReturnType<AggregateCompiler['build']>, build: R
     processElement(r, ctx, out: Collector<Change> & { collect(c: Change): void }) {
       const state = ctx.getState(acc);
       const prev = state.value();
-      if (prev !== undefined && fn.constant) return; // a group without aggregates: a further row changes nothing
       const next = fn.add(r, prev === undefined ? fn.createAccumulator() : AggregateCompiler.copy(prev));
-      // An unchanged accumulator (a MAX not beaten, a SUM of NULL) writes no state and sends no -U/+U pair, as Flink.
-      if (prev !== undefined && sameAccumulator(prev, next)) return;
       state.update(next);
       const before = prev === undefined ? undefined : build(ctx.currentKey, prev, undefined);
       const after = build(ctx.currentKey, next, undefined);
@@ -159,14 +156,6 @@ function unboundedAggregate(fn: ReturnType<AggregateCompiler['build']>, build: R
       else if (after) out.collect({ kind: '+I', row: after });
     },
   };
-}
-
-/** Whether two accumulators hold the same values (numbers, or arrays of slots). */
-function sameAccumulator(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** An unbounded GROUP BY over a changelog: the accumulator and the group's row count in keyed state. */

@@ -13,7 +13,7 @@ export interface WindowAggregateSpec {
   offset: number;
   /** The group key of an input row (as the window operator keys it). */
   key: (r: unknown) => unknown;
-  aggregate: AggregateFunction<unknown, unknown, unknown> & { constant?: boolean };
+  aggregate: AggregateFunction<unknown, unknown, unknown>;
   /** The output row of a group (undefined when HAVING drops it). */
   build: (key: unknown, acc: unknown, w: { start: number; end: number }) => Record<string, unknown> | undefined;
   /** Output column → code over the input row `r`, for the grouped columns. */
@@ -80,20 +80,16 @@ function windowJoin(a: WindowAggregateSpec, b: WindowAggregateSpec, check: ((t: 
     if (end - 1 <= timers.currentWatermark()) return; // late: its window fired already
     const state = ctx.getMapState(windows);
     let w = state.get(start);
-    if (!w) {
-      w = { l: [], r: [] };
-      // One timer per key and window, registered with the window's first group (a timer is restored with its state).
-      timers.registerEventTimeTimer(end - 1);
-    }
+    if (!w) w = { l: [], r: [] };
     const groups = w[side];
     const key = spec.key(r);
     let i = 0;
     while (i < groups.length && groups[i]![0] !== key) i++;
-    // In place: snapshots copy the state at the barrier, and `put` marks the key changed.
+    // In place: snapshots encode the state synchronously when taken, and `put` marks the key.
     if (i === groups.length) groups.push([key, spec.aggregate.add(r, spec.aggregate.createAccumulator())]);
-    else if (spec.aggregate.constant) return; // a group without aggregates: nothing changed
     else groups[i]![1] = spec.aggregate.add(r, groups[i]![1]);
     state.put(start, w);
+    timers.registerEventTimeTimer(end - 1);
   };
   return {
     processElement1: (r, ctx) => add(a, 'l', r, ctx),
