@@ -158,6 +158,17 @@ export class AggregateCompiler {
     return this.calls.length > 0;
   }
 
+  /**
+   * Whether two accumulators hold the same values (numbers or nulls compared slot by slot; MIN/MAX
+   * multisets, being new arrays when changed, by identity): the group's result did not change.
+   */
+  static same(x: unknown, y: unknown): boolean {
+    if (x === y) return true;
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
+
   /** A copy of an accumulator (an unbounded GROUP BY keeps the previous result to retract it). */
   static copy(a: unknown): unknown {
     return Array.isArray(a) ? a.slice() : a;
