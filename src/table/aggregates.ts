@@ -73,9 +73,9 @@ export class AggregateCompiler {
   /** The aggregate function over input rows (`r`) computing every registered call. */
   build(): AggregateFunction<unknown, unknown, unknown> {
     if (this.slots === 0) {
-      // GROUP BY without aggregates: one row per group; a count keeps the accumulator a number.
-      this.calls.push({ fn: 'COUNT', type: NUMBER, slot: 0, key: 'COUNT(*)' });
-      this.slots = 1;
+      // GROUP BY without aggregates: one row per group, whose presence is all there is. A constant
+      // accumulator: adding a row changes nothing (no work, no state write, no -U/+U after the +I).
+      return constantAggregate;
     }
     const scalar = this.scalar();
     const init: string[] = [];
@@ -174,6 +174,14 @@ export class AggregateCompiler {
     return Array.isArray(a) ? a.slice() : a;
   }
 }
+
+/** The accumulator of a GROUP BY without aggregate functions: a constant. */
+const constantAggregate: AggregateFunction<unknown, unknown, unknown> = {
+  createAccumulator: () => 0,
+  add: (_r, a) => a,
+  merge: (x) => x,
+  getResult: (a) => a,
+};
 
 /**
  * A multiset of values as a sorted array of [value, count] pairs (a new array: the previous

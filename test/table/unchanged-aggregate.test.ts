@@ -4,7 +4,7 @@ import { StreamEnvironment, TableEnvironment, CollectSink, SeededRandom, type Ch
 
 /**
  * An unbounded GROUP BY whose accumulator an input row leaves unchanged (a MAX the row does not
- * beat, a MIN it does not undercut) emits nothing for it:
+ * beat, a MIN it does not undercut, a GROUP BY without aggregate functions) emits nothing for it:
  * no -U/+U pair retracting a row only to insert it again. The changelog equals a plain-TypeScript
  * reference that emits only when a group's result changes.
  */
@@ -67,6 +67,12 @@ test('MAX alone (a number accumulator): only rows that raise the maximum emit', 
   const got = await changelog('SELECT sensor, MAX(value) AS top FROM readings GROUP BY sensor');
   noRepeatedRow(got);
   assert.equal(sorted(got), sorted(expected((rows) => ({ sensor: rows[0]!.sensor, top: Math.max(...rows.map((r) => r.value)) }))));
+});
+
+test('a GROUP BY without aggregate functions emits one +I per group and nothing else', async () => {
+  const got = await changelog('SELECT sensor FROM readings GROUP BY sensor');
+  assert.equal(sorted(got), sorted(expected((rows) => ({ sensor: rows[0]!.sensor }))));
+  for (const changes of got.values()) assert.equal(changes.map((c) => c.kind), ['+I']);
 });
 
 test.run();
