@@ -22,3 +22,4 @@ export { buildPhysicalPlan, type PhysicalPlan } from './graph/physical-plan.ts';
 export type { Transformation } from './graph/transformation.ts';
 export { environmentDefaults, environmentOverrides, activeJobs } from './api/stream-environment.ts';
 export { RecordTracer, type TraceEntries } from './telemetry/record-tracer.ts';
+export { windowJoin, type WindowAggregateSpec } from './table/window-join.ts';

@@ -73,9 +73,9 @@ export class AggregateCompiler {
   /** The aggregate function over input rows (`r`) computing every registered call. */
   build(): AggregateFunction<unknown, unknown, unknown> {
     if (this.slots === 0) {
-      // GROUP BY without aggregates: one row per group; a count keeps the accumulator a number.
-      this.calls.push({ fn: 'COUNT', type: NUMBER, slot: 0, key: 'COUNT(*)' });
-      this.slots = 1;
+      // GROUP BY without aggregates: one row per group, whose presence is all there is. A constant
+      // accumulator: adding a row changes nothing (no work, no state write, no -U/+U after the +I).
+      return constantAggregate;
     }
     const scalar = this.scalar();
     const init: string[] = [];
@@ -158,11 +158,30 @@ export class AggregateCompiler {
     return this.calls.length > 0;
   }
 
+  /**
+   * Whether two accumulators hold the same values (numbers or nulls compared slot by slot; MIN/MAX
+   * multisets, being new arrays when changed, by identity): the group's result did not change.
+   */
+  static same(x: unknown, y: unknown): boolean {
+    if (x === y) return true;
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    return true;
+  }
+
   /** A copy of an accumulator (an unbounded GROUP BY keeps the previous result to retract it). */
   static copy(a: unknown): unknown {
     return Array.isArray(a) ? a.slice() : a;
   }
 }
+
+/** The accumulator of a GROUP BY without aggregate functions: a constant. */
+const constantAggregate: AggregateFunction<unknown, unknown, unknown> = {
+  createAccumulator: () => 0,
+  add: (_r, a) => a,
+  merge: (x) => x,
+  getResult: (a) => a,
+};
 
 /**
  * A multiset of values as a sorted array of [value, count] pairs (a new array: the previous

@@ -140,7 +140,7 @@ function boundedJoinAggregate(
   };
   const tuple: unknown[] = [undefined, undefined];
   /**
-   * Adds a match to base row b's group, in place: local snapshots and checkpoints encode the state
+   * Adds a match to base row b's group (true if that changed the state), in place: local snapshots and checkpoints encode the state
    * synchronously when taken, so no snapshot holds these objects afterwards (and `update` marks the key).
    */
   const meet = (s: KeyState, b: BaseRow, probe: unknown): boolean => {
@@ -148,6 +148,17 @@ function boundedJoinAggregate(
     tuple[1 - base] = probe;
     if (check && !check(tuple)) return false;
     const g = s.groups[b.group]!;
+    if (!Array.isArray(g.acc)) {
+      // A number accumulator (one MAX, COUNT, …): once the group has a match, one that leaves it as it is changes nothing, not even the state.
+      const next = fn.add(tuple, g.acc);
+      if (next === g.acc && (g.d || g.e)) return false;
+      if (!g.d) {
+        if (g.e) g.prev = build(g.g, g.acc);
+        g.d = 1;
+      }
+      g.acc = next;
+      return true;
+    }
     if (!g.d) {
       if (g.e) g.prev = build(g.g, g.acc);
       g.d = 1;

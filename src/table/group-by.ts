@@ -146,6 +146,8 @@ function unboundedAggregate(fn: ReturnType<AggregateCompiler['build']>, build: R
       const state = ctx.getState(acc);
       const prev = state.value();
       const next = fn.add(r, prev === undefined ? fn.createAccumulator() : AggregateCompiler.copy(prev));
+      // An unchanged accumulator (a MAX the row did not beat, a GROUP BY without aggregates): its row is the same, so no write and no -U/+U.
+      if (prev !== undefined && AggregateCompiler.same(prev, next)) return;
       state.update(next);
       const before = prev === undefined ? undefined : build(ctx.currentKey, prev, undefined);
       const after = build(ctx.currentKey, next, undefined);

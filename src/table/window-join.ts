@@ -69,7 +69,8 @@ export function planFusedWindowJoin(left: Relation, right: Relation, keys: { l: 
   return { stream, entries, columns: [...left.columns, ...right.columns], changelog: false, windowEnd: undefined };
 }
 
-function windowJoin(a: WindowAggregateSpec, b: WindowAggregateSpec, check: ((t: unknown[]) => boolean) | undefined): KeyedCoProcessFunction<unknown, unknown, unknown, unknown[]> {
+/** The keyed function of {@link planFusedWindowJoin} (exported for its test). */
+export function windowJoin(a: WindowAggregateSpec, b: WindowAggregateSpec, check: ((t: unknown[]) => boolean) | undefined): KeyedCoProcessFunction<unknown, unknown, unknown, unknown[]> {
   const windows = new MapStateDescriptor<number, WindowGroups>('window-join-groups');
   const { size, offset } = a;
   const add = (spec: WindowAggregateSpec, side: 'l' | 'r', r: unknown, ctx: KeyedProcessContext<unknown>) => {
@@ -80,16 +81,25 @@ function windowJoin(a: WindowAggregateSpec, b: WindowAggregateSpec, check: ((t: 
     if (end - 1 <= timers.currentWatermark()) return; // late: its window fired already
     const state = ctx.getMapState(windows);
     let w = state.get(start);
-    if (!w) w = { l: [], r: [] };
+    if (!w) {
+      w = { l: [], r: [] };
+      // One timer per key and window: registered with the window's state, which the timer removes.
+      timers.registerEventTimeTimer(end - 1);
+    }
     const groups = w[side];
     const key = spec.key(r);
     let i = 0;
     while (i < groups.length && groups[i]![0] !== key) i++;
     // In place: snapshots encode the state synchronously when taken, and `put` marks the key.
     if (i === groups.length) groups.push([key, spec.aggregate.add(r, spec.aggregate.createAccumulator())]);
-    else groups[i]![1] = spec.aggregate.add(r, groups[i]![1]);
+    else {
+      const acc = groups[i]![1];
+      const next = spec.aggregate.add(r, acc);
+      // A number accumulator left as it was (a GROUP BY without aggregates): nothing to write.
+      if (next === acc && !Array.isArray(acc)) return;
+      groups[i]![1] = next;
+    }
     state.put(start, w);
-    timers.registerEventTimeTimer(end - 1);
   };
   return {
     processElement1: (r, ctx) => add(a, 'l', r, ctx),
