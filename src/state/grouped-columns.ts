@@ -1,10 +1,16 @@
-import type { PackedColumn } from './columns.ts';
+import type { NumberColumn, PackedColumn } from './columns.ts';
 
 /** Slots scanned per {@link GroupedColumns.prepare} step: ~1.5 ms of CPU (65 536 took 5-6 ms, several batches of records waiting). */
 const SLOTS_PER_STEP = 1 << 14;
 
-/** How a column is laid out while it is regrouped: numbers, flat records of numbers, or anything. */
-type Layout = { kind: 'number' } | { kind: 'fields'; fields: string[] } | { kind: 'any' };
+/**
+ * How a column is laid out while it is regrouped: numbers, flat records of numbers, or anything.
+ * `int`: every number so far is a 32-bit integer, kept in Int32Arrays (half the bytes to write, pack and store).
+ */
+type Layout = { kind: 'number'; int: boolean } | { kind: 'fields'; fields: string[]; int: boolean } | { kind: 'any' };
+
+/** Whether `x` survives an Int32Array unchanged (-0 does not). */
+const isInt32 = (x: number) => (x | 0) === x && (x !== 0 || 1 / x > 0);
 
 /**
  * A key column and a value column (in slot order, with each slot's key group) regrouped by key
@@ -23,8 +29,8 @@ export class GroupedColumns {
   private readonly seen: Uint8Array;
   private keyLayout: Layout;
   private valueLayout: Layout;
-  private keyCols: Float64Array[] = [];
-  private valueCols: Float64Array[] = [];
+  private keyCols: NumberColumn[] = [];
+  private valueCols: NumberColumn[] = [];
   private keyLists: unknown[][] = [];
   private valueLists: unknown[][] = [];
   /** Key groups holding state, ascending. */
@@ -82,9 +88,9 @@ export class GroupedColumns {
       const at = cursor[g]!++;
       const v = this.valueAt(s);
       if (!this.put(this.keyLayout, this.keyCols, this.keyLists, g, at, this.keys[s]) || !this.put(this.valueLayout, this.valueCols, this.valueLists, g, at, v)) {
-        // A value the layout cannot hold: start again, keeping that column as plain values.
-        if (!fits(this.keyLayout, this.keys[s])) this.keyLayout = { kind: 'any' };
-        else this.valueLayout = { kind: 'any' };
+        // A value the layout cannot hold: start again with that column widened (integers to numbers, else plain values).
+        if (!fits(this.keyLayout, this.keys[s])) this.keyLayout = widen(this.keyLayout, this.keys[s]);
+        else this.valueLayout = widen(this.valueLayout, v);
         this.scanned = 0;
         this.cursor.set(this.start.subarray(0, this.cursor.length));
         this.allocate();
@@ -106,7 +112,7 @@ export class GroupedColumns {
     return [g, this.column(this.keyLayout, this.keyCols, this.keyLists, g), this.column(this.valueLayout, this.valueCols, this.valueLists, g)];
   }
 
-  private column(layout: Layout, cols: Float64Array[], lists: unknown[][], g: number): PackedColumn {
+  private column(layout: Layout, cols: NumberColumn[], lists: unknown[][], g: number): PackedColumn {
     if (layout.kind === 'any') return lists[g] ?? [];
     const from = this.start[g]!;
     const to = this.start[g + 1]!;
@@ -116,7 +122,8 @@ export class GroupedColumns {
 
   private allocate(): void {
     const total = this.start[this.start.length - 1]!;
-    const make = (layout: Layout) => (layout.kind === 'number' ? [new Float64Array(total)] : layout.kind === 'fields' ? layout.fields.map(() => new Float64Array(total)) : []);
+    const array = (layout: Layout): NumberColumn => (layout.kind !== 'any' && layout.int ? new Int32Array(total) : new Float64Array(total));
+    const make = (layout: Layout) => (layout.kind === 'number' ? [array(layout)] : layout.kind === 'fields' ? layout.fields.map(() => array(layout)) : []);
     this.keyCols = make(this.keyLayout);
     this.valueCols = make(this.valueLayout);
     this.keyLists = [];
@@ -124,9 +131,9 @@ export class GroupedColumns {
   }
 
   /** Writes `v` at `at` (its group's next position); false when the layout cannot hold it. */
-  private put(layout: Layout, cols: Float64Array[], lists: unknown[][], g: number, at: number, v: unknown): boolean {
+  private put(layout: Layout, cols: NumberColumn[], lists: unknown[][], g: number, at: number, v: unknown): boolean {
     if (layout.kind === 'number') {
-      if (typeof v !== 'number') return false;
+      if (typeof v !== 'number' || (layout.int && !isInt32(v))) return false;
       cols[0]![at] = v;
       return true;
     }
@@ -140,7 +147,7 @@ export class GroupedColumns {
     for (const f in v) {
       // Same field names in the same order, all numbers: anything else keeps the column as values.
       const x = (v as Record<string, unknown>)[f];
-      if (f !== fields[j] || typeof x !== 'number') return false;
+      if (f !== fields[j] || typeof x !== 'number' || (layout.int && !isInt32(x))) return false;
       cols[j++]![at] = x;
     }
     return j === fields.length;
@@ -148,17 +155,27 @@ export class GroupedColumns {
 }
 
 function layoutOf(v: unknown): Layout {
-  if (typeof v === 'number') return { kind: 'number' };
+  if (typeof v === 'number') return { kind: 'number', int: isInt32(v) };
   if (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype) {
     const fields = Object.keys(v);
-    if (fields.length > 0 && fields.length <= 16 && fields.every((f) => typeof (v as Record<string, unknown>)[f] === 'number')) return { kind: 'fields', fields };
+    const numbers = fields.map((f) => (v as Record<string, unknown>)[f]);
+    if (fields.length > 0 && fields.length <= 16 && numbers.every((x) => typeof x === 'number')) return { kind: 'fields', fields, int: numbers.every((x) => isInt32(x as number)) };
   }
   return { kind: 'any' };
 }
 
 function fits(layout: Layout, v: unknown): boolean {
   if (layout.kind === 'any') return true;
-  if (layout.kind === 'number') return typeof v === 'number';
   const l = layoutOf(v);
-  return l.kind === 'fields' && l.fields.join('\u0000') === layout.fields.join('\u0000');
+  if (l.kind !== layout.kind || (layout.int && !(l as { int: boolean }).int)) return false;
+  return layout.kind === 'number' || (l as { fields: string[] }).fields.join('\u0000') === layout.fields.join('\u0000');
+}
+
+/** The layout that holds what `layout` held and `v` too: integers widen to numbers, anything else to plain values. */
+function widen(layout: Layout, v: unknown): Layout {
+  if (layout.kind !== 'any' && layout.int) {
+    const wider = { ...layout, int: false };
+    if (fits(wider, v)) return wider;
+  }
+  return { kind: 'any' };
 }

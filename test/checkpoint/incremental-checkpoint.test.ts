@@ -54,7 +54,8 @@ test('incremental checkpoints: a small change writes little, old checkpoints dro
   const c2 = await next();
   const c3 = await next();
   // The first checkpoint holds every key group; the next ones only the groups of the three hot keys.
-  assert.ok(c1.bytes > 20 * c2.bytes && c1.bytes > 20 * c3.bytes, `bytes written: ${c1.bytes}, ${c2.bytes}, ${c3.bytes}`);
+  // (10×: the later ones are mostly the actor's fixed snapshot, and the first one's integer columns are packed as Int32Arrays.)
+  assert.ok(c1.bytes > 10 * c2.bytes && c1.bytes > 10 * c3.bytes, `bytes written: ${c1.bytes}, ${c2.bytes}, ${c3.bytes}`);
   const suffix = (id: number) => `-chk${String(id).padStart(6, '0')}`;
   assert.ok(c3.shared!.some((k) => k.endsWith(suffix(c1.id))), 'the newest checkpoint references key groups written by the first');
   assert.ok(c3.shared!.some((k) => k.endsWith(suffix(c3.id))), 'and key groups it wrote itself');
