@@ -18,8 +18,13 @@ export interface BoundedJoinSpec {
   right: DataStream<unknown>;
   leftKey: (r: unknown) => unknown;
   rightKey: (r: unknown) => unknown;
-  /** The scope entries of the two inputs (access `r[0]`, `r[1]`). */
+  /**
+   * The scope entries of the two inputs (access `r[0]`, `r[1]`). A side that is a projection not yet
+   * run is read over its input's records (its columns' code inlined: no projected row per record).
+   */
   entries: ScopeEntry[];
+  /** The constants that code over `entries` refers to (a fused projection's). */
+  k: Constants;
   /** Which input is the base side (whose row carries the bounds). */
   base: 0 | 1;
   /** Probe time ≥ base time + lower. */
@@ -84,10 +89,11 @@ export function planBoundedJoinAggregate(spec: BoundedJoinSpec, groupBy: any[], 
     keyCols.push(n);
   }
   if (spec.baseJoinColumns === undefined || spec.baseJoinColumns.some((c) => !keyCols.includes(c))) return undefined;
-  const k = new Constants();
+  const k = spec.k;
   const inScope: Scope = { entries: spec.entries, fail: scope.fail };
   const aggs = new AggregateCompiler(inScope, k);
-  const columns = keyCols.map((n) => baseEntry.columns.find((c) => c.name === n)!);
+  // The group row `g` holds the values themselves (not a fused projection's code).
+  const columns = keyCols.map((n) => ({ ...baseEntry.columns.find((c) => c.name === n)!, inline: undefined }));
   const outScope: Scope = {
     entries: [{ alias: baseEntry.alias, columns, access: 'g' }],
     fail: (m, w) => scope.fail(m.startsWith('column') ? `${m}; in a GROUP BY query a column must be grouped or aggregated` : m, w),

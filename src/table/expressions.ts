@@ -1,5 +1,6 @@
 import { type Column, type SqlType, NUMBER, DOUBLE, STRING, BOOLEAN, ANY, sqlType } from './schema.ts';
 import { intervalMs } from './sql-text.ts';
+import { RECORD } from './relation.ts';
 
 /** One relation visible in an expression: its alias, columns and the JS expression of its row. */
 export interface ScopeEntry {
@@ -74,9 +75,15 @@ export function resolveColumn(node: any, scope: Scope, k: Constants = new Consta
   return read(hits[0]!.e, hits[0]!.c, scope, k);
 }
 
-/** A column's value: the field, or a computed column's expression inlined over the same row. */
+/**
+ * A column's value: the field, or a computed column's expression inlined over the same row, or a
+ * fused projection's column: its code over the input record (`RECORD`), read through the entry's access.
+ */
 function read(entry: ScopeEntry, col: Column, scope: Scope, k: Constants): Compiled {
-  if (col.inline !== undefined) return { code: isSimple(col.inline) ? col.inline : `(${col.inline})`, type: col.type };
+  if (col.inline !== undefined) {
+    const code = entry.access === RECORD ? col.inline : col.inline.split(RECORD).join(entry.access);
+    return { code: isSimple(code) ? code : `(${code})`, type: col.type };
+  }
   if (col.computed === undefined) return { code: prop(entry.access, col.name), type: col.type };
   const c = compile(col.computed, { entries: [{ ...entry, columns: entry.columns.filter((x) => x !== col) }], fail: scope.fail }, k);
   return { code: `(${c.code})`, type: col.type };

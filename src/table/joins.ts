@@ -153,28 +153,41 @@ export function planJoin(from: any[], where: any[], ctx: PlanContext, planItem: 
   }
   if (bounded && !interval && !left.window && !right.window) {
     const baseRel = bounded.base === 0 ? left : right;
-    const baseE = { ...(bounded.base === 0 ? l : r), access: 'r' };
     const probeRel = bounded.base === 0 ? right : left;
-    const probeE = { ...(bounded.base === 0 ? r : l), access: 'r' };
-    const timeOf = (rel: Relation, e: ScopeEntry) => toFunction<(v: unknown) => number>('r', compile({ type: 'column_ref', table: null, column: rel.rowtime }, scopeOf(e), k).code, k);
+    // A probe side that is a projection not yet run (q4's bid view) is read over its input's records:
+    // the join-aggregate compiles the projected columns' code in, so no projected row is made per probe.
+    const fusion = probeRel.fusable;
+    const sk = fusion?.k ?? k;
+    const fused = (e: ScopeEntry, i: 0 | 1): ScopeEntry => (fusion && i !== bounded!.base ? { ...e, columns: fusion.entries[0]!.columns, access: e.access } : e);
+    const sides = [fused({ ...l }, 0), fused({ ...r }, 1)];
+    const specEntries = [{ ...sides[0]!, access: 'r[0]' }, { ...sides[1]!, access: 'r[1]' }];
+    const baseE = { ...sides[bounded.base]!, access: 'r' };
+    const probeE = { ...sides[1 - bounded.base]!, access: 'r' };
+    const timeOf = (rel: Relation, e: ScopeEntry) => toFunction<(v: unknown) => number>('r', compile({ type: 'column_ref', table: null, column: rel.rowtime }, scopeOf(e), sk).code, sk);
+    const sideKey = (s: 'l' | 'r', e: ScopeEntry) => {
+      const codes = keys.map((x) => compile(x[s], scopeOf({ ...e, access: 'r' }), sk).code);
+      return toFunction<(v: unknown) => unknown>('r', codes.length === 1 ? codes[0]! : `JSON.stringify([${codes.join(', ')}])`, sk);
+    };
     const side = bounded.base === 0 ? 'l' : 'r';
     const baseJoinColumns = keys.every((x) => x[side].type === 'column_ref') ? keys.map((x) => columnName(x[side])) : undefined;
     const others = residual.filter((c) => c !== bounded!.cond);
+    const input = (rel: Relation) => (rel === probeRel && fusion ? fusion.input.stream : rel.stream);
     const spec: BoundedJoinSpec = {
-      left: left.stream,
-      right: right.stream,
-      leftKey: lk,
-      rightKey: rk,
-      entries,
+      left: input(left),
+      right: input(right),
+      leftKey: fusion ? sideKey('l', sides[0]!) : lk,
+      rightKey: fusion ? sideKey('r', sides[1]!) : rk,
+      entries: specEntries,
+      k: sk,
       base: bounded.base,
       lower: bounded.lower,
       baseTime: timeOf(baseRel, baseE),
-      upper: toFunction<(v: unknown) => number>('r', compile(bounded.upper, scopeOf(baseE), k).code, k),
+      upper: toFunction<(v: unknown) => number>('r', compile(bounded.upper, scopeOf(baseE), sk).code, sk),
       probeTime: timeOf(probeRel, probeE),
       baseJoinColumns,
       // Declared (PRIMARY KEY … NOT ENFORCED) or inferred unique on the join key: one base row per key, ever.
       baseUnique: baseJoinColumns !== undefined && baseRel.primaryKey !== undefined && baseRel.primaryKey.every((c) => baseJoinColumns.includes(c)),
-      check: others.length ? toFunction<(t: unknown[]) => boolean>('r', others.map((c) => `(${predicate(c, { entries, fail: ctx.fail }, k)})`).join(' && '), k) : undefined,
+      check: others.length ? toFunction<(t: unknown[]) => boolean>('r', others.map((c) => `(${predicate(c, { entries: specEntries, fail: ctx.fail }, sk)})`).join(' && '), sk) : undefined,
       name: ctx.name,
     };
     // The stream is built only if no GROUP BY takes the join as one operator.
