@@ -8,14 +8,19 @@ import { settles } from '../support/settles.ts';
 // `weir run --dashboard` did not exit. A client that has not finished its request held it until the headers timeout
 // (60 s); one that reads nothing of its events is cut by Node 20 already (guarded here, it passed before the fix).
 
-test('close() settles while an /events client reads nothing', async () => {
+/** A dashboard and an /events client that has read its first event (so it is registered) and then reads nothing. */
+async function pausedClient() {
   const dashboard = await startDashboard({ port: 0 });
   const { port } = new URL(dashboard.url);
   const socket = connect({ port: Number(port), host: '127.0.0.1' });
   socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-  // Connected and registered once the config event arrives; from then on the client reads nothing.
   await settles(new Promise<void>((resolve) => socket.once('data', () => resolve())), 'the first event');
   socket.pause();
+  return { dashboard, socket };
+}
+
+test('close() settles while an /events client reads nothing', async () => {
+  const { dashboard, socket } = await pausedClient();
   const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   // A status far larger than the kernel's socket buffers (loopback: a few MB each way): most of it waits in the
   // server's socket for a read that never comes.
@@ -58,12 +63,7 @@ test('two close() calls return the same promise, and both settle', async () => {
 });
 
 test('a client that missed updates while its socket was full is sent the newest status once it drains', async () => {
-  const dashboard = await startDashboard({ port: 0 });
-  const { port } = new URL(dashboard.url);
-  const socket = connect({ port: Number(port), host: '127.0.0.1' });
-  socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-  await settles(new Promise<void>((resolve) => socket.once('data', () => resolve())), 'the first event');
-  socket.pause();
+  const { dashboard, socket } = await pausedClient();
   // The first update fills the socket; the second, the job's last, is skipped while it is full.
   dashboard.update([{ job: 'x'.repeat(16 << 20) }] as unknown as LiveJobStatus[]);
   dashboard.update([{ job: 'final' }] as unknown as LiveJobStatus[]);
