@@ -80,11 +80,12 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   private changesInPlace = false;
   /**
    * While a checkpoint regroups the value column (after its barrier): the slots it covers (`n`),
-   * and the value of each one overwritten since, saved at its first overwrite. The checkpoint
+   * and the value of each one overwritten since, saved at its first overwrite (`old`, at
+   * `savedAt[slot] - 1`; an index array and a list cost a fraction of a Map at 1M slots). The checkpoint
    * reads the live column through it, so the barrier copies nothing (a copy of 1M slots held the
    * hot path for several batches).
    */
-  private capture: { n: number; saved: Uint8Array; old: Map<number, T> } | null = null;
+  private capture: { n: number; savedAt: Int32Array; old: T[] } | null = null;
 
   constructor(name: string, key: (value: T) => K, reduce: (acc: T, value: T) => T) {
     this.name = name;
@@ -129,10 +130,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
           next = reduce(prev, v);
           if (next === prev) this.changesInPlace = true;
           else replaced++;
-          if (capture !== null && slot < capture.n && capture.saved[slot] === 0) {
-            capture.saved[slot] = 1;
-            capture.old.set(slot, prev);
-          }
+          if (capture !== null && slot < capture.n && capture.savedAt[slot] === 0) capture.savedAt[slot] = capture.old.push(prev);
           valueAt[slot] = next;
         }
         if (!this.allDirty && markedIn[slot] !== this.epoch) this.markDirty(slot);
@@ -280,7 +278,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     const n = this.keyAt.length;
     // The live column, with the values overwritten after the barrier saved on the side; a copy
     // only when an earlier checkpoint still regroups (two captures at once are not tracked).
-    const cap = this.capture === null ? { n, saved: new Uint8Array(n), old: new Map<number, T>() } : null;
+    const cap = this.capture === null ? { n, savedAt: new Int32Array(n), old: [] as T[] } : null;
     if (cap) this.capture = cap;
     const values = cap ? this.valueAt : this.valueAt.slice();
     const all = this.allGroupsChanged;

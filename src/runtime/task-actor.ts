@@ -8,6 +8,7 @@ import type { Clock } from '../time/clock.ts';
 import type { BatchOut, Operator, OperatorContext } from './operator.ts';
 import type { OutputGate } from './output-gate.ts';
 import type { Schedulable, Scheduler } from './scheduler.ts';
+import { runInTurns } from './stepped-task.ts';
 import type { Supervisor, SupervisedChild, ChildKind } from './supervisor.ts';
 import type { InspectionBus } from './inspection.ts';
 import type { DeadLetter } from './dead-letter.ts';
@@ -34,6 +35,13 @@ import { UserFunctionError, WeirError, PoisonRecordError, InvalidJobError, cause
 const CHECKPOINT_SLICE_MS = 2;
 /** Longest slice, whatever the last turn took. */
 const CHECKPOINT_SLICE_MAX_MS = 50;
+
+/** What packing a checkpoint's parts produced: bytes packed, the puts under way, and per operator the blob of each key group. */
+interface PartsPacking {
+  bytes: number;
+  puts: Array<Promise<void>>;
+  written: Array<Map<number, string>>;
+}
 
 /** Everything a task actor needs; the job builder fills it from the physical plan. */
 export interface TaskConfig {
@@ -794,33 +802,31 @@ export class TaskActor implements Schedulable, SupervisedChild {
   private writtenParts = new Map<number, Array<Map<number, string>>>();
 
   /**
-   * Packs and writes the changed key groups of `parts` one per event-loop turn (so batches run
+   * Packs and writes the changed key groups of `parts` in turns of the scheduler (so batches run
    * in between), references the unchanged ones from the last completed checkpoint, then writes
    * the actor's snapshot.
    */
   private async writeCheckpoint(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean, packed?: Uint8Array): Promise<{ bytes: number; shared: string[] }> {
-    // Work goes on in slices of about a batch's time, with the event loop (and so the actors) in between.
-    let sliceStart = performance.now();
-    const pause = async () => {
-      if (performance.now() - sliceStart < Math.min(CHECKPOINT_SLICE_MAX_MS, Math.max(CHECKPOINT_SLICE_MS, this.lastTurnMs))) return;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      sliceStart = performance.now();
-    };
     try {
-      return await this.writeParts(id, key, payload, parts, savepoint, pause, packed);
+      const packing: PartsPacking = { bytes: 0, puts: [], written: [] };
+      // Each turn about a batch's time, at least a couple of milliseconds' work.
+      if (parts.some((p) => p !== undefined)) await runInTurns(this.cfg.scheduler, this.packParts(id, payload, parts, packing), () => Math.min(CHECKPOINT_SLICE_MAX_MS, Math.max(CHECKPOINT_SLICE_MS, this.lastTurnMs)));
+      await Promise.all(packing.puts);
+      const main = packed ?? encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: savepoint ? 'savepoint' : 'checkpoint' });
+      await this.cfg.store.put(key, main);
+      if (packing.written.length > 0) this.writtenParts.set(id, packing.written);
+      return { bytes: packing.bytes + main.length, shared: referencedParts(payload) };
     } finally {
       for (const p of parts) p?.release?.();
     }
   }
 
-  private async writeParts(id: number, key: string, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, savepoint: boolean, pause: () => Promise<void>, packed?: Uint8Array): Promise<{ bytes: number; shared: string[] }> {
-    let bytes = 0;
-    const puts: Array<Promise<void>> = [];
-    const written: Array<Map<number, string>> = [];
+  /** The packing of `parts` as steps (a regrouping step, or one key group packed and put), yielding between them. */
+  private *packParts(id: number, payload: TaskSnapshot, parts: Array<CheckpointParts | undefined>, into: PartsPacking): Generator<void, void, void> {
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i];
       if (!p) continue;
-      while (p.prepare && !p.prepare()) await pause();
+      if (p.prepare) while (!p.prepare()) yield;
       const previous = this.committedParts[i] ?? new Map<number, string>();
       const now = new Map<number, string>();
       for (const g of p.groups) {
@@ -833,19 +839,14 @@ export class TaskActor implements Schedulable, SupervisedChild {
         assertSerializable(entry, this.cfg.operators[i]!.name);
         const blob = encodeSnapshot(entry, { job: this.cfg.job, operator: this.cfg.name, kind: 'part' });
         const k = partKey(this.cfg.job, this.checkpointName, i, g, id);
-        bytes += blob.length;
-        puts.push(this.cfg.store.put(k, blob));
+        into.bytes += blob.length;
+        into.puts.push(this.cfg.store.put(k, blob));
         now.set(g, k);
-        await pause();
+        yield;
       }
-      written[i] = now;
+      into.written[i] = now;
       payload.operators[i] = { $weirParts: 1, base: p.base, groups: [...now] } satisfies PartsRef;
     }
-    await Promise.all(puts);
-    const main = packed ?? encodeSnapshot(payload, { job: this.cfg.job, operator: this.cfg.name, kind: savepoint ? 'savepoint' : 'checkpoint' });
-    await this.cfg.store.put(key, main);
-    if (written.length > 0) this.writtenParts.set(id, written);
-    return { bytes: bytes + main.length, shared: referencedParts(payload) };
   }
 
   private fail(error: unknown): void {

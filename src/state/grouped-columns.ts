@@ -47,8 +47,8 @@ export class GroupedColumns {
     private readonly n: number,
     private readonly maxParallelism: number,
     private readonly wanted: Uint8Array,
-    /** When `values` is the live column: slots overwritten since the barrier (1) and their values at the barrier. */
-    private readonly overwritten?: { saved: Uint8Array; old: Map<number, unknown> },
+    /** When `values` is the live column: the values at the barrier of slots overwritten since (slot `s`'s at `old[savedAt[s] - 1]`; 0: not overwritten). */
+    private readonly overwritten?: { savedAt: Int32Array; old: readonly unknown[] },
   ) {
     this.start = new Int32Array(maxParallelism + 1);
     this.cursor = new Int32Array(maxParallelism);
@@ -104,7 +104,9 @@ export class GroupedColumns {
   /** The value slot `s` held at the barrier. */
   private valueAt(s: number): unknown {
     const o = this.overwritten;
-    return o !== undefined && o.saved[s] === 1 ? o.old.get(s) : this.values[s];
+    if (o === undefined) return this.values[s];
+    const at = o.savedAt[s]!;
+    return at === 0 ? this.values[s] : o.old[at - 1];
   }
 
   /** Key group `g`'s `[g, keys, values]` (after {@link GroupedColumns.prepare} returned true). */
