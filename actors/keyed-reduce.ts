@@ -4,6 +4,7 @@ import { keyGroupOf, keyGroupRangeForOperator } from '../src/state/key-groups.ts
 import { KeyIndex } from '../src/state/key-index.ts';
 import { unpackColumn, type PackedColumn } from '../src/state/columns.ts';
 import { GroupedColumns } from '../src/state/grouped-columns.ts';
+import { RecordColumns } from '../src/state/record-columns.ts';
 import type { CheckpointParts } from '../src/checkpoint/checkpoint-parts.ts';
 
 /**
@@ -23,6 +24,14 @@ interface KeyedSnapshot<K, T> {
  */
 const BY_REFERENCE_PROBATION = 1024;
 
+/**
+ * Keys from which values that are flat records of numbers move into columns: below, objects cost
+ * less per record (a 10k-key count ran ~18% slower in columns, which make an object per record to
+ * hand the reduce); above, a million objects in the old generation cost far more (GC marking
+ * them, a checkpoint reading them scattered over the heap).
+ */
+const COLUMNS_FROM_KEYS = 1 << 16;
+
 /** True when one of the first `sample` values holds an object (a part that could be changed in place while the value is shared). */
 function someNested(values: readonly unknown[], sample: number): boolean {
   for (let n = 0; n < values.length && n < sample; n++) {
@@ -34,14 +43,16 @@ function someNested(values: readonly unknown[], sample: number): boolean {
   return false;
 }
 
-/** A delta: the keys changed since the previous local snapshot and their values, in two columns. */
-type KeyedDelta<K, T> = [K[], T[]];
+/** A delta: the keys changed since the previous local snapshot and their values, in two columns (values packed when kept in columns). */
+type KeyedDelta<K, T> = [K[], T[] | PackedColumn];
 
 /**
  * A keyed running reduce (Flink's `KeyedStream.reduce`): for every record, combines it with the
  * key's current value and emits the new value. State is a slot per key (a {@link KeyIndex} key →
  * slot, and the values in an array by slot): the hot path does one index lookup and an array write
- * per record and allocates nothing (a get and a set on a Map cost a lookup more).
+ * per record and allocates nothing (a get and a set on a Map cost a lookup more). Past
+ * `COLUMNS_FROM_KEYS` keys, values that are flat records of numbers of one shape are kept in
+ * columns instead ({@link RecordColumns}), until one is not: then as objects from then on.
  * @example
  * ```ts
  * new KeyedReduce('count', (r: { k: string; n: number }) => r.k, (a, b) => ({ k: a.k, n: a.n + b.n }))
@@ -55,6 +66,10 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   private slots = new KeyIndex<K>();
   private keyAt: K[] = [];
   private valueAt: T[] = [];
+  /** The values, while every one is a flat record of numbers of one shape (`valueAt` is then unused). */
+  private record: RecordColumns | undefined;
+  /** A value did not fit the columns: values are objects until the state is cleared. */
+  private objects = false;
   /** Slots updated since the last local snapshot, each once: `markedIn[slot] === epoch` says it is listed. */
   private dirty: number[] = [];
   private markedIn: number[] = [];
@@ -100,6 +115,95 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   }
 
   processBatch(values: T[], timestamps: number[] | null, _input: number, out: BatchOut<T>): void {
+    const base = reserveOutput(out, values.length);
+    let from = 0;
+    if (this.record === undefined && !this.objects && this.keyAt.length >= COLUMNS_FROM_KEYS) this.enterColumns();
+    if (this.record !== undefined) {
+      from = this.processRecords(values, timestamps, out, base);
+      if (from === values.length) return;
+    }
+    this.processObjects(values, timestamps, out, base, from);
+  }
+
+  /**
+   * The batch from `from` on, values kept in columns; returns where it stopped: the batch's end,
+   * or the first record whose value (or reduced value) does not fit them (then values are objects).
+   */
+  private processRecords(values: T[], timestamps: number[] | null, out: BatchOut<T>, base: number): number {
+    const slots = this.slots;
+    const markedIn = this.markedIn;
+    const groupDirty = this.groupDirty;
+    const key = this.key;
+    const reduce = this.reduce;
+    const ov = out.values;
+    const ot = out.timestamps;
+    let i = 0;
+    try {
+      for (; i < values.length; i++) {
+        const v = values[i]!;
+        const k = key(v);
+        let slot = slots.get(k);
+        let next: T;
+        if (slot < 0) {
+          const record = this.record!;
+          if (!record.fits(v)) {
+            this.leaveColumns();
+            return i;
+          }
+          slot = this.add(k, v);
+          next = v;
+        } else {
+          const record = this.record!;
+          next = reduce(record.read(slot) as T, v);
+          if (!record.fits(next)) {
+            this.leaveColumns();
+            return i;
+          }
+          record.write(slot, next);
+        }
+        groupDirty[this.groupAt[slot]!] = 1;
+        if (!this.allDirty && markedIn[slot] !== this.epoch) this.markDirty(slot);
+        ov[base + i] = next;
+        if (ot !== null) ot[base + i] = timestamps === null ? NaN : timestamps[i]!;
+      }
+    } catch (e) {
+      trimOutput(out, base + i);
+      throw new UserFunctionError(this.name, i, values[i], e);
+    }
+    return i;
+  }
+
+  /**
+   * Keeps the values in columns from now on if every one fits (else as objects for good). Not while
+   * a checkpoint regroups the live value array.
+   */
+  private enterColumns(): void {
+    if (this.capture !== null) return;
+    const valueAt = this.valueAt;
+    const n = this.keyAt.length;
+    const record = RecordColumns.for(valueAt[0], n + (n >> 1));
+    if (record === undefined) {
+      this.objects = true;
+      return;
+    }
+    for (let s = 0; s < n; s++)
+      if (!record.fits(valueAt[s])) {
+        this.objects = true;
+        return;
+      }
+    for (let s = 0; s < n; s++) record.write(s, valueAt[s]);
+    this.record = record;
+    this.valueAt = [];
+  }
+
+  /** Values from now on are objects: the columns' values become objects. */
+  private leaveColumns(): void {
+    this.objects = true;
+    if (this.record !== undefined) this.valueAt = this.record.toValues(this.keyAt.length) as T[];
+    this.record = undefined;
+  }
+
+  private processObjects(values: T[], timestamps: number[] | null, out: BatchOut<T>, base: number, from: number): void {
     const slots = this.slots;
     const valueAt = this.valueAt;
     const markedIn = this.markedIn;
@@ -109,9 +213,8 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     const reduce = this.reduce;
     const ov = out.values;
     const ot = out.timestamps;
-    const base = reserveOutput(out, values.length);
     const capture = this.capture;
-    let i = 0;
+    let i = from;
     let replaced = 0;
     try {
       for (; i < values.length; i++) {
@@ -150,7 +253,8 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     const slot = this.keyAt.length;
     this.slots.set(k, slot);
     this.keyAt.push(k);
-    this.valueAt.push(value);
+    if (this.record !== undefined) this.record.write(slot, value);
+    else this.valueAt.push(value);
     this.markedIn.push(-1);
     if (slot >= this.groupAt.length) {
       const grown = new Uint16Array(this.groupAt.length * 2);
@@ -162,8 +266,10 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   }
 
   private put(k: K, value: T): void {
+    if (this.record !== undefined && !this.record.fits(value)) this.leaveColumns();
     const slot = this.slots.get(k);
     if (slot < 0) this.add(k, value);
+    else if (this.record !== undefined) this.record.write(slot, value);
     else this.valueAt[slot] = value;
   }
 
@@ -186,6 +292,8 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     this.slots = new KeyIndex();
     this.keyAt = [];
     this.valueAt = [];
+    this.record = undefined;
+    this.objects = false;
     this.markedIn = [];
     this.resetDirty();
     this.allDirty = false;
@@ -203,11 +311,23 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
 
   /** Entries grouped by key group: the hot path never hashes, the snapshot does. */
   snapshotState(): KeyedSnapshot<K, T> {
-    const groups = new Map<number, [number, K[], T[]]>();
     const maxParallelism = this.maxParallelism;
     const keyAt = this.keyAt;
-    const valueAt = this.valueAt;
     const groupAt = this.groupAt;
+    const record = this.record;
+    if (record !== undefined) {
+      // Values in columns: each group's slots, then its keys and its values packed by field.
+      const slotsOf = new Map<number, number[]>();
+      for (let s = 0; s < keyAt.length; s++) {
+        const g = groupAt[s]!;
+        let list = slotsOf.get(g);
+        if (!list) slotsOf.set(g, (list = []));
+        list.push(s);
+      }
+      return { maxParallelism, groups: [...slotsOf].map(([g, list]): [number, K[], PackedColumn] => [g, list.map((s) => keyAt[s]!), record.gather(list)]) };
+    }
+    const groups = new Map<number, [number, K[], T[]]>();
+    const valueAt = this.valueAt;
     for (let s = 0; s < keyAt.length; s++) {
       const k = keyAt[s]!;
       const g = groupAt[s]!;
@@ -226,6 +346,8 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
    * `Operator.snapshotByReference`. Values are sampled now and then, not all walked.
    */
   snapshotByReference(): boolean {
+    // Values in columns are copied into the snapshot: nothing is shared with the live state.
+    if (this.record !== undefined) return true;
     if (this.changesInPlace || this.replacements < BY_REFERENCE_PROBATION) return false;
     if (this.referenceChecks++ % 16 === 0 && someNested(this.valueAt, 64)) this.changesInPlace = true;
     return !this.changesInPlace;
@@ -235,17 +357,20 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
 
   snapshotDelta(all = false): KeyedDelta<K, T> {
     let keys: K[];
-    let values: T[];
+    let values: T[] | PackedColumn;
+    const record = this.record;
     if (all || this.allDirty) {
       keys = this.keyAt.slice();
-      values = this.valueAt.slice();
+      values = record !== undefined ? record.copy(keys.length) : this.valueAt.slice();
     } else {
       const dirty = this.dirty;
       keys = new Array<K>(dirty.length);
-      values = new Array<T>(dirty.length);
-      for (let i = 0; i < dirty.length; i++) {
-        keys[i] = this.keyAt[dirty[i]!]!;
-        values[i] = this.valueAt[dirty[i]!]!;
+      for (let i = 0; i < dirty.length; i++) keys[i] = this.keyAt[dirty[i]!]!;
+      if (record !== undefined) values = record.gather(dirty);
+      else {
+        const list = new Array<T>(dirty.length);
+        for (let i = 0; i < dirty.length; i++) list[i] = this.valueAt[dirty[i]!]!;
+        values = list;
       }
     }
     this.resetDirty();
@@ -257,8 +382,10 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
 
   restoreDelta(delta: unknown): void {
     this.allGroupsChanged = true;
-    const [keys, values] = delta as KeyedDelta<K, T>;
+    const [keys, packed] = delta as KeyedDelta<K, T>;
+    const values = unpackColumn(packed) as T[];
     for (let i = 0; i < keys.length; i++) this.put(keys[i]!, values[i]!);
+    if (this.record === undefined && !this.objects && this.keyAt.length >= COLUMNS_FROM_KEYS) this.enterColumns();
   }
 
   clearDelta(): void {
@@ -278,9 +405,11 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     const n = this.keyAt.length;
     // The live column, with the values overwritten after the barrier saved on the side; a copy
     // only when an earlier checkpoint still regroups (two captures at once are not tracked).
-    const cap = this.capture === null ? { n, savedAt: new Int32Array(n), old: [] as T[] } : null;
+    // Values in columns are copied whole (a few memcpys, a couple of ms at 1M keys).
+    const record = this.record;
+    const cap = record === undefined && this.capture === null ? { n, savedAt: new Int32Array(n), old: [] as T[] } : null;
     if (cap) this.capture = cap;
-    const values = cap ? this.valueAt : this.valueAt.slice();
+    const values = record !== undefined ? record.copy(n) : cap ? this.valueAt : this.valueAt.slice();
     const all = this.allGroupsChanged;
     this.captures.push([checkpointId, all ? null : this.groupDirty.slice()]);
     this.groupDirty.fill(0);
@@ -340,5 +469,6 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
         } else for (const [k, v] of group[1]) this.put(k, v);
       }
     }
+    if (this.keyAt.length >= COLUMNS_FROM_KEYS) this.enterColumns();
   }
 }
