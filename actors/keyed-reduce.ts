@@ -117,7 +117,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   processBatch(values: T[], timestamps: number[] | null, _input: number, out: BatchOut<T>): void {
     const base = reserveOutput(out, values.length);
     let from = 0;
-    if (this.record === undefined && !this.objects && this.keyAt.length >= COLUMNS_FROM_KEYS) this.enterColumns();
+    this.maybeEnterColumns();
     if (this.record !== undefined) {
       from = this.processRecords(values, timestamps, out, base);
       if (from === values.length) return;
@@ -174,11 +174,11 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
   }
 
   /**
-   * Keeps the values in columns from now on if every one fits (else as objects for good). Not while
-   * a checkpoint regroups the live value array.
+   * Past `COLUMNS_FROM_KEYS` keys, keeps the values in columns from now on if every one fits (else
+   * as objects for good). Not while a checkpoint regroups the live value array.
    */
-  private enterColumns(): void {
-    if (this.capture !== null) return;
+  private maybeEnterColumns(): void {
+    if (this.record !== undefined || this.objects || this.keyAt.length < COLUMNS_FROM_KEYS || this.capture !== null) return;
     const valueAt = this.valueAt;
     const n = this.keyAt.length;
     const record = RecordColumns.for(valueAt[0], n + (n >> 1));
@@ -385,7 +385,7 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
     const [keys, packed] = delta as KeyedDelta<K, T>;
     const values = unpackColumn(packed) as T[];
     for (let i = 0; i < keys.length; i++) this.put(keys[i]!, values[i]!);
-    if (this.record === undefined && !this.objects && this.keyAt.length >= COLUMNS_FROM_KEYS) this.enterColumns();
+    this.maybeEnterColumns();
   }
 
   clearDelta(): void {
@@ -469,6 +469,6 @@ export class KeyedReduce<T, K> implements Operator<T, T> {
         } else for (const [k, v] of group[1]) this.put(k, v);
       }
     }
-    if (this.keyAt.length >= COLUMNS_FROM_KEYS) this.enterColumns();
+    this.maybeEnterColumns();
   }
 }
